@@ -1,0 +1,22 @@
+// The benchmark suite, shared by the Node runner and the browser bench page.
+import type { Gpu } from '../src/gpu/gpu';
+
+export interface BenchOptions {
+  host: 'node' | 'chromium';
+  only?: string; // run only suites whose name contains this
+  log?: (message: string) => void;
+}
+
+export type BenchRecord = Record<string, unknown>;
+
+export async function runBenchmarks(gpu: Gpu, options: BenchOptions): Promise<BenchRecord[]> {
+  const adapter = [gpu.info.adapter.vendor, gpu.info.adapter.architecture, gpu.info.adapter.device].filter(Boolean).join(' ');
+  const suites: [string, () => Promise<BenchRecord[]>][] = [];
+  const records: BenchRecord[] = [];
+  for (const [name, run] of suites) {
+    if (options.only && !name.includes(options.only)) continue;
+    options.log?.(`running ${name}`);
+    for (const r of await run()) records.push({ host: options.host, adapter, ...r });
+  }
+  return records;
+}

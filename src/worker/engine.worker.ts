@@ -1,0 +1,5 @@
+// Worker entry: exposes one StudioEngine to the page.
+import { expose } from 'comlink';
+import { StudioEngine } from '../studio/engine';
+
+expose(new StudioEngine());
