@@ -1,0 +1,62 @@
+// `npm run bench [-- --host node|chromium|all] [--only NAME] [--unsafe]`
+// Runs the benchmark suite in Node (Dawn) and in headless Chromium and prints one JSON document.
+// Benchmarks report figures; they never assert speed.
+//   --unsafe  Node only: Dawn without robustness checks (allow_unsafe_apis, disable_robustness),
+//             which SwiftShader pays 40-50% for. Not what the browser ships; for comparison.
+
+import { parseArgs } from 'node:util';
+import { launchChromium, serveDevApp } from '../src/cli/chromium';
+import { Gpu } from '../src/gpu/gpu';
+import { runBenchmarks, type BenchRecord } from './suite';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: 'all' },
+    only: { type: 'string' },
+    unsafe: { type: 'boolean', default: false },
+  },
+});
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+async function inNode(): Promise<BenchRecord[]> {
+  const dawnOptions = values.unsafe ? ['enable-dawn-features=allow_unsafe_apis,disable_robustness'] : [];
+  const gpu = await Gpu.create({ dawnOptions });
+  try {
+    const records = await runBenchmarks(gpu, { host: 'node', only: values.only, log });
+    return records.map((r) => ({ ...r, robustness: !values.unsafe }));
+  } finally {
+    gpu.destroy();
+  }
+}
+
+async function inChromium(): Promise<BenchRecord[]> {
+  const server = await serveDevApp();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => log(`[chromium] ${m.text()}`));
+    const query = values.only ? `?only=${encodeURIComponent(values.only)}` : '';
+    await page.goto(`${server.url}bench.html${query}`);
+    await page.waitForFunction(() => {
+      const w = window as unknown as { __benchResult?: unknown; __benchError?: string };
+      return w.__benchResult !== undefined || w.__benchError !== undefined;
+    }, null, { timeout: 30 * 60_000, polling: 500 });
+    const { result, error } = await page.evaluate(() => {
+      const w = window as unknown as { __benchResult?: BenchRecord[]; __benchError?: string };
+      return { result: w.__benchResult, error: w.__benchError };
+    });
+    if (error) throw new Error(`bench page failed: ${error}`);
+    return result ?? [];
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+const host = values.host ?? 'all';
+const out: { node?: BenchRecord[]; chromium?: BenchRecord[] } = {};
+if (host === 'node' || host === 'all') out.node = await inNode();
+if (host === 'chromium' || host === 'all') out.chromium = await inChromium();
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+process.exit(0);

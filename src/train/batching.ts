@@ -1,0 +1,96 @@
+// From tokenized examples to padded training batches: truncation (counted), completion-only
+// targets, length-bucketed batches with a seeded shuffle. Shapes: B batch, T padded length.
+
+import { Rng } from '../util/rng';
+
+/** Target id that the loss skips (prompt tokens, padding). */
+export const IGNORE_TARGET = 0xffffffff;
+
+export interface TokenizedExample {
+  ids: number[]; // token ids of the rendered conversation
+  lossMask: ArrayLike<number>; // 1 where the token is assistant content the model must learn to produce
+}
+
+export interface Batch {
+  B: number; // rows
+  T: number; // padded length (longest row)
+  inputIds: Uint32Array; // (B,T) right-padded with padId
+  targets: Uint32Array; // (B,T) targets[b,t] = ids[b,t+1] where that token is learned, else IGNORE_TARGET
+  lengths: number[]; // (B) real length of each row
+  countedTokens: number; // targets that count in the loss
+  exampleIndices: number[]; // (B) which examples (after preparation) make up the batch
+}
+
+export interface PrepareReport {
+  kept: number;
+  truncated: number; // examples cut to maxLength
+  droppedNoTarget: number; // examples with no learned token left after truncation
+}
+
+/** Truncate to maxLength and drop examples that would teach nothing. */
+export function prepareExamples(examples: TokenizedExample[], maxLength: number): { examples: TokenizedExample[]; report: PrepareReport } {
+  if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer ≥ 2, got ${maxLength}.`);
+  const out: TokenizedExample[] = [];
+  const report: PrepareReport = { kept: 0, truncated: 0, droppedNoTarget: 0 };
+  for (const e of examples) {
+    if (e.ids.length !== e.lossMask.length) throw new Error(`A tokenized example has ${e.ids.length} ids but a loss mask of ${e.lossMask.length}.`);
+    let ex = e;
+    if (e.ids.length > maxLength) {
+      ex = { ids: e.ids.slice(0, maxLength), lossMask: Array.prototype.slice.call(e.lossMask, 0, maxLength) as number[] };
+      report.truncated++;
+    }
+    let learned = 0;
+    for (let t = 1; t < ex.ids.length; t++) learned += ex.lossMask[t] ? 1 : 0;
+    if (!learned) {
+      report.droppedNoTarget++;
+      continue;
+    }
+    out.push(ex);
+  }
+  report.kept = out.length;
+  return { examples: out, report };
+}
+
+/** Pad a group of examples into one batch. */
+export function collate(examples: TokenizedExample[], indices: number[], padId: number): Batch {
+  const B = indices.length;
+  const T = Math.max(...indices.map((i) => examples[i].ids.length));
+  const inputIds = new Uint32Array(B * T).fill(padId);
+  const targets = new Uint32Array(B * T).fill(IGNORE_TARGET);
+  let countedTokens = 0;
+  indices.forEach((idx, b) => {
+    const { ids, lossMask } = examples[idx];
+    for (let t = 0; t < ids.length; t++) inputIds[b * T + t] = ids[t];
+    for (let t = 0; t + 1 < ids.length; t++) {
+      if (lossMask[t + 1]) {
+        targets[b * T + t] = ids[t + 1];
+        countedTokens++;
+      }
+    }
+  });
+  return { B, T, inputIds, targets, lengths: indices.map((i) => examples[i].ids.length), countedTokens, exampleIndices: [...indices] };
+}
+
+export interface BatchPlanOptions {
+  batchSize: number; // rows per batch
+  seed: number; // shuffle seed (one epoch = one permutation)
+  bucketBatches?: number; // sort by length within windows of this many batches (default 16); 1 = no bucketing
+}
+
+/**
+ * Plan one epoch: a seeded permutation, length-sorted within windows so each batch holds
+ * examples of similar length (less padding), then the batch order shuffled again.
+ */
+export function planEpoch(lengths: number[], options: BatchPlanOptions): number[][] {
+  const { batchSize, seed } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}.`);
+  const window = batchSize * Math.max(1, options.bucketBatches ?? 16);
+  const rng = new Rng(seed);
+  const order = rng.shuffle(lengths.map((_, i) => i));
+  const batches: number[][] = [];
+  for (let w = 0; w < order.length; w += window) {
+    const chunk = order.slice(w, w + window).sort((a, b) => lengths[a] - lengths[b]);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+  }
+  return rng.shuffle(batches);
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { collate, IGNORE_TARGET, planEpoch, prepareExamples } from '../../src/train/batching';
+
+describe('batching', () => {
+  const ex = (n: number, promptLen: number) => ({ ids: Array.from({ length: n }, (_, i) => 10 + i), lossMask: Array.from({ length: n }, (_, i) => (i >= promptLen ? 1 : 0)) });
+
+  it('shifts targets by one and learns only masked tokens; pads right', () => {
+    const batch = collate([ex(5, 3), ex(3, 1)], [0, 1], 0);
+    expect(batch.T).toBe(5);
+    expect(Array.from(batch.inputIds)).toEqual([10, 11, 12, 13, 14, 10, 11, 12, 0, 0]);
+    const I = IGNORE_TARGET;
+    expect(Array.from(batch.targets)).toEqual([I, I, 13, 14, I, 11, 12, I, I, I]);
+    expect(batch.countedTokens).toBe(4);
+    expect(batch.lengths).toEqual([5, 3]);
+  });
+
+  it('truncates to maxLength, counts it, and drops examples left with nothing to learn', () => {
+    const { examples, report } = prepareExamples([ex(10, 2), ex(10, 8), ex(4, 1)], 6);
+    expect(report).toEqual({ kept: 2, truncated: 2, droppedNoTarget: 1 });
+    expect(examples[0].ids).toHaveLength(6);
+  });
+
+  it('plans each epoch as a seeded permutation of length-bucketed batches', () => {
+    const lengths = Array.from({ length: 100 }, (_, i) => (i * 37) % 101);
+    const a = planEpoch(lengths, { batchSize: 4, seed: 1, bucketBatches: 5 });
+    expect(a).toEqual(planEpoch(lengths, { batchSize: 4, seed: 1, bucketBatches: 5 }));
+    expect(a).not.toEqual(planEpoch(lengths, { batchSize: 4, seed: 2, bucketBatches: 5 }));
+    expect(a.flat().sort((x, y) => x - y)).toEqual(lengths.map((_, i) => i));
+    // Bucketing keeps rows of a batch close in length: far less spread than random batches.
+    const spread = (bs: number[][]) => bs.reduce((s, b) => s + Math.max(...b.map((i) => lengths[i])) - Math.min(...b.map((i) => lengths[i])), 0);
+    expect(spread(a)).toBeLessThan(spread(planEpoch(lengths, { batchSize: 4, seed: 1, bucketBatches: 1 })) / 3);
+  });
+});
