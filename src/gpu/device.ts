@@ -62,7 +62,17 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined';
 }
 
+/**
+ * Dawn instances made in Node, by their options. The instance must stay referenced while any of
+ * its devices lives: Dawn's event pump keeps calling into it, and once the GC frees an
+ * unreferenced instance the process crashes at random (futex errors, segfaults, hangs).
+ */
+const nodeInstances = new Map<string, GPU>();
+
 async function nodeGpu(dawnOptions: string[]): Promise<GPU> {
+  const optionsKey = dawnOptions.join('\n');
+  const existing = nodeInstances.get(optionsKey);
+  if (existing) return existing;
   const fs = await import('node:fs');
   if (!process.env.VK_ICD_FILENAMES && !process.env.GRSAP_NO_SWIFTSHADER) {
     // Dawn loads Vulkan lazily, so setting the variable before create() is early enough.
@@ -78,7 +88,9 @@ async function nodeGpu(dawnOptions: string[]): Promise<GPU> {
   for (const [key, value] of Object.entries(webgpu.globals)) {
     if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
   }
-  return webgpu.create(dawnOptions);
+  const instance = webgpu.create(dawnOptions);
+  nodeInstances.set(optionsKey, instance);
+  return instance;
 }
 
 function describe(info: GPUAdapterInfo | undefined): AdapterDescription {
