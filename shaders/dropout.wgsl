@@ -1,0 +1,72 @@
+// Dropout with a counter-based RNG: y = x · keep / (1 − p), where keep is regenerated from
+// (seed, offset, index) on every call, so no mask tensor is stored and the backward (dx = dy ·
+// keep / (1 − p)) is the same kernel run on dy. Shapes: x, y (and dy, dx) are any, flat.
+//
+// RNG: Philox4x32-10 (Salmon et al., SC'11; the generator of cuRAND and PyTorch), bit-exact with
+// Random123's known-answer vectors and with `philox4x32` in src/ops/dropout.ts. Element i uses
+// word i mod 4 of Philox(counter = (⌊i/4⌋, offset, 0, 0), key = (seed, 0)); it is kept when that
+// word is >= threshold = round(p · 2³²), so P(keep) = 1 − p to within 2⁻³².
+// WGSL has no 32×32→64 multiply, so the high word is assembled from 16-bit partial products.
+
+override WG: u32 = 256;
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u; // key schedule increments (golden ratio, √3 − 1)
+const PHILOX_W1: u32 = 0xBB67AE85u;
+
+struct Params {
+  n: u32,          // element count
+  threshold: u32,  // round(p · 2³²): a word below it drops the element
+  scale: f32,      // 1 / (1 − p)
+  seed: u32,       // Philox key word 0
+  offset: u32,     // Philox counter word 1: one value per dropout site and step
+  row_stride: u32, // x-stride of the 2-D dispatch grid, in workgroups × WG (one invocation per 4 elements)
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// (high, low) words of the 64-bit product a · b.
+fn mul_hi_lo(a: u32, b: u32) -> vec2<u32> {
+  let a_lo = a & 0xffffu;
+  let a_hi = a >> 16u;
+  let b_lo = b & 0xffffu;
+  let b_hi = b >> 16u;
+  let lo_lo = a_lo * b_lo;
+  let lo_hi = a_lo * b_hi;
+  let hi_lo = a_hi * b_lo;
+  let middle = (lo_lo >> 16u) + (lo_hi & 0xffffu) + (hi_lo & 0xffffu);
+  let high = a_hi * b_hi + (lo_hi >> 16u) + (hi_lo >> 16u) + (middle >> 16u);
+  return vec2<u32>(high, a * b);
+}
+
+fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = key;
+  for (var round = 0u; round < 10u; round++) {
+    if (round > 0u) { k += vec2<u32>(PHILOX_W0, PHILOX_W1); }
+    let p0 = mul_hi_lo(PHILOX_M0, c.x);
+    let p1 = mul_hi_lo(PHILOX_M1, c.z);
+    c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+  }
+  return c;
+}
+
+// One invocation per group of 4 elements: one Philox call gives all four words.
+@compute @workgroup_size(WG)
+fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let group = gid.y * p.row_stride + gid.x;
+  let first = group * 4u;
+  if (first >= p.n) { return; }
+  let words = philox4x32_10(vec4<u32>(group, p.offset, 0u, 0u), vec2<u32>(p.seed, 0u));
+  for (var j = 0u; j < 4u; j++) {
+    let i = first + j;
+    if (i < p.n) {
+      var value = 0.0;
+      if (words[j] >= p.threshold) { value = x[i] * p.scale; }
+      y[i] = value;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// Dropout with a seeded counter-based RNG (used on the LoRA input path):
+// forward y = x · keep / (1 − p), backward dx = dy · keep / (1 − p) with the same keep mask,
+// regenerated from (seed, offset, element index) rather than stored. Shapes: x, y, dy, dx are
+// any shape, treated flat. Callers give every dropout site and step its own `offset` (e.g.
+// step · sites + site) and reuse it in the backward. The Philox mapping is in shaders/dropout.wgsl;
+// `philox4x32` below is the identical host implementation the CPU reference uses.
+
+import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
+import { shapeString, type Tensor } from '../gpu/tensor';
+import { params } from '../gpu/uniforms';
+import { assertDType, ShapeError } from './guards';
+import source from '../../shaders/dropout.wgsl?raw';
+
+const WG = 256;
+const ELEMENTS_PER_INVOCATION = 4; // one Philox call yields four 32-bit words
+const TWO_32 = 2 ** 32;
+
+function checkArgs(op: string, p: number, seed: number, offset: number): void {
+  if (!(p >= 0 && p < 1)) throw new ShapeError(op, `p must be in [0, 1), got ${p}.`);
+  for (const [name, v] of [['seed', seed], ['offset', offset]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v >= TWO_32) throw new ShapeError(op, `${name} must be an integer in [0, 2^32), got ${v}.`);
+  }
+}
+
+/** Words below this drop their element: round(p · 2³²), so P(keep) = 1 − p. */
+export function dropoutThreshold(p: number): number {
+  return Math.min(TWO_32 - 1, Math.round(p * TWO_32));
+}
+
+function launch(gpu: Gpu, op: string, inputName: string, input: Tensor, p: number, seed: number, offset: number, label: string): Tensor {
+  checkArgs(op, p, seed, offset);
+  assertDType(op, { [inputName]: input }, 'f32');
+  if (input.size >= TWO_32) throw new ShapeError(op, `${inputName}${shapeString(input.shape)} has too many elements for one dispatch.`);
+  const out = gpu.empty(input.shape, 'f32', label);
+  // p = 0 is the identity: a copy is exact (no x · 1.0 that could flush subnormals) and cheaper.
+  if (p === 0 || input.size === 0) {
+    if (input.size > 0) gpu.copy(input, out);
+    return out;
+  }
+  const workgroups = grid(ceilDiv(ceilDiv(input.size, ELEMENTS_PER_INVOCATION), WG));
+  const rowStride = workgroups[0] * WG;
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'dropout', { WG }),
+    params: params().u32(input.size).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(rowStride).build(),
+    buffers: [input, out],
+    workgroups,
+  });
+  return out;
+}
+
+/** x is any shape → y of the same shape, y = x · keep / (1 − p). */
+export function dropoutForward(gpu: Gpu, x: Tensor, p: number, seed: number, offset = 0): Tensor {
+  return launch(gpu, 'dropoutForward', 'x', x, p, seed, offset, 'dropout.y');
+}
+
+/** dy is any shape → dx = dy · keep / (1 − p), with the mask of the forward of the same (p, seed, offset). */
+export function dropoutBackward(gpu: Gpu, dy: Tensor, p: number, seed: number, offset = 0): Tensor {
+  return launch(gpu, 'dropoutBackward', 'dy', dy, p, seed, offset, 'dropout.dx');
+}
+
+// ---- Philox4x32-10 and the CPU reference -------------------------------------------------------------
+
+const PHILOX_M0 = 0xd2511f53;
+const PHILOX_M1 = 0xcd9e8d57;
+const PHILOX_W0 = 0x9e3779b9;
+const PHILOX_W1 = 0xbb67ae85;
+
+/** (high, low) words of the 64-bit product a · b, from 16-bit pieces exactly as the WGSL does. */
+function mulHiLo(a: number, b: number): [number, number] {
+  const aLo = a & 0xffff;
+  const aHi = a >>> 16;
+  const bLo = b & 0xffff;
+  const bHi = b >>> 16;
+  const loLo = aLo * bLo;
+  const loHi = aLo * bHi;
+  const hiLo = aHi * bLo;
+  const middle = (loLo >>> 16) + (loHi & 0xffff) + (hiLo & 0xffff);
+  const high = (aHi * bHi + (loHi >>> 16) + (hiLo >>> 16) + (middle >>> 16)) >>> 0;
+  return [high, Math.imul(a, b) >>> 0];
+}
+
+/** Philox4x32 with 10 rounds: four u32 counter words and two key words → four u32 words. */
+export function philox4x32(counter: readonly number[], key: readonly number[]): Uint32Array {
+  let [c0, c1, c2, c3] = counter.map((v) => v >>> 0);
+  let [k0, k1] = key.map((v) => v >>> 0);
+  for (let round = 0; round < 10; round++) {
+    if (round > 0) {
+      k0 = (k0 + PHILOX_W0) >>> 0;
+      k1 = (k1 + PHILOX_W1) >>> 0;
+    }
+    const [hi0, lo0] = mulHiLo(PHILOX_M0, c0);
+    const [hi1, lo1] = mulHiLo(PHILOX_M1, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+  }
+  return Uint32Array.from([c0, c1, c2, c3]);
+}
+
+/** The keep mask (1 keep, 0 drop) of `n` elements for (p, seed, offset), as the GPU draws it. */
+export function dropoutMaskCpu(n: number, p: number, seed: number, offset = 0): Uint8Array {
+  checkArgs('dropoutMaskCpu', p, seed, offset);
+  const threshold = dropoutThreshold(p);
+  const mask = new Uint8Array(n);
+  for (let group = 0; group * 4 < n; group++) {
+    const words = philox4x32([group, offset, 0, 0], [seed, 0]);
+    for (let j = 0; j < 4 && group * 4 + j < n; j++) mask[group * 4 + j] = p === 0 || words[j] >= threshold ? 1 : 0;
+  }
+  return mask;
+}
+
+/** y = x · keep / (1 − p) in f64; also the backward, applied to dy. */
+export function dropoutForwardCpu(x: ArrayLike<number>, p: number, seed: number, offset = 0): Float64Array {
+  const mask = dropoutMaskCpu(x.length, p, seed, offset);
+  const scale = 1 / (1 - p);
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = mask[i] ? x[i] * scale : 0;
+  return y;
+}
+
+export const dropoutBackwardCpu = dropoutForwardCpu;

@@ -1,0 +1,115 @@
+// RMSNorm with Llama / Hugging Face semantics: y = x / sqrt(mean(x²) + eps) * weight.
+// Shapes: x, y, dy, dx are (N,C) (N = B·T rows), weight and dWeight are (C), rstd is (N).
+// The forward also returns rstd = 1 / sqrt(mean(x²) + eps) per row, which the backward reuses.
+
+import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
+import type { Tensor } from '../gpu/tensor';
+import { params } from '../gpu/uniforms';
+import { assertDType, assertShape, dims, ShapeError } from './guards';
+import source from '../../shaders/rmsnorm.wgsl?raw';
+
+const WG = 256; // invocations per row (power of two); C up to a few thousand is 1–16 loads each
+const WG_C = 64; // dWeight: channels per workgroup (coalesced loads along C)
+const WG_R = 4; // dWeight: row lanes per channel
+
+function guard(op: string, x: Tensor, weight: Tensor): { rows: number; channels: number } {
+  assertDType(op, { x, weight }, 'f32');
+  const [rows, channels] = dims(op, 'x', x, 2);
+  assertShape(op, 'weight', weight, [channels]);
+  if (rows < 1 || channels < 1) throw new ShapeError(op, `x must be a non-empty (N,C), got ${x}.`);
+  return { rows, channels };
+}
+
+function rowParams(rows: number, channels: number, eps: number): ArrayBuffer {
+  return params().u32(rows).u32(channels).f32(eps).u32(0).build();
+}
+
+/** x is (N,C), weight is (C) → y (N,C) and rstd (N). */
+export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+  const op = 'rmsnormForward';
+  const { rows, channels } = guard(op, x, weight);
+  if (!(eps > 0)) throw new ShapeError(op, `eps must be positive, got ${eps}.`);
+  const y = gpu.empty([rows, channels], 'f32', 'rmsnorm.y');
+  const rstd = gpu.empty([rows], 'f32', 'rmsnorm.rstd');
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG }),
+    params: rowParams(rows, channels, eps),
+    buffers: [x, weight, y, rstd],
+    workgroups: grid(rows),
+  });
+  return { y, rstd };
+}
+
+/**
+ * dx (written, (N,C)) and dWeight += Σ_rows dy·x̂ ((C), accumulated, deterministic).
+ * x and dy are (N,C), weight is (C), rstd is (N) from `rmsnormForward`.
+ */
+export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tensor, dy: Tensor, dWeight: Tensor): Tensor {
+  const op = 'rmsnormBackward';
+  const { rows, channels } = guard(op, x, weight);
+  assertDType(op, { rstd, dy, dWeight }, 'f32');
+  assertShape(op, 'rstd', rstd, [rows]);
+  assertShape(op, 'dy', dy, [rows, channels]);
+  assertShape(op, 'dWeight', dWeight, [channels]);
+  const dx = gpu.empty([rows, channels], 'f32', 'rmsnorm.dx');
+  const p = rowParams(rows, channels, 0);
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG }),
+    params: p,
+    buffers: [x, weight, rstd, dy, dx],
+    workgroups: grid(rows),
+  });
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'rmsnorm_backward_weight', { WG_C, WG_R }),
+    params: p,
+    buffers: [x, rstd, dy, dWeight],
+    workgroups: [ceilDiv(channels, WG_C)],
+  });
+  return dx;
+}
+
+// ---- CPU reference (f64) ---------------------------------------------------------------------------
+
+/** x is (N,C) flat, weight is (C) → y (N,C), rstd (N). */
+export function rmsnormForwardCpu(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number): { y: Float64Array; rstd: Float64Array } {
+  const channels = weight.length;
+  const rows = x.length / channels;
+  const y = new Float64Array(x.length);
+  const rstd = new Float64Array(rows);
+  for (let n = 0; n < rows; n++) {
+    let sumSq = 0;
+    for (let c = 0; c < channels; c++) sumSq += x[n * channels + c] ** 2;
+    const r = 1 / Math.sqrt(sumSq / channels + eps);
+    rstd[n] = r;
+    for (let c = 0; c < channels; c++) y[n * channels + c] = x[n * channels + c] * r * weight[c];
+  }
+  return { y, rstd };
+}
+
+/** dx (N,C) and dWeight0 + dWeight (C); rstd is recomputed in f64 from x. */
+export function rmsnormBackwardCpu(
+  x: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  eps: number,
+  dWeight0: ArrayLike<number> = new Float64Array(weight.length),
+): { dx: Float64Array; dWeight: Float64Array } {
+  const channels = weight.length;
+  const rows = x.length / channels;
+  const { rstd } = rmsnormForwardCpu(x, weight, eps);
+  const dx = new Float64Array(x.length);
+  const dWeight = Float64Array.from(dWeight0);
+  for (let n = 0; n < rows; n++) {
+    const r = rstd[n];
+    let dot = 0;
+    for (let c = 0; c < channels; c++) dot += weight[c] * dy[n * channels + c] * x[n * channels + c] * r;
+    const meanDot = dot / channels;
+    for (let c = 0; c < channels; c++) {
+      const i = n * channels + c;
+      const xhat = x[i] * r;
+      dx[i] = r * (weight[c] * dy[i] - xhat * meanDot);
+      dWeight[c] += dy[i] * xhat;
+    }
+  }
+  return { dx, dWeight };
+}

@@ -1,0 +1,75 @@
+// SwiGLU gating of the Llama MLP: h = silu(gate) · up, silu(g) = g·σ(g), elementwise.
+// Shapes: gate, up, h, dh, dGate, dUp are (N,F) (N = B·T rows, F feed-forward size); any shape
+// with equal element counts is accepted, outputs take gate's shape.
+
+import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
+import type { Tensor } from '../gpu/tensor';
+import { params } from '../gpu/uniforms';
+import { assertDType, assertSameSize } from './guards';
+import source from '../../shaders/swiglu.wgsl?raw';
+
+const WG = 256;
+
+function launchGrid(n: number): { workgroups: [number, number]; rowStride: number } {
+  const workgroups = grid(ceilDiv(n, WG));
+  return { workgroups, rowStride: workgroups[0] * WG };
+}
+
+/** gate and up are (N,F) → h (N,F). */
+export function swigluForward(gpu: Gpu, gate: Tensor, up: Tensor, out?: Tensor): Tensor {
+  const op = 'swigluForward';
+  assertDType(op, { gate, up }, 'f32');
+  assertSameSize(op, { gate, up });
+  const h = out ?? gpu.empty(gate.shape, 'f32', 'swiglu.h');
+  assertDType(op, { out: h }, 'f32');
+  assertSameSize(op, { gate, out: h });
+  const { workgroups, rowStride } = launchGrid(gate.size);
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'swiglu_forward', { WG }),
+    params: params().u32(gate.size).u32(rowStride).build(),
+    buffers: [gate, up, h],
+    workgroups,
+  });
+  return h;
+}
+
+/** gate, up, dh are (N,F) → dGate, dUp (N,F), written (not accumulated). */
+export function swigluBackward(gpu: Gpu, gate: Tensor, up: Tensor, dh: Tensor): { dGate: Tensor; dUp: Tensor } {
+  const op = 'swigluBackward';
+  assertDType(op, { gate, up, dh }, 'f32');
+  assertSameSize(op, { gate, up, dh });
+  const dGate = gpu.empty(gate.shape, 'f32', 'swiglu.dGate');
+  const dUp = gpu.empty(gate.shape, 'f32', 'swiglu.dUp');
+  const { workgroups, rowStride } = launchGrid(gate.size);
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'swiglu_backward', { WG }),
+    params: params().u32(gate.size).u32(rowStride).build(),
+    buffers: [gate, up, dh, dGate, dUp],
+    workgroups,
+  });
+  return { dGate, dUp };
+}
+
+// ---- CPU reference (f64) ---------------------------------------------------------------------------
+
+function sigmoid(g: number): number {
+  return g >= 0 ? 1 / (1 + Math.exp(-g)) : Math.exp(g) / (1 + Math.exp(g));
+}
+
+export function swigluForwardCpu(gate: ArrayLike<number>, up: ArrayLike<number>): Float64Array {
+  const h = new Float64Array(gate.length);
+  for (let i = 0; i < gate.length; i++) h[i] = gate[i] * sigmoid(gate[i]) * up[i];
+  return h;
+}
+
+export function swigluBackwardCpu(gate: ArrayLike<number>, up: ArrayLike<number>, dh: ArrayLike<number>): { dGate: Float64Array; dUp: Float64Array } {
+  const dGate = new Float64Array(gate.length);
+  const dUp = new Float64Array(gate.length);
+  for (let i = 0; i < gate.length; i++) {
+    const g = gate[i];
+    const s = sigmoid(g);
+    dGate[i] = dh[i] * up[i] * s * (1 + g * sigmoid(-g));
+    dUp[i] = dh[i] * g * s;
+  }
+  return { dGate, dUp };
+}
