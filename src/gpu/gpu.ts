@@ -180,7 +180,6 @@ export class Gpu {
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.uniforms.recycle();
-    this.pool.recycle();
   }
 
   /** Submit, wait for the GPU, and throw any validation or out-of-memory error since the last sync. */

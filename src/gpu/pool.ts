@@ -1,6 +1,7 @@
 // Buffer pool: storage buffers are recycled by size class so a training step allocates nothing
-// after its first run. A released buffer becomes reusable only after the next submit, because
-// queue.writeBuffer runs ahead of commands that are still being recorded.
+// after its first run. A released buffer is reusable at once, even by commands recorded into the
+// same encoder: GPU commands run in order. The one thing that runs out of order is
+// queue.writeBuffer, and Gpu.write() submits pending commands before it writes.
 
 /** Size classes: powers of two up to 1 MiB, then multiples of 1 MiB (bounded waste). */
 export function sizeClass(bytes: number): number {
@@ -19,7 +20,6 @@ export interface PoolStats {
 
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
-  private pending: GPUBuffer[] = [];
   private live = new Set<GPUBuffer>();
   private stats: PoolStats = { allocatedBytes: 0, liveBytes: 0, buffers: 0 };
   private readonly usage: number;
@@ -54,17 +54,9 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) return;
     this.stats.liveBytes -= buffer.size;
-    this.pending.push(buffer);
-  }
-
-  /** Called after each submit: released buffers become reusable. */
-  recycle(): void {
-    for (const buffer of this.pending) {
-      let list = this.free.get(buffer.size);
-      if (!list) this.free.set(buffer.size, (list = []));
-      list.push(buffer);
-    }
-    this.pending = [];
+    let list = this.free.get(buffer.size);
+    if (!list) this.free.set(buffer.size, (list = []));
+    list.push(buffer);
   }
 
   /** Destroy pooled (not live) buffers, e.g. after loading a model. */

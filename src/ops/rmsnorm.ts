@@ -44,13 +44,16 @@ export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number)
  * dx (written, (N,C)) and dWeight += Σ_rows dy·x̂ ((C), accumulated, deterministic).
  * x and dy are (N,C), weight is (C), rstd is (N) from `rmsnormForward`.
  */
-export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tensor, dy: Tensor, dWeight: Tensor): Tensor {
+export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tensor, dy: Tensor, dWeight?: Tensor): Tensor {
   const op = 'rmsnormBackward';
   const { rows, channels } = guard(op, x, weight);
-  assertDType(op, { rstd, dy, dWeight }, 'f32');
+  assertDType(op, { rstd, dy }, 'f32');
   assertShape(op, 'rstd', rstd, [rows]);
   assertShape(op, 'dy', dy, [rows, channels]);
-  assertShape(op, 'dWeight', dWeight, [channels]);
+  if (dWeight) {
+    assertDType(op, { dWeight }, 'f32');
+    assertShape(op, 'dWeight', dWeight, [channels]);
+  }
   const dx = gpu.empty([rows, channels], 'f32', 'rmsnorm.dx');
   const p = rowParams(rows, channels, 0);
   gpu.dispatch({
@@ -59,6 +62,8 @@ export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tenso
     buffers: [x, weight, rstd, dy, dx],
     workgroups: grid(rows),
   });
+  // A frozen weight (LoRA training) needs no gradient: skip its reduction.
+  if (!dWeight) return dx;
   gpu.dispatch({
     pipeline: gpu.kernel(source, 'rmsnorm_backward_weight', { WG_C, WG_R }),
     params: p,

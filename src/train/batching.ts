@@ -1,10 +1,10 @@
 // From tokenized examples to padded training batches: truncation (counted), completion-only
 // targets, length-bucketed batches with a seeded shuffle. Shapes: B batch, T padded length.
 
+import { IGNORE_TARGET } from '../ops/cross-entropy';
 import { Rng } from '../util/rng';
 
-/** Target id that the loss skips (prompt tokens, padding). */
-export const IGNORE_TARGET = 0xffffffff;
+export { IGNORE_TARGET };
 
 export interface TokenizedExample {
   ids: number[]; // token ids of the rendered conversation

@@ -1,0 +1,139 @@
+// One Llama-family decoder layer, forward (keeping what backward needs) and backward.
+//   n1 = rmsnorm(x0)·w_in;  q,k,v = linear(n1);  q,k = rope(q,k)
+//   x1 = x0 + o(attention(q,k,v))
+//   n2 = rmsnorm(x1)·w_post;  x2 = x1 + down(silu(gate(n2))·up(n2))
+// Shapes: B batch, T time, N = B·T rows, C hidden, H/KV heads, D head size, F intermediate.
+
+import type { Gpu } from '../gpu/gpu';
+import type { Tensor } from '../gpu/tensor';
+import { attentionBackward, attentionForward } from '../ops/attention';
+import { accumulate, addForward } from '../ops/residual';
+import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
+import { ropeBackward, ropeForward } from '../ops/rope';
+import { swigluBackward, swigluForward } from '../ops/swiglu';
+import type { ModelConfig } from './config';
+import { linearLoraBackward, linearLoraForward, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
+import type { LayerWeights, LinearName } from './weights';
+
+/** Per-step inputs shared by all layers. */
+export interface StepContext {
+  B: number;
+  T: number;
+  positions: Tensor; // (B,T) u32 rotary positions
+  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end) per row; null = all valid
+  invFreq: Tensor; // (D/2) f32
+  lora: (name: LinearName) => LoraBranch | null; // this layer's adapter branch per target
+  keep: boolean; // keep activations for backward
+}
+
+export interface LayerGrads {
+  inputNorm?: Tensor; // (C)
+  postNorm?: Tensor; // (C)
+  linear: Partial<Record<LinearName, LinearGrads>>;
+}
+
+/** Activations the backward needs; all (N,·) unless noted. */
+export interface LayerSaved {
+  x0: Tensor; // (N,C) layer input (owned by the caller)
+  n1: Tensor; // (N,C)
+  rstd1: Tensor; // (N)
+  q: Tensor; // (B,T,H,D) after rope
+  k: Tensor; // (B,T,KV,D) after rope
+  v: Tensor; // (B,T,KV,D)
+  att: Tensor; // (B,T,H,D) attention output
+  lse: Tensor; // (B,H,T)
+  x1: Tensor; // (N,C)
+  n2: Tensor; // (N,C)
+  rstd2: Tensor; // (N)
+  gate: Tensor; // (N,F)
+  up: Tensor; // (N,F)
+  h: Tensor; // (N,F) silu(gate)·up
+  linear: Record<LinearName, LinearSaved>;
+}
+
+/** Forward through one layer. Returns x2 (N,C) and, when ctx.keep, the saved activations. */
+export function layerForward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, x0: Tensor, ctx: StepContext): { x2: Tensor; saved: LayerSaved | null } {
+  const { B, T } = ctx;
+  const { nHeads: H, nKvHeads: KV, headDim: D } = cfg;
+  const lin = {} as Record<LinearName, LinearSaved>;
+  const run = (name: LinearName, x: Tensor) => {
+    const { y, saved } = linearLoraForward(gpu, x, w.linear[name], w.bias[name], ctx.lora(name), ctx.keep);
+    lin[name] = saved;
+    return y;
+  };
+
+  const { y: n1, rstd: rstd1 } = rmsnormForward(gpu, x0, w.inputNorm, cfg.rmsNormEps);
+  const qLin = run('q', n1);
+  const kLin = run('k', n1);
+  const v = run('v', n1).view([B, T, KV, D]);
+  const q = ropeForward(gpu, qLin, ctx.invFreq, ctx.positions, H, { out: qLin }).view([B, T, H, D]);
+  const k = ropeForward(gpu, kLin, ctx.invFreq, ctx.positions, KV, { out: kLin }).view([B, T, KV, D]);
+  const { out: att, lse } = attentionForward(gpu, q, k, v, { keyRange: ctx.keyRange });
+  const o = run('o', att.view([B * T, H * D]));
+  const x1 = addForward(gpu, x0, o);
+  o.destroy();
+
+  const { y: n2, rstd: rstd2 } = rmsnormForward(gpu, x1, w.postNorm, cfg.rmsNormEps);
+  const gate = run('gate', n2);
+  const up = run('up', n2);
+  const h = swigluForward(gpu, gate, up);
+  const down = run('down', h);
+  const x2 = addForward(gpu, x1, down);
+  down.destroy();
+
+  if (ctx.keep) {
+    return { x2, saved: { x0, n1, rstd1, q, k, v, att, lse, x1, n2, rstd2, gate, up, h, linear: lin } };
+  }
+  for (const t of [n1, rstd1, q, k, v, att, lse, x1, n2, rstd2, gate, up, h]) t.destroy();
+  return { x2, saved: null };
+}
+
+/**
+ * Backward through one layer: takes dx2 (N,C), returns dx0 (N,C). Accumulates weight and
+ * adapter gradients into `grads`; frees the saved activations (not x0, which the caller owns).
+ */
+export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: LayerSaved, dx2: Tensor, ctx: StepContext, grads: LayerGrads): Tensor {
+  const { B, T } = ctx;
+  const N = B * T;
+  const { nHeads: H, nKvHeads: KV, headDim: D } = cfg;
+  const back = (name: LinearName, x: Tensor, dy: Tensor, dxInto?: Tensor) =>
+    linearLoraBackward(gpu, x, w.linear[name], dy, ctx.lora(name), s.linear[name], grads.linear[name] ?? {}, dxInto);
+
+  // MLP: x2 = x1 + down(h); dx1 starts as dx2 and gains the normalised branch.
+  const dh = back('down', s.h, dx2);
+  const { dGate, dUp } = swigluBackward(gpu, s.gate, s.up, dh);
+  dh.destroy();
+  const dn2 = back('gate', s.n2, dGate);
+  back('up', s.n2, dUp, dn2);
+  dGate.destroy();
+  dUp.destroy();
+  const dx1 = rmsnormBackward(gpu, s.x1, w.postNorm, s.rstd2, dn2, grads.postNorm);
+  accumulate(gpu, dx1, dx2);
+  dn2.destroy();
+
+  // Attention: x1 = x0 + o(att).
+  const dAtt = back('o', s.att.view([N, H * D]), dx1);
+  const { dq, dk, dv } = attentionBackward(gpu, s.q, s.k, s.v, s.att, s.lse, dAtt.view([B, T, H, D]), { keyRange: ctx.keyRange });
+  dAtt.destroy();
+  ropeBackward(gpu, dq, ctx.invFreq, ctx.positions, H, { out: dq });
+  ropeBackward(gpu, dk, ctx.invFreq, ctx.positions, KV, { out: dk });
+  const dn1 = back('q', s.n1, dq.view([N, H * D]));
+  back('k', s.n1, dk.view([N, KV * D]), dn1);
+  back('v', s.n1, dv.view([N, KV * D]), dn1);
+  dq.destroy();
+  dk.destroy();
+  dv.destroy();
+  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm);
+  accumulate(gpu, dx0, dx1);
+  dn1.destroy();
+  dx1.destroy();
+
+  releaseSaved(s);
+  return dx0;
+}
+
+/** Free saved activations (idempotent; x0 belongs to the caller). */
+export function releaseSaved(s: LayerSaved): void {
+  for (const t of [s.n1, s.rstd1, s.q, s.k, s.v, s.att, s.lse, s.x1, s.n2, s.rstd2, s.gate, s.up, s.h]) t.destroy();
+  for (const l of Object.values(s.linear)) l.u?.destroy();
+}

@@ -1,0 +1,93 @@
+// A linear layer of the decoder with its optional LoRA branch, forward and backward.
+//   y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ
+// Shapes: x is (N,in), W is (out,in), b is (out), A is (R,in), B is (out,R), y is (N,out).
+// Backward (dy is (N,out)):
+//   dx  = dy·W + drop⁻¹(s·(dy·B)·A)
+//   dW += dyᵀ·x, db += Σ dy            (full fine-tuning)
+//   dB += s·dyᵀ·u, u = drop(x)·Aᵀ      (LoRA)
+//   dA += (s·dy·B)ᵀ·drop(x)
+
+import type { Gpu } from '../gpu/gpu';
+import type { Tensor } from '../gpu/tensor';
+import { dropoutBackward, dropoutForward } from '../ops/dropout';
+import { linearBackward, linearForward, matmul } from '../ops/matmul';
+import { accumulate } from '../ops/residual';
+import type { LoraPair } from './lora';
+
+export interface LoraBranch {
+  pair: LoraPair;
+  scale: number; // alpha / r
+  dropout: number; // p; 0 = none
+  seed: number; // dropout seed of this step
+  offset: number; // dropout counter offset unique to this layer and target
+}
+
+export interface LinearGrads {
+  dW?: Tensor; // (out,in), accumulated
+  db?: Tensor; // (out), accumulated
+  dA?: Tensor; // (R,in), accumulated
+  dB?: Tensor; // (out,R), accumulated
+}
+
+export interface LinearSaved {
+  u: Tensor | null; // (N,R) drop(x)·Aᵀ, kept for dB
+}
+
+function droppedInput(gpu: Gpu, x: Tensor, lora: LoraBranch): Tensor {
+  return lora.dropout > 0 ? dropoutForward(gpu, x, lora.dropout, lora.seed, lora.offset) : x;
+}
+
+/** y (N,out). With `keep`, returns what the backward needs; otherwise frees it. */
+export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, lora: LoraBranch | null, keep: boolean): { y: Tensor; saved: LinearSaved } {
+  const y = linearForward(gpu, x, w, bias);
+  if (!lora) return { y, saved: { u: null } };
+  const xd = droppedInput(gpu, x, lora);
+  const u = linearForward(gpu, xd, lora.pair.A); // (N,R)
+  if (xd !== x) xd.destroy();
+  matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y });
+  if (keep) return { y, saved: { u } };
+  u.destroy();
+  return { y, saved: { u: null } };
+}
+
+/**
+ * Gradients of linearLoraForward. Returns dx (N,in), written — or added into `dxInto` when given
+ * (several layers reading the same input, e.g. q, k, v). Frees `saved`.
+ */
+export function linearLoraBackward(
+  gpu: Gpu,
+  x: Tensor,
+  w: Tensor,
+  dy: Tensor,
+  lora: LoraBranch | null,
+  saved: LinearSaved,
+  grads: LinearGrads,
+  dxInto?: Tensor,
+): Tensor {
+  const dx = linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
+  if (!lora) return dx;
+  const { A, B } = lora.pair;
+  const dyB = matmul(gpu, dy, B, { alpha: lora.scale }); // (N,R) = s·dy·B
+  if (grads.dB) {
+    if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');
+    matmul(gpu, dy, saved.u, { transA: true, alpha: lora.scale, accumulate: true, out: grads.dB });
+  }
+  if (grads.dA) {
+    const xd = droppedInput(gpu, x, lora);
+    matmul(gpu, dyB, xd, { transA: true, accumulate: true, out: grads.dA });
+    if (xd !== x) xd.destroy();
+  }
+  if (lora.dropout > 0) {
+    const dxd = matmul(gpu, dyB, A); // (N,in), gradient w.r.t. drop(x)
+    const dxl = dropoutBackward(gpu, dxd, lora.dropout, lora.seed, lora.offset);
+    accumulate(gpu, dx, dxl);
+    dxd.destroy();
+    dxl.destroy();
+  } else {
+    matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]) });
+  }
+  dyB.destroy();
+  saved.u?.destroy();
+  saved.u = null;
+  return dx;
+}

@@ -1,0 +1,182 @@
+// The Llama-family causal LM on the GPU: embedding → L decoder layers → final norm → lm_head.
+// Training forward keeps activations; backward accumulates into a ModelGrads.
+// Shapes: B batch, T time, N = B·T, C hidden, V vocab, D head size.
+
+import type { Gpu } from '../gpu/gpu';
+import type { Tensor } from '../gpu/tensor';
+import { embeddingBackward, embeddingForward } from '../ops/embedding';
+import { linearBackward, linearForward } from '../ops/matmul';
+import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
+import { ropeInvFreq } from '../ops/rope';
+import type { ModelConfig } from './config';
+import { layerBackward, layerForward, releaseSaved, type LayerGrads, type LayerSaved, type StepContext } from './layer';
+import type { LoraBranch } from './linear';
+import type { LoraAdapter } from './lora';
+import { destroyWeights, LINEAR_NAMES, type DecoderWeights, type LinearName } from './weights';
+
+/** Token ids and masks of one batch on the GPU. */
+export interface ModelInputs {
+  B: number;
+  T: number;
+  ids: Tensor; // (B,T) u32
+  positions: Tensor; // (B,T) u32
+  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end); null when no row is padded
+}
+
+export interface ModelGrads {
+  embed?: Tensor; // (V,C); with tied embeddings it also receives lm_head's gradient
+  layers: LayerGrads[];
+  norm?: Tensor; // (C)
+  lmHead?: Tensor; // (V,C), untied only
+}
+
+export interface ForwardOptions {
+  keep: boolean; // keep activations for backward
+  dropoutSeed?: number; // LoRA dropout seed of this step (training)
+  training?: boolean; // apply LoRA dropout (default: same as keep)
+}
+
+export interface ForwardState {
+  inputs: ModelInputs;
+  options: ForwardOptions;
+  layerInputs: Tensor[]; // (N,C) input of each layer (the embedding output first)
+  saved: LayerSaved[];
+  xL: Tensor; // (N,C) last layer output
+  xf: Tensor; // (N,C) after the final norm
+  rstdF: Tensor; // (N)
+}
+
+/** Dropout counter offsets: one per (layer, target) site so masks never repeat within a step. */
+function dropoutOffset(layer: number, name: LinearName): number {
+  return layer * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name);
+}
+
+export class DecoderModel {
+  readonly invFreq: Tensor; // (D/2)
+  adapter: LoraAdapter | null = null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly cfg: ModelConfig,
+    readonly weights: DecoderWeights,
+  ) {
+    const inv = ropeInvFreq(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling ? { ...cfg.ropeScaling, ropeType: 'llama3' } : undefined);
+    this.invFreq = gpu.upload(inv, [inv.length], 'f32', 'rope.invFreq');
+  }
+
+  /** Upload a right- or left-padded batch: ids (B,T), positions (B,T), key ranges (B,2) when padded. */
+  uploadInputs(B: number, T: number, ids: ArrayLike<number>, positions: ArrayLike<number>, keyRanges: ArrayLike<number> | null): ModelInputs {
+    const gpu = this.gpu;
+    return {
+      B,
+      T,
+      ids: gpu.upload(ids, [B, T], 'u32', 'inputs.ids'),
+      positions: gpu.upload(positions, [B, T], 'u32', 'inputs.positions'),
+      keyRange: keyRanges ? gpu.upload(keyRanges, [B, 2], 'u32', 'inputs.keyRange') : null,
+    };
+  }
+
+  private loraFor(layer: number, options: ForwardOptions): (name: LinearName) => LoraBranch | null {
+    const adapter = this.adapter;
+    const training = options.training ?? options.keep;
+    return (name) => {
+      const pair = adapter?.layers[layer]?.[name];
+      if (!adapter || !pair) return null;
+      return {
+        pair,
+        scale: adapter.scale,
+        dropout: training ? adapter.config.dropout : 0,
+        seed: options.dropoutSeed ?? 0,
+        offset: dropoutOffset(layer, name),
+      };
+    };
+  }
+
+  private context(inputs: ModelInputs, layer: number, options: ForwardOptions): StepContext {
+    return {
+      B: inputs.B,
+      T: inputs.T,
+      positions: inputs.positions,
+      keyRange: inputs.keyRange,
+      invFreq: this.invFreq,
+      lora: this.loraFor(layer, options),
+      keep: options.keep,
+    };
+  }
+
+  /** Hidden states after the final norm, (N,C). */
+  forwardHidden(inputs: ModelInputs, options: ForwardOptions): ForwardState {
+    const { B, T } = inputs;
+    const gpu = this.gpu;
+    let x = embeddingForward(gpu, inputs.ids, this.weights.embed).view([B * T, this.cfg.hidden]);
+    const layerInputs: Tensor[] = [];
+    const saved: LayerSaved[] = [];
+    this.weights.layers.forEach((w, i) => {
+      const { x2, saved: s } = layerForward(gpu, this.cfg, w, x, this.context(inputs, i, options));
+      if (options.keep) {
+        layerInputs.push(x);
+        saved.push(s!);
+      } else x.destroy();
+      x = x2;
+    });
+    const { y: xf, rstd: rstdF } = rmsnormForward(gpu, x, this.weights.norm, this.cfg.rmsNormEps);
+    return { inputs, options, layerInputs, saved, xL: x, xf, rstdF };
+  }
+
+  /** Logits (N,V) from final hidden states (N,C). */
+  logits(xf: Tensor): Tensor {
+    return linearForward(this.gpu, xf, this.weights.lmHead);
+  }
+
+  /** Forward without keeping activations: logits (B·T, V). */
+  forward(inputs: ModelInputs): Tensor {
+    const state = this.forwardHidden(inputs, { keep: false });
+    const logits = this.logits(state.xf);
+    this.release(state);
+    return logits;
+  }
+
+  /**
+   * Backward from dlogits (N,V) through the whole model; accumulates into `grads` and frees the
+   * activations in `state`. dlogits is consumed (freed).
+   */
+  backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads): void {
+    const gpu = this.gpu;
+    const { cfg, weights } = this;
+    const { B, T } = state.inputs;
+    const headGrad = cfg.tieWordEmbeddings ? grads.embed : grads.lmHead;
+    const dxf = linearBackward(gpu, state.xf, weights.lmHead, dlogits, headGrad);
+    dlogits.destroy();
+    let dx = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
+    dxf.destroy();
+    for (let i = cfg.nLayers - 1; i >= 0; i--) {
+      const ctx = this.context(state.inputs, i, state.options);
+      const dx0 = layerBackward(gpu, cfg, weights.layers[i], state.saved[i], dx, ctx, grads.layers[i]);
+      dx.destroy();
+      dx = dx0;
+    }
+    if (grads.embed) embeddingBackward(gpu, state.inputs.ids, dx.view([B * T, cfg.hidden]), grads.embed);
+    dx.destroy();
+    this.release(state);
+  }
+
+  /** Free the activations of a forward that will not be followed by backward. */
+  release(state: ForwardState): void {
+    for (const t of state.layerInputs) t.destroy();
+    for (const s of state.saved) releaseSaved(s);
+    state.layerInputs = [];
+    state.saved = [];
+    for (const t of [state.xL, state.xf, state.rstdF]) t.destroy();
+  }
+
+  destroy(): void {
+    destroyWeights(this.cfg, this.weights);
+    this.invFreq.destroy();
+  }
+}
+
+export function destroyInputs(inputs: ModelInputs): void {
+  inputs.ids.destroy();
+  inputs.positions.destroy();
+  inputs.keyRange?.destroy();
+}

@@ -1,0 +1,113 @@
+// PyTorch parity: logits, loss and every gradient of the TS engine against golden files written
+// by scripts/golden/make_golden.py from a reference built on PyTorch primitives.
+// Tolerances (relative to each tensor's largest magnitude): logits 1e-4, gradients 1e-3.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gpu } from '../../src/gpu/gpu';
+import type { DecoderModel } from '../../src/model/model';
+import { destroyLoraAdapter } from '../../src/model/lora';
+import { importPeftAdapter, peftKey } from '../../src/model/peft';
+import { LINEAR_NAMES, linearModule } from '../../src/model/weights';
+import { createGradients, destroyGradients, type TrainMode } from '../../src/train/grads';
+import { microBatchStep } from '../../src/train/step';
+import { goldenBatch, GOLDEN_CASES, loadGoldenModel, openGoldenCase, relativeError, type GoldenCase } from '../helpers/golden';
+import { testGpu } from '../helpers/gpu';
+
+const LOGITS_TOL = 1e-4;
+const GRAD_TOL = 1e-3;
+
+describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
+  let gpu: Gpu;
+  let c: GoldenCase;
+  let model: DecoderModel;
+  let batch: Awaited<ReturnType<typeof goldenBatch>>;
+
+  beforeAll(async () => {
+    gpu = await testGpu();
+    c = await openGoldenCase(caseName);
+    model = await loadGoldenModel(gpu, c);
+    batch = await goldenBatch(c);
+  });
+  afterAll(() => model?.destroy());
+
+  function inputs() {
+    const { B, T } = batch;
+    const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
+    const ranges = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? batch.lengths[(i - 1) / 2] : 0));
+    return model.uploadInputs(B, T, batch.ids, positions, ranges);
+  }
+
+  /** Rows at real (non-padding) positions. */
+  const realRow = (row: number) => row % batch.T < batch.lengths[Math.floor(row / batch.T)];
+
+  async function logitsError(reference: string): Promise<number> {
+    const logits = await model.forward(inputs()).read();
+    const V = c.cfg.vocabSize;
+    return relativeError(logits, await c.golden.readFloat32(reference), (i) => realRow(Math.floor(i / V)));
+  }
+
+  it('base logits of a right-padded batch', async () => {
+    expect(await logitsError('logits')).toBeLessThan(LOGITS_TOL);
+  });
+
+  it('logits with the PEFT adapter applied', async () => {
+    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    try {
+      expect(await logitsError('logits_lora')).toBeLessThan(LOGITS_TOL);
+    } finally {
+      destroyLoraAdapter(model.adapter);
+      model.adapter = null;
+    }
+  });
+
+  async function lossAndGrads(mode: TrainMode) {
+    const set = createGradients(gpu, model, mode);
+    const loss = gpu.zeros([2], 'f32', 'loss');
+    const targets = gpu.upload(batch.targets, [batch.B * batch.T], 'u32', 'targets');
+    microBatchStep(gpu, model, inputs(), targets, set, batch.counted, loss, 0);
+    const [value, counted] = await loss.read();
+    return { set, value, counted };
+  }
+
+  it('masked loss and every LoRA gradient', async () => {
+    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    try {
+      const { set, value, counted } = await lossAndGrads({ kind: 'lora' });
+      expect(counted).toBe(c.json.loss_target_tokens);
+      expect(Math.abs(value - c.json.loss_lora)).toBeLessThan(1e-4 * c.json.loss_lora);
+      const byName = new Map(set.params.map((p) => [p.name, p]));
+      let checked = 0;
+      for (let i = 0; i < c.cfg.nLayers; i++) {
+        for (const name of LINEAR_NAMES) {
+          for (const which of ['A', 'B'] as const) {
+            const grad = await byName.get(`${i}.${name}.${which}`)!.grad.read();
+            const err = relativeError(grad, await c.golden.readFloat32(`grad.${peftKey(i, name, which)}`));
+            expect(err, `${i}.${name}.${which}`).toBeLessThan(GRAD_TOL);
+            checked++;
+          }
+        }
+      }
+      expect(checked).toBe(c.cfg.nLayers * 14);
+      destroyGradients(set);
+    } finally {
+      destroyLoraAdapter(model.adapter);
+      model.adapter = null;
+    }
+  });
+
+  it('full fine-tuning gradients of embeddings, norms and weights', async () => {
+    const { set, value } = await lossAndGrads({ kind: 'full', trainEmbeddings: true });
+    expect(Math.abs(value - c.json.loss_base)).toBeLessThan(1e-4 * c.json.loss_base);
+    const names = c.golden.names.filter((n) => n.startsWith('full_grad.')).map((n) => n.slice('full_grad.'.length));
+    expect(names).toContain('model.embed_tokens.weight');
+    expect(names).toContain(`${linearModule(0, 'q')}.weight`);
+    const byName = new Map(set.params.map((p) => [p.name, p]));
+    for (const name of names) {
+      const param = byName.get(name);
+      expect(param, name).toBeDefined();
+      const err = relativeError(await param!.grad.read(), await c.golden.readFloat32(`full_grad.${name}`));
+      expect(err, name).toBeLessThan(GRAD_TOL);
+    }
+    destroyGradients(set);
+  });
+});
