@@ -6,7 +6,7 @@ const CHUNK_SLOTS = 256; // 64 KiB = maxUniformBufferBindingSize default; one ch
 
 interface Chunk {
   buffer: GPUBuffer;
-  staging: Uint8Array;
+  staging: Uint8Array<ArrayBuffer>;
   used: number; // slots used
 }
 
@@ -56,7 +56,7 @@ function alignTo16(n: number): number {
 
 /** Builder for a uniform struct of u32/i32/f32 fields, 4 bytes each, in declaration order. */
 export class Params {
-  private view: DataView;
+  private view: DataView<ArrayBuffer>;
   private offset = 0;
 
   constructor(capacity = 64) {

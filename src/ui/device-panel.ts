@@ -57,7 +57,9 @@ export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
     }
   }
 
-  void describe().then((ok) => ok && runChecks());
+  void describe().then(async (ok) => {
+    if (ok) await runChecks();
+  });
   return panel;
 }
 
