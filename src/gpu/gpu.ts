@@ -42,6 +42,7 @@ export class Gpu {
   private uniforms: UniformArena;
   private lostReason: string | null = null;
   private dispatchesSinceSync = 0;
+  private syncChain: Promise<void> = Promise.resolve();
 
   private constructor(readonly info: AcquiredDevice) {
     this.device = info.device;
@@ -183,7 +184,15 @@ export class Gpu {
   }
 
   /** Submit, wait for the GPU, and throw any validation or out-of-memory error since the last sync. */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    this.flush();
+    // Error scopes are a stack: concurrent callers (two generations at once) take turns.
+    const turn = this.syncChain.then(() => this.syncNow());
+    this.syncChain = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async syncNow(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     const errors = await this.closeErrorScopes();
