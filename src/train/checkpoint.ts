@@ -1,0 +1,57 @@
+// Checkpoints: the trainable tensors, AdamW's moments and the step count in one safetensors file,
+// with the training configuration in its metadata. A trainer built with the same configuration
+// and data resumes from it bit for bit.
+
+import { openSafetensors, writeSafetensors } from '../model/safetensors';
+import type { TrainConfig } from './config';
+import type { Trainer } from './trainer';
+
+const FORMAT = 'grsap-checkpoint-1';
+
+interface CheckpointMeta {
+  format: typeof FORMAT;
+  step: number; // optimizer steps done
+  totalSteps: number;
+  config: TrainConfig;
+  examples: number; // training examples after preparation
+}
+
+export async function saveCheckpoint(trainer: Trainer): Promise<Uint8Array> {
+  const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  const { params } = trainer.gradients;
+  for (const [i, p] of params.entries()) {
+    const shape = [...p.param.shape];
+    tensors[`param.${p.name}`] = { dtype: 'F32', shape, data: (await p.param.read()) as Float32Array };
+    tensors[`adam_m.${p.name}`] = { dtype: 'F32', shape, data: (await trainer.optimizer.m[i].read()) as Float32Array };
+    tensors[`adam_v.${p.name}`] = { dtype: 'F32', shape, data: (await trainer.optimizer.v[i].read()) as Float32Array };
+  }
+  const meta: CheckpointMeta = { format: FORMAT, step: trainer.stepsDone, totalSteps: trainer.totalSteps, config: trainer.config, examples: trainer.examples.length };
+  return writeSafetensors(tensors, { format: 'pt', grsap: JSON.stringify(meta) });
+}
+
+/** Restore a checkpoint into a trainer made with the same configuration and data. */
+export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name = 'checkpoint'): Promise<void> {
+  const file = await openSafetensors(bytes, name);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(file.metadata.grsap ?? 'null');
+  } catch {
+    throw new Error(`${name} is not a training checkpoint of this app (bad metadata).`);
+  }
+  if (!meta || meta.format !== FORMAT) throw new Error(`${name} is not a training checkpoint of this app.`);
+  if (JSON.stringify(meta.config) !== JSON.stringify(trainer.config)) {
+    throw new Error(`${name} was made with other training settings; resume with the same settings (method, batch size, learning rate, seed, …).`);
+  }
+  if (meta.totalSteps !== trainer.totalSteps || meta.examples !== trainer.examples.length) {
+    throw new Error(`${name} was made with other training data (${meta.examples} examples, ${meta.totalSteps} steps; now ${trainer.examples.length} and ${trainer.totalSteps}).`);
+  }
+  const { gpu } = trainer;
+  for (const [i, p] of trainer.gradients.params.entries()) {
+    for (const [prefix, target] of [['param', p.param], ['adam_m', trainer.optimizer.m[i]], ['adam_v', trainer.optimizer.v[i]]] as const) {
+      const key = `${prefix}.${p.name}`;
+      if (!file.has(key)) throw new Error(`${name} has no tensor ${key}.`);
+      gpu.write(target, await file.readFloat32(key));
+    }
+  }
+  trainer.optimizer.step = meta.step;
+}
