@@ -1,5 +1,6 @@
 // The benchmark suite, shared by the Node runner and the browser bench page.
 import type { Gpu } from '../src/gpu/gpu';
+import { benchOps } from './ops';
 
 export interface BenchOptions {
   host: 'node' | 'chromium';
@@ -11,7 +12,7 @@ export type BenchRecord = Record<string, unknown>;
 
 export async function runBenchmarks(gpu: Gpu, options: BenchOptions): Promise<BenchRecord[]> {
   const adapter = [gpu.info.adapter.vendor, gpu.info.adapter.architecture, gpu.info.adapter.device].filter(Boolean).join(' ');
-  const suites: [string, () => Promise<BenchRecord[]>][] = [];
+  const suites: [string, () => Promise<BenchRecord[]>][] = [['ops', () => benchOps(gpu)]];
   const records: BenchRecord[] = [];
   for (const [name, run] of suites) {
     if (options.only && !name.includes(options.only)) continue;

@@ -1,39 +1,37 @@
 // Kernel self-check: every op once on a small random input, compared with its CPU reference.
-// Runs in the worker of the app page and in the end-to-end test, proving the browser path.
+// Runs in the worker of the app page and in the end-to-end test, proving the browser path, and
+// in Node (tests/ops/selfcheck.test.ts). The checks themselves live in selfcheck-cases.ts.
 
 import type { Gpu } from '../gpu/gpu';
-import { mismatches, maxAbs } from '../util/compare';
+import { mismatches, maxAbs, type Tolerance } from '../util/compare';
 import { Rng } from '../util/rng';
-import { addForward, addForwardCpu } from './residual';
+import { selfCheckCases } from './selfcheck-cases';
 
 export interface CheckResult {
-  op: string; // e.g. "matmul NT (13,37,11)"
+  op: string; // e.g. "matmul NT (M13 K37 N11)"
   ok: boolean;
-  maxError: number; // largest |gpu - cpu|
+  maxError: number; // largest |gpu - cpu| over all outputs
   scale: number; // largest |cpu|, for reading maxError
-  ms: number; // wall time including readback
+  ms: number; // wall time including pipeline compilation and readback
   detail?: string; // first mismatches, when any
 }
 
-export interface SelfCheck {
-  name: string;
-  tolerance: { atol: number; rtol: number };
-  /** Launch the op on the GPU and return its output next to the CPU reference. */
-  run(gpu: Gpu, rng: Rng): Promise<{ gpu: ArrayLike<number>; cpu: ArrayLike<number> }>;
+/** One output of a check: what the GPU computed next to the CPU reference. */
+export interface CheckOutput {
+  label?: string; // which output, e.g. "dq"; shown with its mismatches
+  gpu: ArrayLike<number>;
+  cpu: ArrayLike<number>;
+  tolerance?: Tolerance; // this output's tolerance, when it differs from the check's
 }
 
-const checks: SelfCheck[] = [
-  {
-    name: 'residual add (1031)',
-    tolerance: { atol: 1e-6, rtol: 1e-6 },
-    async run(gpu, rng) {
-      const a = rng.uniformArray(1031);
-      const b = rng.uniformArray(1031);
-      const y = addForward(gpu, gpu.upload(a, [1031]), gpu.upload(b, [1031]));
-      return { gpu: await y.read(), cpu: addForwardCpu(a, b) };
-    },
-  },
-];
+export interface SelfCheck {
+  name: string; // op, direction and shape, e.g. "attention backward (B2 T5 H4 KV2 D8)"
+  tolerance: Tolerance;
+  /** Launch the op on the GPU and return its output(s) next to the CPU reference. */
+  run(gpu: Gpu, rng: Rng): Promise<CheckOutput | CheckOutput[]>;
+}
+
+const checks: SelfCheck[] = [...selfCheckCases];
 
 export function registerSelfCheck(check: SelfCheck): void {
   checks.push(check);
@@ -43,31 +41,46 @@ export function selfCheckNames(): string[] {
   return checks.map((c) => c.name);
 }
 
-export async function runSelfCheck(gpu: Gpu, onResult?: (r: CheckResult, done: number, total: number) => void, seed = 1): Promise<CheckResult[]> {
+/** Compare every output of one check; a check with nothing finite to compare fails. */
+function judge(check: SelfCheck, outputs: CheckOutput[]): Omit<CheckResult, 'op' | 'ms'> {
+  let ok = outputs.length > 0;
+  let maxError = 0;
+  let scale = 0;
+  const details: string[] = [];
+  for (const out of outputs) {
+    const tolerance = out.tolerance ?? check.tolerance;
+    const m = mismatches(out.gpu, out.cpu, tolerance, 4);
+    const name = out.label ? `${out.label}: ` : '';
+    if (m.count > 0) details.push(`${name}${m.count} of ${m.checked} differ (atol ${tolerance.atol}, rtol ${tolerance.rtol}):\n${m.lines.join('\n')}`);
+    else if (m.checked === 0) details.push(`${name}no finite reference values to compare`);
+    ok &&= m.count === 0 && m.checked > 0;
+    for (let i = 0; i < out.cpu.length && i < out.gpu.length; i++) {
+      if (Number.isFinite(out.cpu[i])) maxError = Math.max(maxError, Math.abs(out.gpu[i] - out.cpu[i]));
+    }
+    scale = Math.max(scale, maxAbs(out.cpu));
+  }
+  return { ok, maxError, scale, detail: details.length ? details.join('\n') : undefined };
+}
+
+/** Run every registered check; results come in list order, one per check, failures included. */
+export function runSelfCheck(gpu: Gpu, onResult?: (r: CheckResult, done: number, total: number) => void, seed = 1): Promise<CheckResult[]> {
+  return runChecks(gpu, checks, onResult, seed);
+}
+
+/** Run the given checks; a check that throws is reported as failed with its error. */
+export async function runChecks(gpu: Gpu, list: readonly SelfCheck[], onResult?: (r: CheckResult, done: number, total: number) => void, seed = 1): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  for (const check of checks) {
+  for (const check of list) {
     const t0 = performance.now();
     let result: CheckResult;
     try {
       const out = await check.run(gpu, new Rng(seed));
-      const m = mismatches(out.gpu, out.cpu, check.tolerance, 4);
-      let maxError = 0;
-      for (let i = 0; i < out.cpu.length; i++) {
-        if (Number.isFinite(out.cpu[i])) maxError = Math.max(maxError, Math.abs(out.gpu[i] - out.cpu[i]));
-      }
-      result = {
-        op: check.name,
-        ok: m.count === 0 && m.checked > 0,
-        maxError,
-        scale: maxAbs(out.cpu),
-        ms: performance.now() - t0,
-        detail: m.count ? `${m.count} of ${m.checked} differ:\n${m.lines.join('\n')}` : undefined,
-      };
+      result = { op: check.name, ...judge(check, Array.isArray(out) ? out : [out]), ms: performance.now() - t0 };
     } catch (e) {
       result = { op: check.name, ok: false, maxError: NaN, scale: NaN, ms: performance.now() - t0, detail: String(e) };
     }
     results.push(result);
-    onResult?.(result, results.length, checks.length);
+    onResult?.(result, results.length, list.length);
   }
   return results;
 }
