@@ -8,7 +8,6 @@ import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/rmsnorm.wgsl?raw';
 
-const WG = 256; // invocations per row (power of two); C up to a few thousand is 1–16 loads each
 const WG_C = 64; // dWeight: channels per workgroup (coalesced loads along C)
 const WG_R = 4; // dWeight: row lanes per channel
 
@@ -32,7 +31,7 @@ export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number)
   const y = gpu.empty([rows, channels], 'f32', 'rmsnorm.y');
   const rstd = gpu.empty([rows], 'f32', 'rmsnorm.rstd');
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG }),
+    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG: gpu.reductionWorkgroupSize }),
     params: rowParams(rows, channels, eps),
     buffers: [x, weight, y, rstd],
     workgroups: grid(rows),
@@ -57,7 +56,7 @@ export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tenso
   const dx = gpu.empty([rows, channels], 'f32', 'rmsnorm.dx');
   const p = rowParams(rows, channels, 0);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG }),
+    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG: gpu.reductionWorkgroupSize }),
     params: p,
     buffers: [x, weight, rstd, dy, dx],
     workgroups: grid(rows),

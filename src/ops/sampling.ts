@@ -49,9 +49,9 @@ export function samplingSettingsTensor(gpu: Gpu, rows: readonly SamplingSettings
   return gpu.upload(words, [rows.length, SETTINGS_WORDS], 'u32', 'sampling.settings');
 }
 
-function workgroupSize(vocab: number): number {
-  // Small vocabularies waste most of a 256-wide workgroup (and slow software adapters down).
-  return vocab >= 4096 ? 256 : vocab >= 256 ? 64 : 32;
+function workgroupSize(gpu: Gpu, vocab: number): number {
+  // Small vocabularies waste most of a wide workgroup; software adapters want narrow ones anyway.
+  return Math.min(gpu.reductionWorkgroupSize, vocab >= 4096 ? 256 : vocab >= 256 ? 64 : 32);
 }
 
 /**
@@ -74,7 +74,7 @@ export function sampleTokens(
   assertDType(op, { tokens }, 'u32');
   assertShape(op, 'out', tokens, [rows]);
   if (rows === 0) return tokens;
-  const WG = workgroupSize(vocab);
+  const WG = workgroupSize(gpu, vocab);
   const workgroups = grid(rows);
   const uniforms = params().u32(rows).u32(vocab).u32(options.step >>> 0).u32(workgroups[0]);
   if (Array.isArray(settings) || settings instanceof Tensor) {
