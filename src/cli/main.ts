@@ -1,0 +1,86 @@
+// The command-line entry: `npm run cli -- <command> [options]`, running the same engine code as the
+// browser worker (src/studio, src/model, src/train) on Dawn. Exit codes: 0 done, 1 failed,
+// 2 usage error (bad flag, missing file), 130 interrupted (Ctrl-C; training saves a checkpoint).
+
+import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
+import { createContext, type CliContext } from './common';
+import { generateSpec, runGenerate } from './generate';
+import { runScore, scoreSpec } from './score';
+import { runTrain, trainSpec } from './train';
+
+interface Command {
+  spec: CommandSpec;
+  run(values: ParsedValues, ctx: CliContext): Promise<number>;
+}
+
+const COMMANDS: Command[] = [
+  { spec: generateSpec, run: runGenerate },
+  { spec: scoreSpec, run: runScore },
+  { spec: trainSpec, run: runTrain },
+];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+  return [
+    `Usage: ${PROGRAM} <command> [options]`,
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    '',
+    `Run "${PROGRAM} <command> --help" for a command's options.`,
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(overview());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.spec.name).join(', ')}. Run "${PROGRAM} --help".`);
+  const values = parseCommandArgs(command.spec, rest);
+  if (!values) {
+    process.stdout.write(helpText(command.spec));
+    return 0;
+  }
+  return command.run(values, ctx);
+}
+
+function isAbort(e: unknown): boolean {
+  return (e as { name?: string } | null)?.name === 'AbortError';
+}
+
+const controller = new AbortController();
+process.on('SIGINT', () => {
+  if (controller.signal.aborted) {
+    process.stderr.write('second Ctrl-C: exiting without saving.\n');
+    process.exit(130);
+  }
+  process.stderr.write('Ctrl-C: stopping after the current step (Ctrl-C again to exit at once)…\n');
+  controller.abort();
+});
+
+const ctx = createContext(controller.signal);
+let code: number;
+try {
+  code = await main(process.argv.slice(2), ctx);
+} catch (e) {
+  if (e instanceof UsageError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    code = 2;
+  } else if (isAbort(e)) {
+    process.stderr.write('interrupted.\n');
+    code = 130;
+  } else {
+    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.GRSAP_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    code = 1;
+  }
+}
+ctx.release();
+// Let piped stdout/stderr drain before exiting; Dawn would keep Node alive otherwise.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+process.exit(code);
