@@ -77,3 +77,24 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
   return maxDiff / maxRef;
 }
+
+export type GoldenBatch = Awaited<ReturnType<typeof goldenBatch>>;
+
+/** Rows [from, to) of the golden batch on the GPU: right-padded, positions 0..T-1, key ranges [0, len). */
+export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, to = batch.B) {
+  const { T } = batch;
+  const B = to - from;
+  const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
+  const ranges = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? batch.lengths[from + (i - 1) / 2] : 0));
+  const inputs = model.uploadInputs(B, T, batch.ids.subarray(from * T, to * T), positions, ranges);
+  const targets = model.gpu.upload(batch.targets.subarray(from * T, to * T), [B * T], 'u32', 'targets');
+  return { inputs, targets };
+}
+
+/** Select the logits (flat N·V) of real, non-padding rows. */
+export function realLogit(batch: GoldenBatch, vocab: number): (i: number) => boolean {
+  return (i) => {
+    const row = Math.floor(i / vocab);
+    return row % batch.T < batch.lengths[Math.floor(row / batch.T)];
+  };
+}

@@ -10,7 +10,7 @@ import { importPeftAdapter, peftKey } from '../../src/model/peft';
 import { LINEAR_NAMES, linearModule } from '../../src/model/weights';
 import { createGradients, destroyGradients, type TrainMode } from '../../src/train/grads';
 import { microBatchStep } from '../../src/train/step';
-import { goldenBatch, GOLDEN_CASES, loadGoldenModel, openGoldenCase, relativeError, type GoldenCase } from '../helpers/golden';
+import { goldenBatch, goldenInputs, GOLDEN_CASES, loadGoldenModel, openGoldenCase, realLogit, relativeError, type GoldenBatch, type GoldenCase } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
 
 const LOGITS_TOL = 1e-4;
@@ -20,7 +20,7 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   let gpu: Gpu;
   let c: GoldenCase;
   let model: DecoderModel;
-  let batch: Awaited<ReturnType<typeof goldenBatch>>;
+  let batch: GoldenBatch;
 
   beforeAll(async () => {
     gpu = await testGpu();
@@ -30,20 +30,12 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   });
   afterAll(() => model?.destroy());
 
-  function inputs() {
-    const { B, T } = batch;
-    const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
-    const ranges = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? batch.lengths[(i - 1) / 2] : 0));
-    return model.uploadInputs(B, T, batch.ids, positions, ranges);
-  }
-
-  /** Rows at real (non-padding) positions. */
-  const realRow = (row: number) => row % batch.T < batch.lengths[Math.floor(row / batch.T)];
+  const inputs = () => goldenInputs(model, batch).inputs;
 
   async function logitsError(reference: string): Promise<number> {
     const logits = await model.forward(inputs()).read();
     const V = c.cfg.vocabSize;
-    return relativeError(logits, await c.golden.readFloat32(reference), (i) => realRow(Math.floor(i / V)));
+    return relativeError(logits, await c.golden.readFloat32(reference), realLogit(batch, V));
   }
 
   it('base logits of a right-padded batch', async () => {
@@ -63,8 +55,8 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   async function lossAndGrads(mode: TrainMode) {
     const set = createGradients(gpu, model, mode);
     const loss = gpu.zeros([2], 'f32', 'loss');
-    const targets = gpu.upload(batch.targets, [batch.B * batch.T], 'u32', 'targets');
-    microBatchStep(gpu, model, inputs(), targets, set, batch.counted, loss, 0);
+    const { inputs, targets } = goldenInputs(model, batch);
+    microBatchStep(gpu, model, inputs, targets, set, batch.counted, loss, 0);
     const [value, counted] = await loss.read();
     return { set, value, counted };
   }

@@ -7,7 +7,7 @@ import { exportPeftAdapter, importPeftAdapter, parsePeftConfig, peftKey } from '
 import { openSafetensors } from '../../src/model/safetensors';
 import { meanLoss, scoreExamples } from '../../src/model/score';
 import { loadDecoderWeights } from '../../src/model/weights';
-import { goldenBatch, loadGoldenModel, openGoldenCase, relativeError } from '../helpers/golden';
+import { goldenBatch, goldenInputs, loadGoldenModel, openGoldenCase, realLogit, relativeError } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,13 +19,8 @@ async function setup() {
   const c = await openGoldenCase(CASE);
   const model = await loadGoldenModel(gpu, c);
   const batch = await goldenBatch(c);
-  const positions = Uint32Array.from({ length: batch.B * batch.T }, (_, i) => i % batch.T);
-  const ranges = Uint32Array.from({ length: 2 * batch.B }, (_, i) => (i % 2 ? batch.lengths[(i - 1) / 2] : 0));
-  const logitsOf = async (m: DecoderModel) => m.forward(m.uploadInputs(batch.B, batch.T, batch.ids, positions, ranges)).read();
-  const realRow = (i: number) => {
-    const row = Math.floor(i / c.cfg.vocabSize);
-    return row % batch.T < batch.lengths[Math.floor(row / batch.T)];
-  };
+  const logitsOf = async (m: DecoderModel) => m.forward(goldenInputs(m, batch).inputs).read();
+  const realRow = realLogit(batch, c.cfg.vocabSize);
   return { gpu, c, model, batch, logitsOf, realRow };
 }
 

@@ -11,14 +11,14 @@ import { createGradients, destroyGradients, zeroGradients } from '../../src/trai
 import { AdamW } from '../../src/train/optimizer';
 import { learningRate } from '../../src/train/schedule';
 import { microBatchStep } from '../../src/train/step';
-import { goldenBatch, loadGoldenModel, openGoldenCase, relativeError, type GoldenCase } from '../helpers/golden';
+import { goldenBatch, goldenInputs, loadGoldenModel, openGoldenCase, relativeError, type GoldenBatch, type GoldenCase } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
 
 describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (caseName) => {
   let gpu: Gpu;
   let c: GoldenCase;
   let model: DecoderModel;
-  let batch: Awaited<ReturnType<typeof goldenBatch>>;
+  let batch: GoldenBatch;
 
   beforeAll(async () => {
     gpu = await testGpu();
@@ -28,16 +28,7 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
   });
   afterAll(() => model?.destroy());
 
-  function rows(from: number, to: number) {
-    const { T } = batch;
-    const B = to - from;
-    const ids = batch.ids.subarray(from * T, to * T);
-    const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
-    const ranges = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? batch.lengths[from + (i - 1) / 2] : 0));
-    const inputs = model.uploadInputs(B, T, ids, positions, ranges);
-    const targets = gpu.upload(batch.targets.subarray(from * T, to * T), [B * T], 'u32', 'targets');
-    return { inputs, targets };
-  }
+  const rows = (from: number, to: number) => goldenInputs(model, batch, from, to);
 
   it('three clipped AdamW steps under the schedule give PyTorch\'s LoRA weights', async () => {
     const tr = c.json.training;

@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import type { Gpu } from '../../src/gpu/gpu';
+import {
+  linearBackward,
+  linearBackwardCpu,
+  linearForward,
+  linearForwardCpu,
+  matmul,
+  matmulCpu,
+  matmulDims,
+  matmulKernel,
+  setMatmulVariant,
+  type MatmulKernel,
+  type MatmulOptions,
+  type MatmulVariant,
+} from '../../src/ops/matmul';
+import { Rng } from '../../src/util/rng';
+import { expectClose, type Tolerance } from '../helpers/compare';
+import { numericGradient } from '../helpers/finite-diff';
+import { testGpu } from '../helpers/gpu';
+
+// Inputs are uniform in [-1, 1]: a dot product of K terms rounds to a few f32 ulps of each term.
+const tolFor = (K: number): Tolerance => ({ atol: 4e-7 * Math.max(K, 4), rtol: 1e-6 });
+
+type Layout = [transA: boolean, transB: boolean];
+const LAYOUTS: Layout[] = [
+  [false, true], // NT: x·Wᵀ
+  [false, false], // NN: dy·W
+  [true, false], // TN: dyᵀ·x
+  [true, true],
+];
+
+interface Case {
+  a: Float32Array;
+  aShape: number[];
+  b: Float32Array;
+  bShape: number[];
+}
+
+/** Random operands of a (batch, M, K, N) product; batch 0 means 2-D A, shareB a 2-D B. */
+function makeCase(rng: Rng, [batch, M, K, N]: number[], [transA, transB]: Layout, shareB = false): Case {
+  const aMat = transA ? [K, M] : [M, K];
+  const bMat = transB ? [N, K] : [K, N];
+  const aShape = batch ? [batch, ...aMat] : aMat;
+  const bShape = batch && !shareB ? [batch, ...bMat] : bMat;
+  return { a: rng.uniformArray(aShape.reduce((x, y) => x * y)), aShape, b: rng.uniformArray(bShape.reduce((x, y) => x * y)), bShape };
+}
+
+/** Runs one case on the GPU against the CPU reference; returns the kernel it ran on. */
+async function check(gpu: Gpu, c: Case, layout: Layout, opts: Omit<MatmulOptions, 'transA' | 'transB' | 'bias' | 'out'> & { bias?: Float32Array; c0?: Float32Array } = {}): Promise<MatmulKernel> {
+  const [transA, transB] = layout;
+  const d = matmulDims(c.aShape, c.bShape, transA, transB);
+  const out = opts.c0 ? gpu.upload(opts.c0, d.outShape) : undefined;
+  const bias = opts.bias ? gpu.upload(opts.bias, [d.N]) : undefined;
+  const y = matmul(gpu, gpu.upload(c.a, c.aShape), gpu.upload(c.b, c.bShape), { transA, transB, bias, out, alpha: opts.alpha, accumulate: opts.accumulate });
+  expect(y.shape).toEqual(d.outShape);
+  const ref = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transA, transB, bias: opts.bias, alpha: opts.alpha, accumulate: opts.accumulate, out: opts.c0 });
+  const kernel = matmulKernel(gpu, d, transA, transB);
+  expectClose(await y.read(), ref, tolFor(d.K), `matmul ${kernel} A${c.aShape}${transA ? 'ᵀ' : ''} B${c.bShape}${transB ? 'ᵀ' : ''}`);
+  return kernel;
+}
+
+// [batch, M, K, N]: ones, primes, K not a multiple of 4 (on the register tile for TN: the weight
+// gradient over a token count), multiples of 4 that are not multiples of the 16×16 tile, several
+// tiles with remainders, batches.
+const SHAPES = [
+  [0, 1, 1, 1],
+  [0, 4, 3, 8],
+  [0, 8, 5, 4],
+  [0, 20, 18, 12],
+  [0, 7, 13, 5],
+  [0, 13, 37, 7],
+  [0, 20, 12, 36],
+  [0, 68, 100, 52],
+  [3, 17, 8, 33],
+  [2, 20, 16, 12],
+];
+
+describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (variant) => {
+  it.each(LAYOUTS)('transA=%s transB=%s matches the CPU reference on odd and tile-sized shapes', async (transA, transB) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const rng = new Rng(17 + Number(transA) * 2 + Number(transB));
+    const kernels = new Set<MatmulKernel>();
+    for (const shape of SHAPES) kernels.add(await check(gpu, makeCase(rng, shape, [transA, transB]), [transA, transB]));
+    // A shared 2-D B (one weight for every batch entry), as in a linear layer.
+    kernels.add(await check(gpu, makeCase(rng, [3, 20, 24, 20], [transA, transB], true), [transA, transB]));
+    kernels.add(await check(gpu, makeCase(rng, [2, 9, 11, 6], [transA, transB], true), [transA, transB]));
+    // The fast kernel must be among those checked, not only the fallbacks.
+    expect(kernels).toContain(variant);
+  });
+
+  it('applies bias, alpha and accumulate, alone and together', async () => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const rng = new Rng(5);
+    for (const [shape, layout] of [
+      [[0, 20, 12, 36], [false, true]], // register tile
+      [[2, 7, 13, 5], [false, false]], // odd sizes
+      [[2, 12, 7, 8], [true, false]], // TN with a K remainder: two dispatches
+      [[0, 2, 8, 19], [false, true]], // gemv
+    ] as [number[], Layout][]) {
+      const c = makeCase(rng, shape, layout);
+      const n = shape[3];
+      const size = Math.max(shape[0], 1) * shape[1] * n;
+      await check(gpu, c, layout, { bias: rng.uniformArray(n, -2, 2) });
+      await check(gpu, c, layout, { alpha: -0.375 });
+      await check(gpu, c, layout, { accumulate: true, c0: rng.uniformArray(size, -3, 3) });
+      await check(gpu, c, layout, { accumulate: true, c0: rng.uniformArray(size, -3, 3), alpha: 2.5, bias: rng.uniformArray(n) });
+    }
+  });
+});
+
+describe('matmul', () => {
+  it('runs few-row x·Wᵀ (decoding) on the GEMV kernel, batched and with a shared weight', async () => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, 'register');
+    const rng = new Rng(9);
+    const nt: Layout = [false, true];
+    for (const shape of [[0, 1, 4, 1], [0, 1, 20, 37], [0, 2, 36, 9], [3, 1, 12, 17]]) {
+      expect(await check(gpu, makeCase(rng, shape, nt), nt)).toBe('gemv');
+    }
+    expect(await check(gpu, makeCase(rng, [4, 2, 16, 23], nt, true), nt)).toBe('gemv');
+  });
+
+  it('keeps precision at extreme magnitudes', async () => {
+    const gpu = await testGpu();
+    const rng = new Rng(11);
+    for (const variant of ['register', 'workgroup'] as const) {
+      setMatmulVariant(gpu, variant);
+      const [M, K, N] = [17, 24, 20];
+      // Products near 1e36 (f32 max is 3.4e38) mixed with terms near 1e-36; sums of K terms stay finite.
+      const a = Float32Array.from(rng.uniformArray(M * K), (v, i) => v * (i % 3 ? 1e18 : 1e-18));
+      const b = Float32Array.from(rng.uniformArray(K * N), (v, i) => v * (i % 5 ? 1e18 : 1e-18));
+      const y = matmul(gpu, gpu.upload(a, [M, K]), gpu.upload(b, [N, K]), { transB: true });
+      const tol = { atol: 4e-7 * K * 1e36, rtol: 1e-6 };
+      expectClose(await y.read(), matmulCpu(a, [M, K], b, [N, K], { transB: true }), tol, `extreme ${variant}`);
+    }
+  });
+
+  it('rejects mismatched shapes and options, naming the op and the shapes', async () => {
+    const gpu = await testGpu();
+    const a = gpu.zeros([2, 3, 4]);
+    expect(() => matmul(gpu, a, gpu.zeros([5, 6]))).toThrow(/matmul: inner dimensions differ \(K=4 from A, 5 from B\): A\[2, 3, 4\], B\[5, 6\]/);
+    expect(() => matmul(gpu, a, gpu.zeros([3, 4, 6]))).toThrow(/matmul: batch sizes differ: A\[2, 3, 4\], B\[3, 4, 6\]/);
+    expect(() => matmul(gpu, gpu.zeros([4]), gpu.zeros([4, 6]))).toThrow(/matmul: A must be 2-D or 3-D/);
+    expect(() => matmul(gpu, a, gpu.zeros([4, 6]), { bias: gpu.zeros([5]) })).toThrow(/matmul: bias must be \[6\], got \[5\]/);
+    expect(() => matmul(gpu, a, gpu.zeros([4, 6]), { accumulate: true })).toThrow(/matmul: accumulate needs an output tensor/);
+    expect(() => matmul(gpu, a, gpu.zeros([4, 6]), { out: gpu.zeros([2, 3, 5]) })).toThrow(/matmul: out must be \[2, 3, 6\], got \[2, 3, 5\]/);
+    expect(() => matmul(gpu, a, gpu.zeros([4, 6]), { out: a.view([2, 3, 4]) })).toThrow(/matmul: out must be/);
+    const square = gpu.zeros([4, 4]);
+    expect(() => matmul(gpu, square, gpu.zeros([4, 4]), { out: square })).toThrow(/matmul: out .* shares its buffer with an input/);
+    expect(() => matmul(gpu, a, gpu.zeros([4, 6], 'u32'))).toThrow(/matmul: b must be f32, got u32/);
+  });
+});
+
+describe('linear', () => {
+  it('linearForward matches y = x·Wᵀ + b, for sequences and single decode rows', async () => {
+    const gpu = await testGpu();
+    const rng = new Rng(21);
+    const [inF, outF] = [12, 20];
+    const w = rng.uniformArray(outF * inF);
+    const bias = rng.uniformArray(outF);
+    for (const xShape of [[2, 5, inF], [1, 1, inF], [3, inF]]) {
+      const rows = xShape.slice(0, -1).reduce((p, q) => p * q, 1);
+      const x = rng.uniformArray(rows * inF);
+      const y = linearForward(gpu, gpu.upload(x, xShape), gpu.upload(w, [outF, inF]), gpu.upload(bias, [outF]));
+      expect(y.shape).toEqual([...xShape.slice(0, -1), outF]);
+      expectClose(await y.read(), linearForwardCpu(x, w, rows, inF, outF, bias), tolFor(inF), `linear x${xShape}`);
+    }
+  });
+
+  it('CPU backward matches central finite differences of the CPU forward', () => {
+    const rng = new Rng(23);
+    const [rows, inF, outF] = [3, 5, 4];
+    const x = rng.uniformArray(rows * inF);
+    const w = rng.uniformArray(outF * inF);
+    const bias = rng.uniformArray(outF);
+    const dy = rng.uniformArray(rows * outF); // weights of L = Σ y·dy
+    const { dx, dw, db } = linearBackwardCpu(x, w, dy, rows, inF, outF);
+    const tol = { atol: 1e-7, rtol: 1e-6 };
+    expectClose(dx, numericGradient((v) => linearForwardCpu(v, w, rows, inF, outF, bias), x, dy), tol, 'dx');
+    expectClose(dw, numericGradient((v) => linearForwardCpu(x, v, rows, inF, outF, bias), w, dy), tol, 'dw');
+    expectClose(db, numericGradient((v) => linearForwardCpu(x, w, rows, inF, outF, v), bias, dy), tol, 'db');
+  });
+
+  it.each([
+    [20, 12], // every product on the register tile
+    [13, 7], // odd feature counts: the fallback kernels
+  ])('GPU backward matches the CPU backward (in=%i, out=%i), accumulating dW and db', async (inF, outF) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, 'register');
+    const rng = new Rng(inF * 100 + outF);
+    const xShape = [2, 9, inF];
+    const rows = 18;
+    const x = rng.uniformArray(rows * inF);
+    const w = rng.uniformArray(outF * inF);
+    const dy = rng.uniformArray(rows * outF);
+    const dw0 = rng.uniformArray(outF * inF);
+    const db0 = rng.uniformArray(outF);
+    const dw = gpu.upload(dw0, [outF, inF]);
+    const db = gpu.upload(db0, [outF]);
+    const dx = linearBackward(gpu, gpu.upload(x, xShape), gpu.upload(w, [outF, inF]), gpu.upload(dy, [2, 9, outF]), dw, db);
+    expect(dx.shape).toEqual(xShape);
+    const ref = linearBackwardCpu(x, w, dy, rows, inF, outF);
+    expectClose(await dx.read(), ref.dx, tolFor(outF), 'dx');
+    expectClose(await dw.read(), ref.dw.map((v, i) => v + dw0[i]), tolFor(rows), 'dw accumulated');
+    expectClose(await db.read(), ref.db.map((v, i) => v + db0[i]), tolFor(rows), 'db accumulated');
+  });
+
+  it('adds dx into a given tensor with accumulateDx', async () => {
+    const gpu = await testGpu();
+    const rng = new Rng(31);
+    const [rows, inF, outF] = [6, 8, 12];
+    const x = rng.uniformArray(rows * inF);
+    const w = rng.uniformArray(outF * inF);
+    const dy = rng.uniformArray(rows * outF);
+    const dx0 = rng.uniformArray(rows * inF);
+    const dx = gpu.upload(dx0, [rows, inF]);
+    const back = linearBackward(gpu, gpu.upload(x, [rows, inF]), gpu.upload(w, [outF, inF]), gpu.upload(dy, [rows, outF]), undefined, undefined, { dx, accumulateDx: true });
+    expect(back).toBe(dx);
+    const ref = linearBackwardCpu(x, w, dy, rows, inF, outF);
+    expectClose(await dx.read(), ref.dx.map((v, i) => v + dx0[i]), tolFor(outF), 'dx accumulated');
+  });
+
+  it('rejects inputs that do not fit the weight, naming the op and shapes', async () => {
+    const gpu = await testGpu();
+    const w = gpu.zeros([6, 4]);
+    expect(() => linearForward(gpu, gpu.zeros([2, 5]), w)).toThrow(/linearForward: x must end in in=4: x\[2, 5\], w\[6, 4\]/);
+    expect(() => linearBackward(gpu, gpu.zeros([3, 4]), w, gpu.zeros([3, 5]))).toThrow(/linearBackward: dy must be \[3, 6\], got dy\[3, 5\]/);
+    expect(() => linearBackward(gpu, gpu.zeros([3, 4]), w, gpu.zeros([3, 6]), gpu.zeros([4, 6]))).toThrow(/linearBackward: dw must be \[6, 4\], got \[4, 6\]/);
+  });
+});
