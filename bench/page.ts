@@ -9,9 +9,10 @@ const w = window as unknown as { __benchResult?: unknown; __benchError?: string 
 
 const params = new URLSearchParams(location.search);
 const only = params.get('only') ?? undefined;
+const layers = params.get('layers') ? Number(params.get('layers')) : undefined;
 try {
   const gpu = await Gpu.create();
-  const records = await runBenchmarks(gpu, { host: 'chromium', only, log: (m) => (status.textContent = m) });
+  const records = await runBenchmarks(gpu, { host: 'chromium', only, layers, log: (m) => (status.textContent = m) });
   gpu.destroy();
   w.__benchResult = records;
   result.textContent = JSON.stringify(records, null, 2);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --host node|chromium|all] [--only NAME] [--unsafe]`
+// `npm run bench [-- --host node|chromium|all] [--only matmul|ops|model] [--unsafe] [--layers N]`
 // Runs the benchmark suite in Node (Dawn) and in headless Chromium and prints one JSON document.
 // Benchmarks report figures; they never assert speed.
 //   --unsafe  Node only: Dawn without robustness checks (allow_unsafe_apis, disable_robustness),
@@ -14,16 +14,22 @@ const { values } = parseArgs({
     host: { type: 'string', default: 'all' },
     only: { type: 'string' },
     unsafe: { type: 'boolean', default: false },
+    layers: { type: 'string' },
   },
 });
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
+const layers = values.layers === undefined ? undefined : Number(values.layers);
+if (layers !== undefined && !(Number.isInteger(layers) && layers > 0)) {
+  process.stderr.write(`--layers must be a positive integer, got ${values.layers}.\n`);
+  process.exit(2);
+}
 
 async function inNode(): Promise<BenchRecord[]> {
   const dawnOptions = values.unsafe ? ['enable-dawn-features=allow_unsafe_apis,disable_robustness'] : [];
   const gpu = await Gpu.create({ dawnOptions });
   try {
-    const records = await runBenchmarks(gpu, { host: 'node', only: values.only, log });
+    const records = await runBenchmarks(gpu, { host: 'node', only: values.only, layers, log });
     return records.map((r) => ({ ...r, robustness: !values.unsafe }));
   } finally {
     gpu.destroy();
@@ -36,7 +42,7 @@ async function inChromium(): Promise<BenchRecord[]> {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => log(`[chromium] ${m.text()}`));
-    const query = values.only ? `?only=${encodeURIComponent(values.only)}` : '';
+    const query = `?${new URLSearchParams({ ...(values.only ? { only: values.only } : {}), ...(layers ? { layers: String(layers) } : {}) })}`;
     await page.goto(`${server.url}bench.html${query}`);
     await page.waitForFunction(() => {
       const w = window as unknown as { __benchResult?: unknown; __benchError?: string };

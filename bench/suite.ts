@@ -1,10 +1,13 @@
 // The benchmark suite, shared by the Node runner and the browser bench page.
 import type { Gpu } from '../src/gpu/gpu';
+import { benchMatmul } from './matmul';
+import { benchModel } from './model';
 import { benchOps } from './ops';
 
 export interface BenchOptions {
   host: 'node' | 'chromium';
-  only?: string; // run only suites whose name contains this
+  only?: string; // run only suites whose name contains this: 'matmul', 'ops', 'model'
+  layers?: number; // model suite: decoder layers instead of the shape's own (a quicker run)
   log?: (message: string) => void;
 }
 
@@ -12,7 +15,11 @@ export type BenchRecord = Record<string, unknown>;
 
 export async function runBenchmarks(gpu: Gpu, options: BenchOptions): Promise<BenchRecord[]> {
   const adapter = [gpu.info.adapter.vendor, gpu.info.adapter.architecture, gpu.info.adapter.device].filter(Boolean).join(' ');
-  const suites: [string, () => Promise<BenchRecord[]>][] = [['ops', () => benchOps(gpu)]];
+  const suites: [string, () => Promise<BenchRecord[]>][] = [
+    ['matmul', async () => (await benchMatmul(gpu)).map((r) => ({ suite: 'matmul', ...r }))],
+    ['ops', () => benchOps(gpu)],
+    ['model', () => benchModel(gpu, { layers: options.layers, log: options.log })],
+  ];
   const records: BenchRecord[] = [];
   for (const [name, run] of suites) {
     if (options.only && !name.includes(options.only)) continue;
