@@ -1,0 +1,324 @@
+// Matrix multiply, the engine's hot path, and the linear layer built on it.
+//
+//   matmul:  C = alpha·op(A)·op(B) (+ bias) (+ C when accumulating), op(X) = Xᵀ when trans is set
+//   linear:  y = x·Wᵀ + b with Hugging Face's [out, in] weights; backward dx = dy·W,
+//            dW += dyᵀ·x, db += Σ_rows dy
+//
+// Shapes (M/N/K matmul dims, Bt batch): A is (Bt,M,K), or (Bt,K,M) with transA; B is (Bt,K,N),
+// or (Bt,N,K) with transB; C is (Bt,M,N); bias is (N). A 2-D operand is shared over the batch
+// (a weight); when both operands are 2-D, C is (M,N).
+//
+// Kernels, chosen per call:
+//   gemv_nt                x·Wᵀ with fewer than GEMV_MAX_ROWS rows (decoding), any adapter
+//   matmul_register_tile   variant 'register' (software adapters) when the vec4 dims allow
+//   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
+//   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
+// Measured in Node (Dawn on SwiftShader, two shared cores; bench/matmul-node.ts), medians: the
+// register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
+// layouts, the workgroup tile 0.8–1.1, GEMV 0.8 at one row of 576→1536.
+
+import { ceilDiv, type Gpu } from '../gpu/gpu';
+import { shapeString, type Tensor } from '../gpu/tensor';
+import { params } from '../gpu/uniforms';
+import { assertDType, assertShape, ShapeError } from './guards';
+import matmulSource from '../../shaders/matmul.wgsl?raw';
+import gemvSource from '../../shaders/gemv.wgsl?raw';
+
+export type MatmulVariant = 'register' | 'workgroup';
+export type MatmulKernel = 'gemv' | 'simple' | MatmulVariant;
+
+export interface MatmulOptions {
+  transA?: boolean; // A is stored (Bt,K,M)
+  transB?: boolean; // B is stored (Bt,N,K), e.g. a weight in [out, in] layout
+  bias?: Tensor; // (N), added to every row of C
+  accumulate?: boolean; // C += result (needs `out`); bias and alpha apply to the added part
+  out?: Tensor; // C, (Bt,M,N) or (M,N); a new tensor when omitted
+  alpha?: number; // scale of op(A)·op(B), default 1
+}
+
+export interface MatmulDims {
+  batch: number; // Bt, 1 when both operands are 2-D
+  M: number;
+  K: number;
+  N: number;
+  aBatched: boolean; // false: A is 2-D and shared over the batch
+  bBatched: boolean;
+  outShape: number[]; // (Bt,M,N), or (M,N) when both operands are 2-D
+}
+
+const REGISTER_TILE = 16; // rows and columns of C per thread (matmul_register_tile)
+const REGISTER_WG_X = 8; // threads per workgroup, along N (measured best of 1…64)
+const WORKGROUP_TILE = 64; // rows and columns of C per workgroup (matmul_workgroup_tile)
+const SIMPLE_BLOCK = 4 * 8; // rows and columns of C per workgroup (matmul_simple: 8×8 threads of 4×4)
+const GEMV_COLUMNS = 8; // outputs per thread (gemv_nt)
+const GEMV_WG = 32; // 32 and 64 tie at 576→1536; 32 is ~8% faster at 1536→576 (more workgroups)
+const COLUMN_SUM_WG = 64;
+/**
+ * Below this many rows x·Wᵀ runs as a GEMV. On SwiftShader (576→1536) GEMV took 2.0 ms at 1 row,
+ * 4.2 at 2 and 6.2 at 3; the 16×16 register tile 4.7 ms at 1 to 4 rows.
+ */
+export const GEMV_MAX_ROWS = 3;
+const MAX_WORKGROUPS = 65535;
+
+/** Shapes of a matmul from its operands' shapes; throws a ShapeError naming `op` and the shapes. */
+export function matmulDims(aShape: readonly number[], bShape: readonly number[], transA = false, transB = false, op = 'matmul'): MatmulDims {
+  const both = `A${shapeString(aShape)}${transA ? 'ᵀ' : ''}, B${shapeString(bShape)}${transB ? 'ᵀ' : ''}`;
+  for (const [name, shape] of [['A', aShape], ['B', bShape]] as const) {
+    if (shape.length !== 2 && shape.length !== 3) throw new ShapeError(op, `${name} must be 2-D or 3-D (batch first), got ${both}.`);
+  }
+  const [aRows, aCols] = aShape.slice(-2);
+  const [bRows, bCols] = bShape.slice(-2);
+  const [M, K] = transA ? [aCols, aRows] : [aRows, aCols];
+  const [kB, N] = transB ? [bCols, bRows] : [bRows, bCols];
+  if (K !== kB) throw new ShapeError(op, `inner dimensions differ (K=${K} from A, ${kB} from B): ${both}.`);
+  const aBatched = aShape.length === 3;
+  const bBatched = bShape.length === 3;
+  if (aBatched && bBatched && aShape[0] !== bShape[0]) throw new ShapeError(op, `batch sizes differ: ${both}.`);
+  const batch = aBatched ? aShape[0] : bBatched ? bShape[0] : 1;
+  const outShape = aBatched || bBatched ? [batch, M, N] : [M, N];
+  return { batch, M, K, N, aBatched, bBatched, outShape };
+}
+
+// ---- kernel choice ---------------------------------------------------------------------------
+
+const chosenVariants = new WeakMap<Gpu, MatmulVariant>();
+const zeroBiases = new WeakMap<Gpu, Tensor>();
+
+/**
+ * The matmul variant for this Gpu: register tiles on software adapters (4–5× faster than
+ * workgroup tiles on SwiftShader in Node: 4.5–5 against 0.9–1.1 GFLOP/s at 512³), workgroup
+ * tiles on real GPUs. Fixed at first use; `setMatmulVariant` overrides it (tests, benchmarks).
+ */
+export function matmulVariant(gpu: Gpu): MatmulVariant {
+  let variant = chosenVariants.get(gpu);
+  if (!variant) {
+    variant = gpu.info.adapter.isSoftware ? 'register' : 'workgroup';
+    chosenVariants.set(gpu, variant);
+  }
+  return variant;
+}
+
+export function setMatmulVariant(gpu: Gpu, variant: MatmulVariant): void {
+  chosenVariants.set(gpu, variant);
+}
+
+/** The kernel a matmul of these dims runs on this Gpu. */
+export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = false): MatmulKernel {
+  if (!transA && transB && d.M < GEMV_MAX_ROWS && d.K % 4 === 0) return 'gemv';
+  if (matmulVariant(gpu) === 'workgroup') return 'workgroup';
+  // Each operand is read as vec4s along its contiguous dimension, K in steps of 4. TN (both
+  // operands K-major: the weight gradient over any token count) leaves a K remainder to a second
+  // dispatch; in every other layout K is a row length, and then its vec4s must not straddle rows.
+  const aVec4 = (transA ? d.M : d.K) % 4 === 0;
+  const bVec4 = (transB ? d.K : d.N) % 4 === 0;
+  const kSteps = d.K % 4 === 0 || (transA && !transB);
+  return aVec4 && bVec4 && kSteps ? 'register' : 'simple';
+}
+
+// ---- launchers -------------------------------------------------------------------------------
+
+/** C = alpha·op(A)·op(B) (+ bias) (+ C with accumulate). Shapes in the file header. */
+export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1 } = opts;
+  const op = 'matmul';
+  const d = matmulDims(a.shape, b.shape, transA, transB, op);
+  assertDType(op, { a, b }, 'f32');
+  if (bias) {
+    assertDType(op, { bias }, 'f32');
+    assertShape(op, 'bias', bias, [d.N]);
+  }
+  if (accumulate && !out) throw new ShapeError(op, `accumulate needs an output tensor to add into (A${shapeString(a.shape)}, B${shapeString(b.shape)}).`);
+  if (out) {
+    assertDType(op, { out }, 'f32');
+    const fits = out.size === d.batch * d.M * d.N && out.shape[out.shape.length - 1] === d.N;
+    if (!fits) throw new ShapeError(op, `out must be ${shapeString(d.outShape)}, got ${shapeString(out.shape)} (A${shapeString(a.shape)}, B${shapeString(b.shape)}).`);
+    if (out.buffer === a.buffer || out.buffer === b.buffer || out.buffer === bias?.buffer) {
+      throw new ShapeError(op, `out ${out} shares its buffer with an input; pass a separate tensor.`);
+    }
+  }
+  if (!Number.isFinite(alpha)) throw new ShapeError(op, `alpha must be finite, got ${alpha}.`);
+  const c = out ?? gpu.empty(d.outShape, 'f32', 'matmul.c');
+  if (d.batch * d.M * d.N === 0) return c;
+
+  const kernel = matmulKernel(gpu, d, transA, transB);
+  const launch = { gpu, d, transA, transB, buffers: [a, b, c, bias ?? zeroBias(gpu)] };
+  const kTail = kernel === 'register' ? d.K % 4 : 0;
+  launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
+  // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
+  if (kTail) launchKernel(launch, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
+  return c;
+}
+
+interface Launch {
+  gpu: Gpu;
+  d: MatmulDims;
+  transA: boolean;
+  transB: boolean;
+  buffers: Tensor[]; // a, b, c, bias
+}
+
+interface LaunchPart {
+  alpha: number;
+  accumulate: boolean;
+  hasBias: boolean;
+  kBegin: number; // first K index this dispatch sums over (nonzero only for the TN remainder)
+  kCount: number; // how many K indices it sums over
+}
+
+function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
+  const workgroups = launchGrid(kernel, d);
+  if (workgroups.some((n) => n > MAX_WORKGROUPS)) {
+    throw new ShapeError('matmul', `${shapeString(d.outShape)} needs ${workgroups.join('×')} workgroups, more than ${MAX_WORKGROUPS} in one dimension.`);
+  }
+  const layout = { TRANS_A: Number(transA), TRANS_B: Number(transB) };
+  const pipeline =
+    kernel === 'gemv'
+      ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
+      : kernel === 'register'
+        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, WG_X: REGISTER_WG_X })
+        : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
+  gpu.dispatch({
+    pipeline,
+    params: params()
+      .u32(d.M)
+      .u32(d.N)
+      .u32(part.kCount)
+      .u32(d.aBatched ? d.M * d.K : 0)
+      .u32(d.bBatched ? d.K * d.N : 0)
+      .f32(part.alpha)
+      .u32(part.accumulate ? 1 : 0)
+      .u32(part.hasBias ? 1 : 0)
+      .u32(part.kBegin)
+      .build(),
+    buffers,
+    workgroups,
+  });
+}
+
+function launchGrid(kernel: MatmulKernel, d: MatmulDims): [number, number, number] {
+  if (kernel === 'gemv') return [ceilDiv(ceilDiv(d.N, GEMV_COLUMNS), GEMV_WG), d.M, d.batch];
+  if (kernel === 'register') return [ceilDiv(ceilDiv(d.N, REGISTER_TILE), REGISTER_WG_X), ceilDiv(d.M, REGISTER_TILE), d.batch];
+  const block = kernel === 'simple' ? SIMPLE_BLOCK : WORKGROUP_TILE;
+  return [ceilDiv(d.N, block), ceilDiv(d.M, block), d.batch];
+}
+
+/** A bias binding for launches without bias (the shader skips it; WebGPU still needs a buffer). */
+function zeroBias(gpu: Gpu): Tensor {
+  let t = zeroBiases.get(gpu);
+  if (!t) {
+    t = gpu.zeros([4], 'f32', 'matmul.no-bias');
+    zeroBiases.set(gpu, t);
+  }
+  return t;
+}
+
+/** Leading dims of x flattened: x is (..., inFeatures) → rows. */
+function linearRows(op: string, x: Tensor, w: Tensor): { rows: number; inFeatures: number; outFeatures: number } {
+  if (w.shape.length !== 2) throw new ShapeError(op, `weight must be (out, in), got w${shapeString(w.shape)}.`);
+  const [outFeatures, inFeatures] = w.shape;
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== inFeatures) {
+    throw new ShapeError(op, `x must end in in=${inFeatures}: x${shapeString(x.shape)}, w${shapeString(w.shape)}.`);
+  }
+  return { rows: x.size / inFeatures, inFeatures, outFeatures };
+}
+
+/** y = x·Wᵀ + b. x is (..., in), w is (out, in), bias is (out); y is (..., out). */
+export function linearForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor, out?: Tensor): Tensor {
+  const { rows, inFeatures, outFeatures } = linearRows('linearForward', x, w);
+  const yShape = [...x.shape.slice(0, -1), outFeatures];
+  if (out && out.size !== rows * outFeatures) throw new ShapeError('linearForward', `out must be ${shapeString(yShape)}, got ${shapeString(out.shape)}.`);
+  const y = matmul(gpu, x.view([rows, inFeatures]), w, { transB: true, bias, out: out?.view([rows, outFeatures]) });
+  return out ?? y.view(yShape);
+}
+
+export interface LinearBackwardOptions {
+  dx?: Tensor; // (..., in): write dx here instead of a new tensor
+  accumulateDx?: boolean; // dx += dy·W (needs `dx`), e.g. when a LoRA branch adds its part
+}
+
+/**
+ * Backward of y = x·Wᵀ + b. x is (..., in), w is (out, in), dy is (..., out). Returns dx
+ * (..., in) = dy·W; accumulates dW += dyᵀ·x into dw (out, in) and db += Σ_rows dy into db (out)
+ * when given (frozen weights pass neither).
+ */
+export function linearBackward(gpu: Gpu, x: Tensor, w: Tensor, dy: Tensor, dw?: Tensor, db?: Tensor, opts: LinearBackwardOptions = {}): Tensor {
+  const op = 'linearBackward';
+  const { rows, inFeatures, outFeatures } = linearRows(op, x, w);
+  if (dy.size !== rows * outFeatures || dy.shape[dy.shape.length - 1] !== outFeatures) {
+    throw new ShapeError(op, `dy must be ${shapeString([...x.shape.slice(0, -1), outFeatures])}, got dy${shapeString(dy.shape)} (x${shapeString(x.shape)}, w${shapeString(w.shape)}).`);
+  }
+  if (dw) assertShape(op, 'dw', dw, w.shape);
+  if (db) assertShape(op, 'db', db, [outFeatures]);
+  if (opts.accumulateDx && !opts.dx) throw new ShapeError(op, 'accumulateDx needs dx to add into.');
+  if (opts.dx && opts.dx.size !== x.size) throw new ShapeError(op, `dx must be ${shapeString(x.shape)}, got ${shapeString(opts.dx.shape)}.`);
+  const dy2 = dy.view([rows, outFeatures]);
+  const x2 = x.view([rows, inFeatures]);
+  const dx = matmul(gpu, dy2, w, { out: opts.dx?.view([rows, inFeatures]), accumulate: opts.accumulateDx });
+  if (dw) matmul(gpu, dy2, x2, { transA: true, accumulate: true, out: dw });
+  if (db && rows > 0 && outFeatures > 0) {
+    assertDType(op, { db }, 'f32');
+    gpu.dispatch({
+      pipeline: gpu.kernel(gemvSource, 'column_sum_accumulate', { WG: COLUMN_SUM_WG }),
+      params: params().u32(rows).u32(outFeatures).build(),
+      buffers: [dy2, db],
+      workgroups: [ceilDiv(outFeatures, COLUMN_SUM_WG)],
+    });
+  }
+  return opts.dx ?? dx.view(x.shape);
+}
+
+// ---- CPU references (f64) --------------------------------------------------------------------
+
+export interface MatmulCpuOptions {
+  transA?: boolean;
+  transB?: boolean;
+  bias?: ArrayLike<number>; // (N)
+  alpha?: number;
+  accumulate?: boolean; // add into `out`
+  out?: ArrayLike<number>; // C before the call, (Bt,M,N); needed with accumulate
+}
+
+/** f64 reference of `matmul`; a and b are flat row-major data of aShape and bShape. */
+export function matmulCpu(a: ArrayLike<number>, aShape: readonly number[], b: ArrayLike<number>, bShape: readonly number[], opts: MatmulCpuOptions = {}): Float64Array {
+  const { transA = false, transB = false, bias, alpha = 1, accumulate = false, out } = opts;
+  const { batch, M, K, N, aBatched, bBatched } = matmulDims(aShape, bShape, transA, transB, 'matmulCpu');
+  const c = new Float64Array(batch * M * N);
+  for (let t = 0; t < batch; t++) {
+    const aBase = aBatched ? t * M * K : 0;
+    const bBase = bBatched ? t * K * N : 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) {
+          const av = a[aBase + (transA ? k * M + i : i * K + k)];
+          const bv = b[bBase + (transB ? j * K + k : k * N + j)];
+          sum += av * bv;
+        }
+        const at = (t * M + i) * N + j;
+        c[at] = alpha * sum + (bias ? bias[j] : 0) + (accumulate && out ? out[at] : 0);
+      }
+    }
+  }
+  return c;
+}
+
+/** f64 reference of `linearForward`: x is (rows, in), w is (out, in), bias (out); y is (rows, out). */
+export function linearForwardCpu(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, inFeatures: number, outFeatures: number, bias?: ArrayLike<number>): Float64Array {
+  return matmulCpu(x, [rows, inFeatures], w, [outFeatures, inFeatures], { transB: true, bias });
+}
+
+/** f64 reference of `linearBackward`: dx (rows, in), dw (out, in) and db (out) from dy (rows, out). */
+export function linearBackwardCpu(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  rows: number,
+  inFeatures: number,
+  outFeatures: number,
+): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
+  const dx = matmulCpu(dy, [rows, outFeatures], w, [outFeatures, inFeatures]);
+  const dw = matmulCpu(dy, [rows, outFeatures], x, [rows, inFeatures], { transA: true });
+  const db = new Float64Array(outFeatures);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < outFeatures; j++) db[j] += dy[r * outFeatures + j];
+  return { dx, dw, db };
+}
