@@ -5,7 +5,6 @@
 // Shapes: B batch, P padded prompt length, S cache capacity (P + max new tokens), C hidden,
 // H/KV heads, D head size, V vocab.
 
-import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { attentionDecode, kvCacheAppend } from '../ops/attention';
 import { embeddingForward } from '../ops/embedding';

@@ -14,7 +14,6 @@ import { blobSource, bufferSource, type ByteSource } from '../../src/storage/byt
 import { nodeFileSource } from '../../src/storage/node-file-source';
 import { Rng } from '../../src/util/rng';
 
-const bitsOf = (values: Float32Array) => Array.from(new Uint32Array(values.buffer));
 const f16 = (...bits: number[]) => Array.from(f16ToF32(Uint16Array.from(bits)));
 const bf16 = (...bits: number[]) => Array.from(bf16ToF32(Uint16Array.from(bits)));
 const toF16 = (...values: number[]) => Array.from(f32ToF16(Float32Array.from(values)));

@@ -2,7 +2,6 @@
 // resumed gives exactly the weights of an uninterrupted run.
 
 import { describe, expect, it } from 'vitest';
-import type { Gpu } from '../../src/gpu/gpu';
 import { destroyLoraAdapter } from '../../src/model/lora';
 import type { TokenizedExample } from '../../src/train/batching';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
@@ -23,7 +22,7 @@ function copyExamples(n: number, vocab: number, seed: number): TokenizedExample[
   });
 }
 
-async function trainedWeights(gpu: Gpu, trainer: Trainer): Promise<Float32Array[]> {
+async function trainedWeights(trainer: Trainer): Promise<Float32Array[]> {
   return Promise.all(trainer.gradients.params.map((p) => p.param.read() as Promise<Float32Array>));
 }
 
@@ -53,7 +52,7 @@ describe('trainer', () => {
     const modelA = await loadGoldenModel(gpu, c);
     const straight = new Trainer(gpu, modelA, data, config, 0);
     await straight.run();
-    const expected = await trainedWeights(gpu, straight);
+    const expected = await trainedWeights(straight);
 
     const modelB = await loadGoldenModel(gpu, c);
     const first = new Trainer(gpu, modelB, data, config, 0);
@@ -69,7 +68,7 @@ describe('trainer', () => {
     await loadCheckpoint(resumed, checkpoint);
     expect(resumed.stepsDone).toBe(half);
     await resumed.run();
-    const got = await trainedWeights(gpu, resumed);
+    const got = await trainedWeights(resumed);
     expect(got.length).toBe(expected.length);
     got.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(expected[i].buffer)), resumed.gradients.params[i].name).toBe(true));
 
