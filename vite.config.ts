@@ -8,6 +8,9 @@ const isolation = {
 };
 
 export default defineConfig({
+  // Multi-page, no SPA fallback: a missing file must be a 404 (model folders are probed for
+  // optional files such as model.safetensors.index.json), never index.html.
+  appType: 'mpa',
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -40,16 +40,23 @@ export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
     runButton.disabled = true;
     checkBody.replaceChildren();
     summary.textContent = 'Running…';
+    // Results come over their own message port and may land after the final answer: the table
+    // is rebuilt from the final results, and late reports are dropped.
+    let running = true;
     const onResult = proxy((r: CheckResult, done: number, total: number) => {
+      if (!running) return;
       checkBody.append(checkRow(r));
       summary.textContent = `Running… ${done} of ${total}`;
     });
     try {
       const results = await engine.selfCheck(onResult);
+      running = false;
+      checkBody.replaceChildren(...results.map(checkRow));
       const failed = results.filter((r) => !r.ok).length;
       summary.textContent = failed ? `${failed} of ${results.length} kernels FAILED` : `All ${results.length} kernels match their CPU references`;
       summary.dataset.state = failed ? 'failed' : 'passed';
     } catch (e) {
+      running = false;
       summary.textContent = `Self-check could not run: ${e instanceof Error ? e.message : e}`;
       summary.dataset.state = 'failed';
     } finally {

@@ -1,7 +1,7 @@
 // The built app in headless Chromium (SwiftShader WebGPU): the page finds the adapter through its
 // worker and every kernel matches its CPU reference there, so the browser path is proven.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -15,6 +15,8 @@ describe('app in headless Chromium', () => {
 
   beforeAll(async () => {
     server = await serveBuiltApp(outDir);
+    // A tiny model in HF layout, served next to the app like the embedded demo model.
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), { recursive: true });
     browser = await launchChromium();
   }, 180_000);
 
@@ -38,6 +40,25 @@ describe('app in headless Chromium', () => {
     const failures = await page.locator('tr.bad').allTextContents();
     expect(failures, `self-check failures: ${failures.join('; ')}`).toEqual([]);
     expect(text).toMatch(/^All \d+ kernels match their CPU references$/);
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('loads a model over HTTP in the worker and chats with it', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.getByLabel('model source').selectOption('url');
+    await page.getByLabel('repository or URL').fill('/test-model/');
+    await page.getByTestId('load-model').click();
+    const status = page.getByTestId('model-status');
+    await page.waitForFunction(() => /^(Loaded|Could not load)/.test(document.querySelector('[data-testid="model-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    expect(await status.textContent()).toMatch(/^Loaded url:/);
+    await page.getByLabel('message').fill('hello there');
+    await page.getByTestId('send').click();
+    const reply = page.getByTestId('assistant-reply');
+    await reply.waitFor({ timeout: 120_000 });
+    expect(await reply.textContent()).toMatch(/\(\d+ tokens, [\d.]+ s, (eos|length)\)$/);
     expect(errors).toEqual([]);
   }, 240_000);
 });
