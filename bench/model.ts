@@ -147,10 +147,17 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
 
     options.log?.(`model ${shape.name}: prefill and decode`);
     const prompts = Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(cfg.vocabSize)));
+    // One generation: the first token's time is the prefill; the steps after it are decode steps
+    // (each reads back its token ids, so the callback times are real completion times).
     const decodeTokens = 8;
-    const prefillMs = await timeIt(gpu, async () => void (await generate(model, prompts, { maxNewTokens: 1, sampling: { temperature: 0 }, eosIds: [] })), 1);
-    const genMs = await timeIt(gpu, async () => void (await generate(model, prompts, { maxNewTokens: 1 + decodeTokens, sampling: { temperature: 0 }, eosIds: [] })), 1);
-    const decodeMs = (genMs - prefillMs) / decodeTokens;
+    const stepTimes: number[] = [];
+    await generate(model, prompts, { maxNewTokens: 1, sampling: { temperature: 0 }, eosIds: [] }); // compile
+    await gpu.sync();
+    const g0 = performance.now();
+    await generate(model, prompts, { maxNewTokens: 1 + decodeTokens, sampling: { temperature: 0 }, eosIds: [], onStep: () => stepTimes.push(performance.now()) });
+    const prefillMs = stepTimes[0] - g0;
+    const decodeGaps = stepTimes.slice(1).map((t, i) => t - stepTimes[i]).sort((a, b) => a - b);
+    const decodeMs = decodeGaps[Math.floor(decodeGaps.length / 2)];
     // The matmul part of one decode step: every linear layer and the lm_head at B rows, alone.
     const xs = new Map<number, ReturnType<typeof gpu.zeros>>();
     const rowsOf = (features: number) => {
@@ -180,7 +187,7 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
       matmulPeakGflops: round(peakGflops),
       shareOfMatmulPeak: round(flops / trainMs / 1e6 / peakGflops),
       prefillTokensPerSec: round((B * T * 1000) / prefillMs),
-      decodeMsPerStep: round(decodeMs),
+      decodeMsPerStep: round(decodeMs), // median over the decode steps
       decodeMatmulMsPerStep: round(decodeMatmulMs),
       decodeOverheadMsPerStep: round(decodeMs - decodeMatmulMs),
       decodeTokensPerSec: round((B * 1000) / decodeMs),
