@@ -153,6 +153,7 @@ export class DecoderModel {
       const ctx = this.context(state.inputs, i, state.options);
       const dx0 = layerBackward(gpu, cfg, weights.layers[i], state.saved[i], dx, ctx, grads.layers[i]);
       dx.destroy();
+      state.layerInputs[i].destroy(); // nothing below layer i reads its input again
       dx = dx0;
     }
     if (grads.embed) embeddingBackward(gpu, state.inputs.ids, dx.view([B * T, cfg.hidden]), grads.embed);
