@@ -70,19 +70,32 @@ fn pair_site(pair: u32, position: u32, inv_freq: f32) -> PairSite {
 @group(0) @binding(3) var<storage, read> positions: array<u32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
+// The rotation site of invocation `gid`, or none past the last pair.
+fn site_of(gid: vec3<u32>) -> PairSite {
+  let pair = gid.y * p.row_stride + gid.x;
+  let token = pair / (p.half_dim * p.heads);
+  return pair_site(pair, positions[token], inv_freq[pair % p.half_dim]);
+}
+
+fn in_range(gid: vec3<u32>) -> bool {
+  return gid.y * p.row_stride + gid.x < p.pairs;
+}
+
+// (x1, x2) rotated by the site's angle: (x1·c − x2·s, x2·c + x1·s).
+fn rotate(site: PairSite, x1: f32, x2: f32) -> vec2<f32> {
+  let c = site.cos_sin.x;
+  let s = site.cos_sin.y;
+  return vec2<f32>(x1 * c - x2 * s, x2 * c + x1 * s);
+}
+
 // y = rope(x): x, y are (B,T,nHeads,D), inv_freq is (D/2), positions is (B,T)
 @compute @workgroup_size(WG)
 fn rope_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pair = gid.y * p.row_stride + gid.x;
-  if (pair >= p.pairs) { return; }
-  let token = pair / (p.half_dim * p.heads);
-  let site = pair_site(pair, positions[token], inv_freq[pair % p.half_dim]);
-  let c = site.cos_sin.x;
-  let s = site.cos_sin.y;
-  let x1 = x[site.first];
-  let x2 = x[site.first + p.half_dim];
-  y[site.first] = x1 * c - x2 * s;
-  y[site.first + p.half_dim] = x2 * c + x1 * s;
+  if (!in_range(gid)) { return; }
+  let site = site_of(gid);
+  let r = rotate(site, x[site.first], x[site.first + p.half_dim]);
+  y[site.first] = r.x;
+  y[site.first + p.half_dim] = r.y;
 }
 
 @group(0) @binding(1) var<storage, read_write> xy: array<f32>;
@@ -90,14 +103,9 @@ fn rope_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 // xy = rope(xy) in place; same shapes as rope_forward.
 @compute @workgroup_size(WG)
 fn rope_in_place(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pair = gid.y * p.row_stride + gid.x;
-  if (pair >= p.pairs) { return; }
-  let token = pair / (p.half_dim * p.heads);
-  let site = pair_site(pair, positions[token], inv_freq[pair % p.half_dim]);
-  let c = site.cos_sin.x;
-  let s = site.cos_sin.y;
-  let x1 = xy[site.first];
-  let x2 = xy[site.first + p.half_dim];
-  xy[site.first] = x1 * c - x2 * s;
-  xy[site.first + p.half_dim] = x2 * c + x1 * s;
+  if (!in_range(gid)) { return; }
+  let site = site_of(gid);
+  let r = rotate(site, xy[site.first], xy[site.first + p.half_dim]);
+  xy[site.first] = r.x;
+  xy[site.first + p.half_dim] = r.y;
 }
