@@ -23,6 +23,12 @@ export interface OptionSpec {
   required?: boolean;
 }
 
+/** The model folder and optional adapter, as generate and score take them. */
+export const MODEL_OPTIONS: OptionSpec[] = [
+  { name: 'model', type: 'string', value: 'DIR', help: 'Hugging Face model folder', required: true },
+  { name: 'adapter', type: 'string', value: 'DIR', help: 'PEFT LoRA adapter folder to apply' },
+];
+
 export interface CommandSpec {
   name: string;
   summary: string; // one line, for the command list

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { ChatMessage } from '../text/chat-template';
 import type { PromptInput } from '../text/encode-dataset';
 import { generateTexts } from '../studio/inference';
-import { existingFile, floatOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
+import { MODEL_OPTIONS, existingFile, floatOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
 
 export const generateSpec: CommandSpec = {
@@ -20,8 +20,7 @@ export const generateSpec: CommandSpec = {
     'Greedy output (temperature 0) does not depend on --batch-size; sampled output does.',
   ].join('\n'),
   options: [
-    { name: 'model', type: 'string', value: 'DIR', help: 'Hugging Face model folder', required: true },
-    { name: 'adapter', type: 'string', value: 'DIR', help: 'PEFT LoRA adapter folder to apply' },
+    ...MODEL_OPTIONS,
     { name: 'prompt', type: 'string', value: 'TEXT', help: 'one prompt' },
     { name: 'input', type: 'string', value: 'FILE.jsonl', help: 'prompts, one per line' },
     { name: 'chat', type: 'boolean', help: 'render text prompts as a user turn with the chat template' },

@@ -4,7 +4,7 @@
 import { meanLoss } from '../model/score';
 import { scoreChats } from '../studio/inference';
 import { describeSkipped } from '../text/encode-dataset';
-import { intOption, stringOption, type CommandSpec, type ParsedValues } from './args';
+import { MODEL_OPTIONS, intOption, stringOption, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, readDataset, type CliContext } from './common';
 
 export const scoreSpec: CommandSpec = {
@@ -19,8 +19,7 @@ export const scoreSpec: CommandSpec = {
     '"prompt"/"completion" layouts. Examples that cannot be scored are listed on stderr and left out.',
   ].join('\n'),
   options: [
-    { name: 'model', type: 'string', value: 'DIR', help: 'Hugging Face model folder', required: true },
-    { name: 'adapter', type: 'string', value: 'DIR', help: 'PEFT LoRA adapter folder to apply' },
+    ...MODEL_OPTIONS,
     { name: 'input', type: 'string', value: 'FILE.jsonl', help: 'examples to score', required: true },
     { name: 'batch-size', type: 'string', value: 'B', help: 'examples per forward pass', default: '8' },
   ],

@@ -5,17 +5,14 @@
 // Shape letters: V vocab, C hidden, F intermediate (MLP), L layers, H query heads, KV key/value
 // heads, D head size, T sequence length, B batch, R LoRA rank.
 
+import type { Llama3RopeScaling } from '../ops/rope';
+
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
-/** Llama-3.1/3.2 frequency-dependent RoPE scaling (the only scaling the engine implements). */
-export interface Llama3RopeScaling {
-  type: 'llama3';
-  factor: number; // 32 for Llama-3.2-1B: long wavelengths are divided by this
-  lowFreqFactor: number; // 1: wavelengths above originalMax/lowFreqFactor are fully scaled
-  highFreqFactor: number; // 4: wavelengths below originalMax/highFreqFactor are left alone
-  originalMaxPositionEmbeddings: number; // 8192: context length the model was pre-trained at
-}
+// Llama-3.1/3.2 frequency-dependent RoPE scaling (the only scaling the engine implements) is the
+// rope op's own type, so the parsed config feeds ropeInvFreq unchanged.
+export type { Llama3RopeScaling };
 
 export interface ModelConfig {
   architecture: Architecture; // 'LlamaForCausalLM'
@@ -194,7 +191,7 @@ function parseRopeScaling(value: unknown, fail: Fail): Llama3RopeScaling | null 
     return v as number;
   };
   const result: Llama3RopeScaling = {
-    type: 'llama3',
+    ropeType: 'llama3',
     factor: num('factor'),
     lowFreqFactor: num('low_freq_factor'),
     highFreqFactor: num('high_freq_factor'),

@@ -30,11 +30,6 @@ async function optionalText(source: ModelSource, name: string): Promise<string |
 
 export async function loadModel(gpu: Gpu, source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
   const cfg = parseModelConfig(await source.json('config.json'), { fileName: `${source.id}/config.json` });
-  const limit = gpu.info.limits.maxBufferSize;
-  const embedBytes = cfg.vocabSize * cfg.hidden * 4;
-  if (embedBytes > limit) {
-    throw new Error(`${source.id}: the embedding (${(embedBytes / 2 ** 20).toFixed(0)} MiB as f32) exceeds this GPU's largest buffer (${(limit / 2 ** 20).toFixed(0)} MiB). Choose a smaller model.`);
-  }
   const tokenizer = await TextTokenizer.load((name) => optionalText(source, name));
   const template = tokenizer.chatTemplate ? ChatTemplate.fromTokenizer(tokenizer) : null;
   const reader = await openCheckpoint(checkpointOpener(source));

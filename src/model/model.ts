@@ -60,7 +60,7 @@ export class DecoderModel {
     readonly cfg: ModelConfig,
     readonly weights: DecoderWeights,
   ) {
-    const inv = ropeInvFreq(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling ? { ...cfg.ropeScaling, ropeType: 'llama3' } : undefined);
+    const inv = ropeInvFreq(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling ?? undefined);
     this.invFreq = gpu.upload(inv, [inv.length], 'f32', 'rope.invFreq');
   }
 

@@ -9,6 +9,7 @@ import { DecoderModel } from '../../src/model/model';
 import { openCheckpoint, openSafetensors, type TensorReader } from '../../src/model/safetensors';
 import { loadDecoderWeights } from '../../src/model/weights';
 import { nodeFileSource } from '../../src/storage/node-file-source';
+import { uploadTrainingBatch } from '../../src/train/step';
 import { existsSync } from 'node:fs';
 
 export const GOLDEN_CASES = ['llama-gqa-tied', 'qwen2-bias-untied', 'llama3-rope-scaling'] as const;
@@ -80,15 +81,19 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 
 export type GoldenBatch = Awaited<ReturnType<typeof goldenBatch>>;
 
-/** Rows [from, to) of the golden batch on the GPU: right-padded, positions 0..T-1, key ranges [0, len). */
+/** Rows [from, to) of the golden batch on the GPU, through the same upload as training batches. */
 export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, to = batch.B) {
   const { T } = batch;
-  const B = to - from;
-  const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
-  const ranges = Uint32Array.from({ length: 2 * B }, (_, i) => (i % 2 ? batch.lengths[from + (i - 1) / 2] : 0));
-  const inputs = model.uploadInputs(B, T, batch.ids.subarray(from * T, to * T), positions, ranges);
-  const targets = model.gpu.upload(batch.targets.subarray(from * T, to * T), [B * T], 'u32', 'targets');
-  return { inputs, targets };
+  const targets = batch.targets.subarray(from * T, to * T);
+  return uploadTrainingBatch(model, {
+    B: to - from,
+    T,
+    inputIds: batch.ids.subarray(from * T, to * T),
+    targets,
+    lengths: batch.lengths.slice(from, to),
+    countedTokens: targets.filter((t) => t !== 0xffffffff).length,
+    exampleIndices: Array.from({ length: to - from }, (_, i) => from + i),
+  });
 }
 
 /** Select the logits (flat N·V) of real, non-padding rows. */

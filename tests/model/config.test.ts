@@ -70,7 +70,7 @@ describe('parseModelConfig: supported checkpoints', () => {
 
   it('reads Llama-3.2-1B: llama3 RoPE scaling, eos list, explicit head_dim', () => {
     const cfg = parseModelConfig(LLAMA32_1B);
-    expect(cfg.ropeScaling).toEqual({ type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
+    expect(cfg.ropeScaling).toEqual({ ropeType: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
     expect(cfg.eosTokenIds).toEqual([128001, 128008, 128009]);
     expect(cfg.headDim).toBe(64);
     // Older configs spell the kind "type" instead of "rope_type".
@@ -82,7 +82,7 @@ describe('parseModelConfig: supported checkpoints', () => {
     const { rope_theta: _t, rope_scaling: _s, ...rest } = LLAMA32_1B;
     const cfg = parseModelConfig({ ...rest, rope_parameters: { ...LLAMA32_1B.rope_scaling, rope_theta: 500000 } });
     expect(cfg.ropeTheta).toBe(500000);
-    expect(cfg.ropeScaling?.type).toBe('llama3');
+    expect(cfg.ropeScaling?.ropeType).toBe('llama3');
     const plain = parseModelConfig({ ...rest, rope_parameters: { rope_type: 'default', rope_theta: 12345 } });
     expect([plain.ropeTheta, plain.ropeScaling]).toEqual([12345, null]);
   });
