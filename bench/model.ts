@@ -121,7 +121,7 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
     const { batch: B, seqLen: T, loraRank: r } = shape;
     options.log?.(`model ${shape.name}: ${cfg.nLayers} layers, loading random weights`);
     const model = new DecoderModel(gpu, cfg, await loadDecoderWeights(gpu, cfg, randomReader(cfg, 1)));
-    model.adapter = createLoraAdapter(gpu, cfg, { r, alpha: 2 * r, dropout: 0.05, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 });
+    model.attach({ kind: 'lora', adapter: createLoraAdapter(gpu, cfg, { r, alpha: 2 * r, dropout: 0.05, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 }) });
     const set = createGradients(gpu, model, { kind: 'lora' });
     const opt = new AdamW(gpu, set, DEFAULT_OPTIMIZER);
     const rng = new Rng(2);
@@ -196,8 +196,8 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
     for (const t of [targets, loss, inputs.ids, inputs.positions]) t.destroy();
     opt.destroy();
     destroyGradients(set);
-    destroyLoraAdapter(model.adapter);
-    model.adapter = null;
+    destroyLoraAdapter(model.adapter!);
+    model.detach();
     model.destroy();
   }
   return records;

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Gpu } from '../gpu/gpu';
-import { loadModel, type LoadedModel } from '../model/load';
+import { loadModel, type LoadedModel } from '../studio/load-model';
 import { NodeFolderModelSource } from '../storage/model-source';
 import { loadPeftAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../studio/model-files';
 import { parseDataset, type ChatExample } from '../text/datasets';
@@ -50,7 +50,7 @@ export async function openModel(ctx: CliContext, modelDir: string, adapterDir?: 
   const t0 = performance.now();
   const loaded = await loadModel(gpu, source, { signal: ctx.signal });
   try {
-    if (adapterDir !== undefined) loaded.model.adapter = await loadPeftAdapter(gpu, loaded.cfg, new NodeFolderModelSource(adapterDir));
+    if (adapterDir !== undefined) loaded.model.attach({ kind: 'lora', adapter: await loadPeftAdapter(gpu, loaded.cfg, new NodeFolderModelSource(adapterDir)) });
   } catch (e) {
     loaded.model.destroy();
     throw e;

@@ -1,6 +1,7 @@
 // The command-line entry: `npm run cli -- <command> [options]`, running the same engine code as the
 // browser worker (src/studio, src/model, src/train) on Dawn. Exit codes: 0 done, 1 failed,
-// 2 usage error (bad flag, missing file), 130 interrupted (Ctrl-C; training saves a checkpoint).
+// 2 usage error (bad flag, missing file), 130 interrupted (Ctrl-C or SIGTERM; training saves a
+// checkpoint).
 
 import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { createContext, type CliContext } from './common';
@@ -52,15 +53,19 @@ function isAbort(e: unknown): boolean {
   return (e as { name?: string } | null)?.name === 'AbortError';
 }
 
+// Ctrl-C (SIGINT) and SIGTERM (what `timeout`, `docker stop` and job schedulers send) both stop
+// long work after the current step, so training saves a checkpoint; a second signal exits at once.
 const controller = new AbortController();
-process.on('SIGINT', () => {
-  if (controller.signal.aborted) {
-    process.stderr.write('second Ctrl-C: exiting without saving.\n');
-    process.exit(130);
-  }
-  process.stderr.write('Ctrl-C: stopping after the current step (Ctrl-C again to exit at once)…\n');
-  controller.abort();
-});
+for (const [signal, name] of [['SIGINT', 'Ctrl-C'], ['SIGTERM', 'SIGTERM']] as const) {
+  process.on(signal, () => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`second ${name}: exiting without saving.\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`${name}: stopping after the current step (send it again to exit at once)…\n`);
+    controller.abort();
+  });
+}
 
 const ctx = createContext(controller.signal);
 let code: number;

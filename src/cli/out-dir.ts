@@ -1,12 +1,15 @@
-// The training output folder: created fresh, or reused only to resume a run of ours, so a user's
-// files are never overwritten. Files are written to a temporary name and renamed into place, so an
-// interrupted write never leaves a truncated checkpoint or adapter behind.
+// The training output folder: created fresh, or reused only for a run of ours, so a user's files
+// are never overwritten. A folder whose run never saved a checkpoint (it failed or was stopped
+// first) holds nothing worth keeping, so the same command can simply run again there. Files are
+// written to a temporary name and renamed into place, so an interrupted write never leaves a
+// truncated checkpoint or adapter behind.
 
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, TOKENIZER_FILES } from '../studio/model-files';
-import { UsageError } from './args';
+import { TRAINING_RECORD_FORMAT, type TrainingRecord } from '../studio/training-run';
+import { existingFile, UsageError } from './args';
 
 export const RUN_MANIFEST = 'train-run.json'; // marks a folder as ours: settings, progress, eval losses
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -14,26 +17,48 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const OWN_OUTPUTS = new Set<string>([RUN_MANIFEST, CHECKPOINT_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, 'config.json', 'model.safetensors', ...TOKENIZER_FILES]);
 const TEMP_SUFFIX = /\.tmp-\d+$/; // left by a run killed mid-write
 
+function readRecord(dir: string): TrainingRecord | null {
+  try {
+    const record = JSON.parse(readFileSync(join(dir, RUN_MANIFEST), 'utf8')) as TrainingRecord;
+    return record?.format === TRAINING_RECORD_FORMAT ? record : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Make sure `dir` may receive this run's outputs: it is created when missing; an existing folder
- * must be empty, or — only when resuming — hold nothing but a previous run's outputs.
+ * must be empty or hold nothing but a run of ours — one with a checkpoint only when resuming it,
+ * one without (nothing to lose) either way. Returns the earlier run's record when there is one.
  */
-export function prepareOutDir(dir: string, resuming: boolean): void {
+export function prepareOutDir(dir: string, resumePath: string | undefined): TrainingRecord | null {
   if (!existsSync(dir)) {
+    if (resumePath !== undefined) existingFile('resume', resumePath);
     mkdirSync(dir, { recursive: true });
-    return;
+    return null;
   }
   if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} exists and is not a folder. Give a new folder name.`);
   const entries = readdirSync(dir);
-  if (!entries.length) return;
-  if (!resuming) {
-    throw new UsageError(`--out ${dir} is not empty. Choose a new folder, or add --resume ${join(dir, CHECKPOINT_FILE)} to continue the run saved there.`);
-  }
   const foreign = entries.filter((name) => !OWN_OUTPUTS.has(name) && !TEMP_SUFFIX.test(name));
-  if (!entries.includes(RUN_MANIFEST) || foreign.length) {
-    const why = foreign.length ? `it holds files this tool did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''})` : `it has no ${RUN_MANIFEST}, so it is not a training run's folder`;
-    throw new UsageError(`--out ${dir} cannot be reused: ${why}. Choose a new or empty folder.`);
+  const record = entries.includes(RUN_MANIFEST) ? readRecord(dir) : null;
+  const hasCheckpoint = entries.includes(CHECKPOINT_FILE);
+  if (entries.length && (foreign.length || !record)) {
+    const why = foreign.length ? `it holds files this tool did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''})` : `it has no readable ${RUN_MANIFEST}, so it is not a training run's folder`;
+    throw new UsageError(`--out ${dir} cannot be used: ${why}. Choose a new or empty folder.`);
   }
+  if (resumePath === undefined) {
+    if (hasCheckpoint) {
+      const done = record?.status === 'done' ? 'holds a finished run' : `holds a run stopped at step ${record?.checkpointStep ?? '?'}`;
+      throw new UsageError(`--out ${dir} ${done}. Choose a new folder, or add --resume ${join(dir, CHECKPOINT_FILE)} to continue it.`);
+    }
+    return null; // empty, or a run that saved nothing: start afresh
+  }
+  if (!existsSync(resumePath)) {
+    const hint = record && !hasCheckpoint ? ` The run in ${dir} stopped before its first checkpoint, so there is nothing to resume: run the same command without --resume to start it again.` : '';
+    throw new UsageError(`--resume ${resumePath} does not exist.${hint}`);
+  }
+  existingFile('resume', resumePath);
+  return record;
 }
 
 /** Write `data` to `path` through a temporary file in the same folder and an atomic rename. */

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
-import { PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig } from '../train/config';
-import type { StepReport, Trainer } from '../train/trainer';
+import type { JobProgress } from '../studio/jobs';
 import { trainedModelFiles } from '../studio/model-files';
-import { createTraining, evalLoss, type TrainingSetup } from '../studio/training';
+import { createTraining, type TrainingSetup } from '../studio/training';
+import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig } from '../studio/training-config';
+import { runTraining, type TrainingPoint, type TrainingRecord } from '../studio/training-run';
 import { describeSkipped } from '../text/encode-dataset';
 import { choiceOption, existingFile, floatOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, formatDuration, openModel, readDataset, type CliContext } from './common';
@@ -91,24 +91,14 @@ export function configFromFlags(values: ParsedValues): TrainConfig {
   }
 }
 
-/** Progress lines with rates and ETA over the whole run (Trainer.run is called once per checkpoint interval). */
-function progressPrinter(ctx: CliContext, trainer: Trainer) {
-  const t0 = performance.now();
-  const firstStep = trainer.stepsDone;
-  let tokens = 0;
-  let tokensInRun = 0;
-  const epochs = trainer.stepEpoch[trainer.stepEpoch.length - 1] + 1;
-  return {
-    newRun: () => (tokensInRun = 0),
-    onStep: (r: StepReport) => {
-      tokens += r.tokens - tokensInRun;
-      tokensInRun = r.tokens;
-      const elapsed = (performance.now() - t0) / 1000;
-      const eta = (elapsed / (r.step - firstStep)) * (r.totalSteps - r.step);
-      const loss = r.loss === null ? '-' : r.loss.toFixed(4);
-      ctx.log(`step ${r.step}/${r.totalSteps} (epoch ${r.epoch + 1}/${epochs})  loss ${loss}  lr ${r.lr.toExponential(2)}  ${(tokens / elapsed).toFixed(0)} tok/s  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}`);
-    },
-  };
+/** One progress line per step, on stderr. */
+function progressLine(p: JobProgress<TrainingPoint>, epochs: number): string {
+  if (p.phase === 'eval') return `eval loss over ${p.total} examples…`;
+  if (p.phase !== 'train' || !p.payload) return `${p.phase}: ${p.done}/${p.total ?? '?'} ${p.unit}`;
+  const r = p.payload;
+  const loss = r.loss === null ? '-' : r.loss.toFixed(4);
+  const norm = r.gradNorm === null ? '' : `  |g| ${r.gradNorm.toFixed(3)}`;
+  return `step ${r.step}/${r.totalSteps} (epoch ${r.epoch + 1}/${epochs})  loss ${loss}${norm}  lr ${r.lr.toExponential(2)}  ${(p.rate ?? 0).toFixed(0)} tok/s  ETA ${formatDuration(p.etaSec ?? NaN)}`;
 }
 
 export async function runTrain(values: ParsedValues, ctx: CliContext): Promise<number> {
@@ -123,73 +113,50 @@ export async function runTrain(values: ParsedValues, ctx: CliContext): Promise<n
   checkModelFolders(modelDir);
   const data = readDataset('data', dataPath);
   const evalData = evalPath !== undefined ? readDataset('eval', evalPath) : undefined;
-  if (resumePath !== undefined) existingFile('resume', resumePath);
-  prepareOutDir(outDir, resumePath !== undefined);
+  const previous = prepareOutDir(outDir, resumePath);
   // Read before anything is written: --resume may point into --out.
-  const checkpointBytes = resumePath !== undefined ? new Uint8Array(await readFile(resumePath)) : null;
+  const resumeFrom = resumePath !== undefined ? { bytes: new Uint8Array(await readFile(resumePath)), name: resumePath } : undefined;
 
   const { loaded, source } = await openModel(ctx, modelDir);
   const gpu = await ctx.gpu();
-  const setup = createTraining(gpu, loaded, data, config, evalData);
-  const { trainer } = setup;
+  const setup = createTraining(gpu, loaded, data, config, { eval: evalData });
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
-  const manifest = {
-    format: 'grsap-train-run-1',
-    status: 'running' as 'running' | 'interrupted' | 'done',
-    model: modelDir,
-    data: dataPath,
-    eval: evalPath ?? null,
-    config,
-    steps: { done: 0, total: trainer.totalSteps },
-    evalLoss: {} as Record<string, number>,
-  };
-  const writeManifest = () => writeFileAtomic(join(outDir, RUN_MANIFEST), `${JSON.stringify({ ...manifest, steps: { done: trainer.stepsDone, total: trainer.totalSteps } }, null, 2)}\n`);
-
+  const writeRecord = (record: TrainingRecord) => writeFileAtomic(join(outDir, RUN_MANIFEST), `${JSON.stringify({ ...record, files: { model: modelDir, data: dataPath, eval: evalPath ?? null } }, null, 2)}\n`);
   reportData(ctx, setup, config);
-  if (checkpointBytes) {
-    await loadCheckpoint(trainer, checkpointBytes, resumePath);
-    ctx.log(`resumed from ${resumePath} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
+  const epochs = config.epochs;
+  try {
+    const outcome = await runTraining(loaded, setup, {
+      signal: ctx.signal,
+      checkpointEvery,
+      resumeFrom,
+      record: resumeFrom ? previous ?? undefined : undefined,
+      onRecord: writeRecord,
+      onProgress: (p) => ctx.log(p.phase === 'resume' ? `resumed from ${resumePath} at step ${p.done}/${p.total}` : progressLine(p, epochs)),
+      onCheckpoint: async (bytes, record) => {
+        await writeFileAtomic(checkpointPath, bytes);
+        ctx.log(`checkpoint at step ${record.checkpointStep} saved to ${checkpointPath}`);
+      },
+    });
+    const { record } = outcome;
+    for (const [label, loss] of Object.entries(record.evalLoss)) ctx.log(`eval loss ${label}: ${loss.toFixed(4)} (${setup.eval!.examples.length} examples)`);
+    if (outcome.status === 'diverged') {
+      const kept = record.checkpointStep !== null ? `the checkpoint of step ${record.checkpointStep} in ${checkpointPath} is kept` : 'no checkpoint was saved before it';
+      ctx.log(`error: ${record.error} Nothing was written from the diverged weights; ${kept}.`);
+      return 1;
+    }
+    if (outcome.status === 'paused') {
+      ctx.log(`interrupted at step ${record.steps.done}/${record.steps.total}. To continue, run the same command with --resume ${checkpointPath}`);
+      return 130;
+    }
+    const files = await trainedModelFiles(loaded, source, setup.adaptation, { baseModel: await baseModelName(source, modelDir), dtype });
+    for (const [name, bytes] of files) await writeFileAtomic(join(outDir, name), bytes);
+    ctx.log(`wrote ${[...files.keys()].join(', ')} to ${outDir}`);
+    return 0;
+  } finally {
+    setup.trainer.destroy();
+    destroyAdaptation(loaded.model, setup.adaptation);
+    loaded.model.destroy();
   }
-  await writeManifest();
-  const evalAt = async (label: string) => {
-    const loss = await evalLoss(loaded, setup.eval!, config.batchSize, ctx.signal);
-    manifest.evalLoss[label] = loss;
-    ctx.log(`eval loss ${label}: ${loss.toFixed(4)} (${setup.eval!.examples.length} examples)`);
-  };
-  if (setup.eval) await evalAt(trainer.stepsDone === 0 ? 'before' : `at step ${trainer.stepsDone}`);
-
-  let savedAt = -1;
-  const save = async () => {
-    if (savedAt === trainer.stepsDone) return;
-    await writeFileAtomic(checkpointPath, await saveCheckpoint(trainer));
-    savedAt = trainer.stepsDone;
-    await writeManifest();
-    ctx.log(`checkpoint at step ${trainer.stepsDone} saved to ${checkpointPath}`);
-  };
-  const progress = progressPrinter(ctx, trainer);
-  const interval = checkpointEvery || trainer.totalSteps;
-  while (trainer.stepsDone < trainer.totalSteps && !ctx.signal.aborted) {
-    progress.newRun();
-    const until = Math.min(trainer.totalSteps, (Math.floor(trainer.stepsDone / interval) + 1) * interval);
-    await trainer.run({ untilStep: until, signal: ctx.signal, onStep: progress.onStep });
-    if (trainer.stepsDone % interval === 0 && trainer.stepsDone < trainer.totalSteps) await save();
-  }
-  if (trainer.stepsDone < trainer.totalSteps) {
-    manifest.status = 'interrupted';
-    await save();
-    ctx.log(`interrupted at step ${trainer.stepsDone}/${trainer.totalSteps}. To continue, run the same command with --resume ${checkpointPath}`);
-    return 130;
-  }
-  manifest.status = 'done';
-  await save();
-  const files = await trainedModelFiles(loaded, source, { method: config.method, baseModel: await baseModelName(source, modelDir), dtype });
-  for (const [name, bytes] of files) await writeFileAtomic(join(outDir, name), bytes);
-  ctx.log(`wrote ${[...files.keys()].join(', ')} to ${outDir}`);
-  if (setup.eval) await evalAt('after');
-  await writeManifest();
-  trainer.destroy();
-  loaded.model.destroy();
-  return 0;
 }
 
 function reportData(ctx: CliContext, setup: TrainingSetup, config: TrainConfig): void {
@@ -202,7 +169,8 @@ function reportData(ctx: CliContext, setup: TrainingSetup, config: TrainConfig):
     ctx.log(`eval: ${e.encodeReport.total} examples, ${e.examples.length} used, ${e.encodeReport.skipped.length} skipped, ${e.prepareReport.truncated} truncated, ${e.prepareReport.droppedNoTarget} dropped`);
   }
   const tokens = trainer.examples.reduce((n, x) => n + x.ids.length, 0);
-  ctx.log(`training: ${config.method}, ${trainer.totalSteps} steps (${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize} × ${config.gradAccumulation} accumulated), ${tokens} tokens per epoch, peak lr ${config.lr}`);
+  ctx.log(`training: ${config.method}, ${trainer.totalSteps} steps (${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize} × ${config.gradAccumulation} accumulated), ${tokens} tokens per epoch, peak lr ${config.lr}; about ${(setup.memory.total / 2 ** 20).toFixed(0)} MiB of GPU memory`);
+  for (const w of setup.warnings) ctx.log(`warning: ${w}`);
 }
 
 /** base_model_name_or_path for the adapter: the checkpoint's own name when it records one. */

@@ -15,13 +15,14 @@ export function sizeClass(bytes: number): number {
 export interface PoolStats {
   allocatedBytes: number; // bytes held by live and pooled buffers
   liveBytes: number; // bytes handed out and not yet released
+  peakLiveBytes: number; // the most bytes handed out at once since the last resetPeak()
   buffers: number; // buffers created so far
 }
 
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private live = new Set<GPUBuffer>();
-  private stats: PoolStats = { allocatedBytes: 0, liveBytes: 0, buffers: 0 };
+  private stats: PoolStats = { allocatedBytes: 0, liveBytes: 0, peakLiveBytes: 0, buffers: 0 };
   private readonly usage: number;
 
   constructor(
@@ -48,6 +49,7 @@ export class BufferPool {
     }
     this.live.add(buffer);
     this.stats.liveBytes += size;
+    this.stats.peakLiveBytes = Math.max(this.stats.peakLiveBytes, this.stats.liveBytes);
     return buffer;
   }
 
@@ -68,6 +70,11 @@ export class BufferPool {
       }
     }
     this.free.clear();
+  }
+
+  /** Start measuring the peak from what is live now. */
+  resetPeak(): void {
+    this.stats.peakLiveBytes = this.stats.liveBytes;
   }
 
   get statistics(): PoolStats {

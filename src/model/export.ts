@@ -5,9 +5,13 @@ import { matmul } from '../ops/matmul';
 import { destroyLoraAdapter } from './lora';
 import type { DecoderModel } from './model';
 import { writeSafetensors } from './safetensors';
-import { LINEAR_NAMES, namedParameters } from './weights';
+import type { ModelConfig } from './config';
+import { LINEAR_NAMES, namedParameters, type DecoderWeights } from './weights';
 
-/** W += (alpha/r)·B·A for every adapted layer; the adapter is then dropped from the model. */
+/**
+ * W += (alpha/r)·B·A for every adapted layer of the weights in use (the base weights, unless a
+ * full copy is attached — so the base changes in place); the adapter is then freed and detached.
+ */
 export function mergeAdapter(model: DecoderModel): void {
   const adapter = model.adapter;
   if (!adapter) throw new Error('mergeAdapter: the model has no adapter to merge.');
@@ -18,7 +22,7 @@ export function mergeAdapter(model: DecoderModel): void {
     }
   });
   destroyLoraAdapter(adapter);
-  model.adapter = null;
+  model.detach();
 }
 
 export interface HfExport {
@@ -30,9 +34,9 @@ export interface HfExport {
  * The model's weights as HF files. `dtype` BF16 halves the size (what most checkpoints ship);
  * F32 keeps every bit. The original config.json object is updated with the dtype.
  */
-export async function exportHfModel(model: DecoderModel, originalConfig: Record<string, unknown>, dtype: 'F32' | 'BF16' = 'BF16'): Promise<HfExport> {
+export async function exportHfModel(cfg: ModelConfig, weights: DecoderWeights, originalConfig: Record<string, unknown>, dtype: 'F32' | 'BF16' = 'BF16'): Promise<HfExport> {
   const tensors: Record<string, { dtype: 'F32' | 'BF16'; shape: number[]; data: Float32Array }> = {};
-  for (const [name, t] of namedParameters(model.cfg, model.weights)) {
+  for (const [name, t] of namedParameters(cfg, weights)) {
     tensors[name] = { dtype, shape: [...t.shape], data: (await t.read()) as Float32Array };
   }
   const config = { ...originalConfig, torch_dtype: dtype === 'BF16' ? 'bfloat16' : 'float32' };

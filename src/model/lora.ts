@@ -38,8 +38,8 @@ export interface LoraAdapter {
 export function validateLoraConfig(c: LoraConfig): void {
   const bad = (field: string, why: string) => new Error(`LoRA ${field} ${why}.`);
   if (!Number.isInteger(c.r) || c.r < 1) throw bad('r (rank)', `must be a positive integer, got ${c.r}`);
-  if (!(c.alpha > 0)) throw bad('alpha', `must be positive, got ${c.alpha}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw bad('dropout', `must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.alpha !== 'number' || !Number.isFinite(c.alpha) || !(c.alpha > 0)) throw bad('alpha', `must be a positive number, got ${JSON.stringify(c.alpha)}`);
+  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) throw bad('dropout', `must be a number in [0, 1), got ${JSON.stringify(c.dropout)}`);
   if (!c.targets.length) throw bad('targets', 'must name at least one of q, k, v, o, gate, up, down');
   for (const t of c.targets) {
     if (!(LINEAR_NAMES as readonly string[]).includes(t)) throw bad('targets', `has "${t}"; use q, k, v, o, gate, up, down`);

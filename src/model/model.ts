@@ -46,6 +46,13 @@ export interface ForwardState {
   rstdF: Tensor; // (N)
 }
 
+/**
+ * What a fine-tune changes, attached to a model by its owner: a LoRA adapter over the base
+ * weights, or a whole copy of the weights (full fine-tuning). The base weights never change, so
+ * detaching gives back the untuned model.
+ */
+export type Adaptation = { kind: 'lora'; adapter: LoraAdapter } | { kind: 'full'; weights: DecoderWeights };
+
 /** Dropout counter offsets: one per (layer, target) site so masks never repeat within a step. */
 function dropoutOffset(layer: number, name: LinearName): number {
   return layer * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name);
@@ -53,15 +60,39 @@ function dropoutOffset(layer: number, name: LinearName): number {
 
 export class DecoderModel {
   readonly invFreq: Tensor; // (D/2)
-  adapter: LoraAdapter | null = null;
+  private attached: Adaptation | null = null;
 
   constructor(
     readonly gpu: Gpu,
     readonly cfg: ModelConfig,
-    readonly weights: DecoderWeights,
+    readonly baseWeights: DecoderWeights, // as loaded; owned (destroyed) by the model
   ) {
     const inv = ropeInvFreq(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling ?? undefined);
     this.invFreq = gpu.upload(inv, [inv.length], 'f32', 'rope.invFreq');
+  }
+
+  /** The weights forward and backward use: a fully fine-tuned copy when attached, else the base. */
+  get weights(): DecoderWeights {
+    return this.attached?.kind === 'full' ? this.attached.weights : this.baseWeights;
+  }
+
+  /** The attached LoRA adapter, if any. */
+  get adapter(): LoraAdapter | null {
+    return this.attached?.kind === 'lora' ? this.attached.adapter : null;
+  }
+
+  get attachment(): Adaptation | null {
+    return this.attached;
+  }
+
+  /** Use `adaptation` from now on (replacing any other); its owner keeps it alive and frees it. */
+  attach(adaptation: Adaptation): void {
+    this.attached = adaptation;
+  }
+
+  /** Back to the base model. */
+  detach(): void {
+    this.attached = null;
   }
 
   /** Upload a right- or left-padded batch: ids (B,T), positions (B,T), key ranges (B,2) when padded. */
@@ -170,8 +201,10 @@ export class DecoderModel {
     for (const t of [state.xL, state.xf, state.rstdF]) t.destroy();
   }
 
+  /** Free the base weights; attached adaptations belong to their owners. */
   destroy(): void {
-    destroyWeights(this.cfg, this.weights);
+    this.attached = null;
+    destroyWeights(this.cfg, this.baseWeights);
     this.invFreq.destroy();
   }
 }

@@ -4,7 +4,7 @@
 // to the start of the data section) and may hold "__metadata__": {string: string}.
 // Reads go through a ByteSource so multi-GB checkpoints never need one ArrayBuffer.
 
-import { bufferSource, type ByteSource } from '../storage/byte-source';
+import { bufferSource, type ByteSource } from '../util/byte-source';
 import { bf16ToF32, f16ToF32 } from './half';
 
 const DTYPE_BYTES = {

@@ -3,8 +3,8 @@
 // per batch. Shapes: B batch, T padded length, V vocab.
 
 import { crossEntropyForward } from '../ops/cross-entropy';
-import { collate, type TokenizedExample } from '../train/batching';
-import { uploadTrainingBatch } from '../train/step';
+import type { TokenizedExample } from '../text/encode-dataset';
+import { collate, uploadBatch } from './batch';
 import { destroyInputs, type DecoderModel } from './model';
 
 export interface CompletionScore {
@@ -29,7 +29,7 @@ export async function scoreExamples(model: DecoderModel, examples: TokenizedExam
     options.signal?.throwIfAborted();
     const indices = order.slice(start, start + options.batchSize);
     const batch = collate(examples, indices, options.padId);
-    const { inputs, targets } = uploadTrainingBatch(model, batch);
+    const { inputs, targets } = uploadBatch(model, batch);
     const logits = model.forward(inputs);
     const { losses, logprobs } = crossEntropyForward(gpu, logits, targets);
     logits.destroy();

@@ -169,6 +169,27 @@ export async function loadDecoderWeights(
   return { embed, layers, norm: get('model.norm.weight'), lmHead: cfg.tieWordEmbeddings ? embed : get('lm_head.weight') };
 }
 
+/** A copy of every weight (a tied lm_head stays tied to the copied embedding). */
+export function cloneWeights(gpu: Gpu, cfg: ModelConfig, w: DecoderWeights): DecoderWeights {
+  const copy = (t: Tensor) => {
+    const c = gpu.empty(t.shape, 'f32', `${t.label}.copy`);
+    gpu.copy(t, c);
+    return c;
+  };
+  const layers = w.layers.map((layer) => {
+    const linear = {} as Record<LinearName, Tensor>;
+    const bias: Partial<Record<LinearName, Tensor>> = {};
+    for (const name of LINEAR_NAMES) {
+      linear[name] = copy(layer.linear[name]);
+      const b = layer.bias[name];
+      if (b) bias[name] = copy(b);
+    }
+    return { inputNorm: copy(layer.inputNorm), postNorm: copy(layer.postNorm), linear, bias };
+  });
+  const embed = copy(w.embed);
+  return { embed, layers, norm: copy(w.norm), lmHead: cfg.tieWordEmbeddings ? embed : copy(w.lmHead) };
+}
+
 export function destroyWeights(cfg: ModelConfig, w: DecoderWeights): void {
   for (const [, t] of namedParameters(cfg, w)) t.destroy();
 }

@@ -14,6 +14,7 @@ import { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/sampling.wgsl?raw';
+import { pcgHash } from '../util/hash';
 
 export interface SamplingSettings {
   temperature: number; // 0 → greedy (argmax, ties → lowest index); e.g. 0.7
@@ -101,14 +102,7 @@ export function sampleTokens(
   return tokens;
 }
 
-// ---- the random draw, shared with the shader --------------------------------------------------
-
-/** PCG hash (one round of the permuted congruential generator), u32 → u32. */
-export function pcgHash(v: number): number {
-  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
-  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
-  return ((word >>> 22) ^ word) >>> 0;
-}
+// ---- the random draw, shared with the shader (pcgHash: src/util/hash.ts) -------------------------
 
 /** The uniform draw in [0, 1) (24 bits) of row `row` at step `step` with seed `seed`. */
 export function samplingUniform(seed: number, step: number, row: number): number {

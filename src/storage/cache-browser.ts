@@ -3,7 +3,7 @@
 // browsers, or where OPFS is blocked). Last resort: memory. The index lives in IndexedDB
 // (record-store.ts). Only the members used are declared, so tests can hand in fakes.
 
-import { blobSource, type ByteSource } from './byte-source';
+import { blobSource, type ByteSource } from '../util/byte-source';
 import { createMemoryModelCache, entryName, IndexedModelCache, type BlobStore, type BlobWriter, type CacheUsage, type ModelCache } from './cache';
 import { defaultRecordStore, MemoryRecordStore, type RecordStore } from './record-store';
 

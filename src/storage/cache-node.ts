@@ -6,7 +6,7 @@
 //          {root}/models/{modelId}/{file}.partial    the temporary entry of a file being written
 
 import { entryName, IndexedModelCache, type BlobStore, type BlobWriter, type ModelCache } from './cache';
-import type { ByteSource } from './byte-source';
+import type { ByteSource } from '../util/byte-source';
 import { ModelSourceError } from './errors';
 import type { RecordStore } from './record-store';
 

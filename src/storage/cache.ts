@@ -6,7 +6,7 @@
 // complete: a file is listed only after all its bytes were written, counted and verified, so a cut
 // or truncated download is never served as a finished file, whatever the blob store holds.
 
-import { bufferSource, type ByteSource } from './byte-source';
+import { bufferSource, type ByteSource } from '../util/byte-source';
 import { ModelSourceError, checkFileName } from './errors';
 import { MemoryRecordStore, type RecordStore } from './record-store';
 

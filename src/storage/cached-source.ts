@@ -1,7 +1,7 @@
 // A ModelSource that answers from the cache and fetches only what the cache lacks: the first load
 // of a model downloads it (with progress), every later load runs offline.
 
-import type { ByteSource } from './byte-source';
+import type { ByteSource } from '../util/byte-source';
 import type { CachedModelInfo, ModelCache } from './cache';
 import { downloadFile, downloadModel, type DownloadOptions } from './download';
 import { parseJsonFile, readWholeText, type FileStat, type ModelSource } from './model-source';

@@ -3,7 +3,7 @@
 // by NodeFolderModelSource and createNodeFolderModelCache when they run. Node code that wants a
 // ByteSource over a file imports './node-file-source' directly.
 
-export * from './byte-source';
+export * from '../util/byte-source';
 export * from './errors';
 export * from './model-source';
 export * from './url-source';

@@ -5,7 +5,7 @@
 //                land exactly on the end of the file, as the reference reader demands.
 //   JSON:        must parse (a truncated JSON file does not).
 
-import type { ByteSource } from './byte-source';
+import type { ByteSource } from '../util/byte-source';
 import { ModelSourceError } from './errors';
 
 /** Same bound as the safetensors reference implementation. */

@@ -4,7 +4,7 @@
 //   url-source.ts    UrlModelSource, hubModelSource (HTTP, Range requests)
 //   this file        the interface, the local sources, and which files make up a model
 
-import { blobSource, type ByteSource } from './byte-source';
+import { blobSource, type ByteSource } from '../util/byte-source';
 import { ModelSourceError, checkFileName } from './errors';
 
 export interface FileStat {

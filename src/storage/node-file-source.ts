@@ -2,7 +2,7 @@
 
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { checkRange, type ByteSource } from './byte-source';
+import { checkRange, type ByteSource } from '../util/byte-source';
 
 /** Opens `path` for random-access reads; call close() when done. */
 export async function nodeFileSource(path: string): Promise<ByteSource> {

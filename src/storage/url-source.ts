@@ -4,7 +4,7 @@
 // A server that ignores Range gets the whole body read into memory by open(); downloads into the
 // cache (download.ts) stream instead and suit large files on such servers.
 
-import { bufferSource, checkRange, type ByteSource } from './byte-source';
+import { bufferSource, checkRange, type ByteSource } from '../util/byte-source';
 import { ModelSourceError, abortError, checkFileName, isAbortError, sleep } from './errors';
 import { parseJsonFile, type FileStat, type ModelSource, type StreamedFile } from './model-source';
 

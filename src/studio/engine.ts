@@ -1,7 +1,7 @@
 // The engine behind the worker: owns the GPU, the loaded model and every long operation.
 
 import { Gpu } from '../gpu/gpu';
-import { loadModel, type LoadedModel } from '../model/load';
+import { loadModel, type LoadedModel } from './load-model';
 import { runSelfCheck, type CheckResult } from '../ops/selfcheck';
 import { CachedModelSource } from '../storage/cached-source';
 import { createBrowserModelCache } from '../storage/cache-browser';

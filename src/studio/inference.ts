@@ -4,9 +4,10 @@
 
 import { assertSequenceFitsWindow } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
-import type { LoadedModel } from '../model/load';
+import type { LoadedModel } from './load-model';
 import { perplexity, scoreExamples, type CompletionScore } from '../model/score';
-import { pcgHash, type SamplingSettings } from '../ops/sampling';
+import type { SamplingSettings } from '../ops/sampling';
+import { pcgHash } from '../util/hash';
 import { ChatTemplateError } from '../text/chat-template';
 import type { ChatExample } from '../text/datasets';
 import { encodeChatExamples, encodePrompt, type EncodeReport, type PromptInput } from '../text/encode-dataset';

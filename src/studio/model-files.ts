@@ -5,8 +5,9 @@
 import type { Gpu } from '../gpu/gpu';
 import type { ModelConfig } from '../model/config';
 import { exportHfModel } from '../model/export';
-import type { LoadedModel } from '../model/load';
+import type { LoadedModel } from './load-model';
 import type { LoraAdapter } from '../model/lora';
+import type { Adaptation } from '../model/model';
 import { exportPeftAdapter, importPeftAdapter } from '../model/peft';
 import { openSafetensors } from '../model/safetensors';
 import type { ModelSource } from '../storage/model-source';
@@ -33,25 +34,25 @@ export async function loadPeftAdapter(gpu: Gpu, cfg: ModelConfig, source: ModelS
 }
 
 export interface TrainedFilesOptions {
-  method: 'lora' | 'full';
   baseModel: string; // written into adapter_config.json (base_model_name_or_path)
   dtype: 'F32' | 'BF16'; // full fine-tuning weights; F32 keeps updates smaller than a BF16 step
 }
 
-/** The output files of a training run, by file name. `source` is where the base model came from. */
-export async function trainedModelFiles(loaded: LoadedModel, source: ModelSource, options: TrainedFilesOptions): Promise<Map<string, Uint8Array>> {
+/**
+ * The output files of what a run trained, by file name: a PEFT adapter, or a Hugging Face model
+ * folder for a fully fine-tuned copy. `source` is where the base model came from.
+ */
+export async function trainedModelFiles(loaded: LoadedModel, source: ModelSource, trained: Adaptation, options: TrainedFilesOptions): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const encoder = new TextEncoder();
-  if (options.method === 'lora') {
-    if (!loaded.model.adapter) throw new Error('trainedModelFiles: LoRA output asked for, but the model has no adapter.');
-    const adapter = await exportPeftAdapter(loaded.model.adapter, options.baseModel);
+  if (trained.kind === 'lora') {
+    const adapter = await exportPeftAdapter(trained.adapter, options.baseModel);
     files.set(ADAPTER_CONFIG_FILE, encoder.encode(adapter.config));
     files.set(ADAPTER_WEIGHTS_FILE, adapter.weights);
     return files;
   }
-  if (loaded.model.adapter) throw new Error('trainedModelFiles: full fine-tuning output asked for, but the model carries an adapter; merge it first.');
   const originalConfig = await source.json<Record<string, unknown>>('config.json');
-  const hf = await exportHfModel(loaded.model, originalConfig, options.dtype);
+  const hf = await exportHfModel(loaded.cfg, trained.weights, originalConfig, options.dtype);
   files.set('config.json', encoder.encode(hf['config.json']));
   files.set('model.safetensors', hf['model.safetensors']);
   for (const name of TOKENIZER_FILES) {

@@ -1,17 +1,22 @@
-// A training run over chat data, as the UI and the CLI set it up: encode the conversations with
-// completion-only masks, build the Trainer (which truncates to maxLength and reports it), and the
-// eval loss on held-out conversations prepared exactly like the training data.
+// Setting up a training run over chat data, as the UI, the CLI and the experiment runner do it:
+// encode the conversations with completion-only masks, check the run fits the device before
+// anything is allocated, create what the run trains (a fresh LoRA adapter, or a copy of the base
+// weights, so the untuned model stays available), and prepare held-out conversations for the eval
+// loss exactly like the training data.
 
 import type { Gpu } from '../gpu/gpu';
-import type { LoadedModel } from '../model/load';
+import { memoryEstimate, type MemoryEstimate } from '../model/config';
+import type { Adaptation } from '../model/model';
 import { meanLoss, scoreExamples } from '../model/score';
 import { ChatTemplateError } from '../text/chat-template';
 import type { ChatExample } from '../text/datasets';
-import { encodeChatExamples, type EncodeReport } from '../text/encode-dataset';
-import { prepareExamples, type PrepareReport, type TokenizedExample } from '../train/batching';
+import { encodeChatExamples, type EncodeReport, type TokenizedExample } from '../text/encode-dataset';
+import { prepareExamples, type PrepareReport } from '../train/batching';
 import type { TrainConfig } from '../train/config';
-import { Trainer } from '../train/trainer';
+import { freshAdaptation, Trainer } from '../train/trainer';
+import { Fingerprint } from '../util/hash';
 import { padIdOf } from './inference';
+import type { LoadedModel } from './load-model';
 
 export interface EvalSet {
   examples: TokenizedExample[]; // truncated to the run's maxLength, as training sees them
@@ -19,10 +24,26 @@ export interface EvalSet {
   prepareReport: PrepareReport;
 }
 
+/** What a run was made from: checkpoints record it and refuse to resume on anything else. */
+export type RunIdentity = {
+  model: string; // fingerprint of the base model's config and weights
+  data: string; // fingerprint of the tokenized training examples (ids and loss masks)
+};
+
 export interface TrainingSetup {
   trainer: Trainer;
+  adaptation: Adaptation; // what the run trains: the caller owns it (attach, export, destroy)
   encodeReport: EncodeReport; // conversations skipped before tokenized training data exists
   eval: EvalSet | null;
+  identity: RunIdentity;
+  memory: MemoryEstimate; // of one training step, computed before allocating
+  warnings: string[]; // worth telling the user, not worth refusing the run
+}
+
+export interface TrainingSetupOptions {
+  eval?: readonly ChatExample[]; // held-out conversations: eval loss before and after
+  adaptation?: Adaptation; // train this one instead of a fresh one (e.g. continue an adapter)
+  memoryBudget?: number; // bytes the device may give this run; refuse a setup estimated beyond it
 }
 
 function requireTemplate(loaded: LoadedModel) {
@@ -37,22 +58,71 @@ export function prepareEvalSet(loaded: LoadedModel, examples: readonly ChatExamp
   return { examples: prepared.examples, encodeReport: encoded.report, prepareReport: prepared.report };
 }
 
+export function fingerprintExamples(examples: readonly TokenizedExample[]): string {
+  const f = new Fingerprint();
+  for (const e of examples) f.addWords([e.ids.length]).addWords(e.ids).addWords(e.lossMask);
+  return f.digest();
+}
+
+const MiB = 2 ** 20;
+
 /**
- * Encode the training conversations and build a Trainer for `config` (for LoRA it attaches a fresh
- * adapter to the model). Throws when no example is left to learn from.
+ * Refuse a setup the device cannot hold, before allocating: the largest single buffer (the logits
+ * of a micro-batch) against the binding limit, and the whole step against `budget` when given.
  */
-export function createTraining(gpu: Gpu, loaded: LoadedModel, train: readonly ChatExample[], config: TrainConfig, evalExamples?: readonly ChatExample[]): TrainingSetup {
+function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: number, budget: number | undefined): MemoryEstimate {
+  const T = Math.min(config.maxLength, longest);
+  const memory = memoryEstimate(loaded.cfg, {
+    batch: config.batchSize,
+    seqLen: T,
+    mode: config.method,
+    loraRank: config.lora.r,
+    loraTargets: config.lora.targets,
+  });
+  const logitsBytes = config.batchSize * T * loaded.cfg.vocabSize * 4;
+  const limit = gpu.info.limits.maxStorageBufferBindingSize;
+  if (logitsBytes > limit) {
+    throw new Error(
+      `A micro-batch of ${config.batchSize} × ${T} tokens needs ${(logitsBytes / MiB).toFixed(0)} MiB of logits (vocabulary ${loaded.cfg.vocabSize}), ` +
+        `more than this GPU's ${(limit / MiB).toFixed(0)} MiB per buffer. Lower the batch size (and use gradient accumulation) or the max length.`,
+    );
+  }
+  if (budget !== undefined && memory.total > budget) {
+    const copy = config.method === 'full' ? ' Full fine-tuning keeps the base weights and trains a copy, so the untuned model stays available: choose LoRA to need far less.' : '';
+    throw new Error(
+      `This training setup needs about ${(memory.total / MiB).toFixed(0)} MiB (weights ${(memory.weights / MiB).toFixed(0)}, gradients and optimizer ` +
+        `${((memory.grads + memory.optimizer) / MiB).toFixed(0)}, activations and logits ${((memory.activations + memory.logits) / MiB).toFixed(0)}), ` +
+        `more than the ${(budget / MiB).toFixed(0)} MiB available. Lower the batch size or the max length.${copy}`,
+    );
+  }
+  return memory;
+}
+
+/**
+ * Encode the training conversations, check the run fits, and build a Trainer for `config` with a
+ * fresh adaptation (attached to the model). Throws when no example is left to learn from.
+ */
+export function createTraining(gpu: Gpu, loaded: LoadedModel, train: readonly ChatExample[], config: TrainConfig, options: TrainingSetupOptions = {}): TrainingSetup {
   const encoded = encodeChatExamples(loaded.tokenizer, requireTemplate(loaded), train);
   if (!encoded.examples.length) {
     const first = encoded.report.skipped[0];
     throw new Error(`None of the ${train.length} training examples can be used${first ? ` (example [${first.index}]: ${first.reason})` : ''}.`);
   }
-  const evalSet = evalExamples ? prepareEvalSet(loaded, evalExamples, config.maxLength) : null;
-  const trainer = new Trainer(gpu, loaded.model, encoded.examples, config, padIdOf(loaded.tokenizer));
-  return { trainer, encodeReport: encoded.report, eval: evalSet };
+  const longest = Math.max(...encoded.examples.map((e) => e.ids.length));
+  const warnings: string[] = [];
+  const positions = loaded.cfg.maxPositionEmbeddings;
+  if (Math.min(longest, config.maxLength) > positions) {
+    warnings.push(`Some examples are longer than the ${positions} positions ${loaded.id} was trained for (max_position_embeddings); lower the max length to ${positions} or expect poor results on them.`);
+  }
+  const memory = checkFits(gpu, loaded, config, longest, options.memoryBudget);
+  const evalSet = options.eval ? prepareEvalSet(loaded, options.eval, config.maxLength) : null;
+  const adaptation = options.adaptation ?? freshAdaptation(gpu, loaded.model, config);
+  const trainer = new Trainer(gpu, loaded.model, encoded.examples, config, padIdOf(loaded.tokenizer), adaptation);
+  const identity = { model: loaded.fingerprint, data: fingerprintExamples(trainer.examples) };
+  return { trainer, adaptation, encodeReport: encoded.report, eval: evalSet, identity, memory, warnings };
 }
 
-/** Mean loss per assistant token over an eval set, with the model as it is now (no dropout). */
+/** Mean loss per assistant token over an eval set, with whatever the model has attached (no dropout). */
 export async function evalLoss(loaded: LoadedModel, set: EvalSet, batchSize: number, signal?: AbortSignal): Promise<number> {
   if (!set.examples.length) return NaN;
   return meanLoss(await scoreExamples(loaded.model, set.examples, { batchSize, padId: padIdOf(loaded.tokenizer), signal }));

@@ -2,10 +2,15 @@
 // token ids of a generation prompt. Shared by the CLI and the browser worker. Examples that cannot
 // be used are skipped and reported by index with the reason, never dropped silently.
 
-import type { TokenizedExample } from '../train/batching';
 import { ChatTemplateError, encodeChatWithAssistantMask, type ChatMessage, type ChatTemplate } from './chat-template';
 import type { ChatExample } from './datasets';
 import type { TextTokenizer } from './tokenizer';
+
+export interface TokenizedExample {
+  ids: number[]; // token ids of the rendered conversation
+  lossMask: ArrayLike<number>; // 1 where the token is assistant content the model must learn to produce
+}
+
 
 export interface SkippedExample {
   index: number; // position in the input list (0-based)

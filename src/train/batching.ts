@@ -1,25 +1,8 @@
-// From tokenized examples to padded training batches: truncation (counted), completion-only
-// targets, length-bucketed batches with a seeded shuffle. Shapes: B batch, T padded length.
+// Preparing tokenized examples for training: truncation (counted), examples with nothing to learn
+// dropped, and length-bucketed batches with a seeded shuffle. Padding a batch is model/batch.ts.
 
-import { IGNORE_TARGET } from '../ops/cross-entropy';
+import type { TokenizedExample } from '../text/encode-dataset';
 import { Rng } from '../util/rng';
-
-export { IGNORE_TARGET };
-
-export interface TokenizedExample {
-  ids: number[]; // token ids of the rendered conversation
-  lossMask: ArrayLike<number>; // 1 where the token is assistant content the model must learn to produce
-}
-
-export interface Batch {
-  B: number; // rows
-  T: number; // padded length (longest row)
-  inputIds: Uint32Array; // (B,T) right-padded with padId
-  targets: Uint32Array; // (B,T) targets[b,t] = ids[b,t+1] where that token is learned, else IGNORE_TARGET
-  lengths: number[]; // (B) real length of each row
-  countedTokens: number; // targets that count in the loss
-  exampleIndices: number[]; // (B) which examples (after preparation) make up the batch
-}
 
 export interface PrepareReport {
   kept: number;
@@ -49,26 +32,6 @@ export function prepareExamples(examples: TokenizedExample[], maxLength: number)
   }
   report.kept = out.length;
   return { examples: out, report };
-}
-
-/** Pad a group of examples into one batch. */
-export function collate(examples: TokenizedExample[], indices: number[], padId: number): Batch {
-  const B = indices.length;
-  const T = Math.max(...indices.map((i) => examples[i].ids.length));
-  const inputIds = new Uint32Array(B * T).fill(padId);
-  const targets = new Uint32Array(B * T).fill(IGNORE_TARGET);
-  let countedTokens = 0;
-  indices.forEach((idx, b) => {
-    const { ids, lossMask } = examples[idx];
-    for (let t = 0; t < ids.length; t++) inputIds[b * T + t] = ids[t];
-    for (let t = 0; t + 1 < ids.length; t++) {
-      if (lossMask[t + 1]) {
-        targets[b * T + t] = ids[t + 1];
-        countedTokens++;
-      }
-    }
-  });
-  return { B, T, inputIds, targets, lengths: indices.map((i) => examples[i].ids.length), countedTokens, exampleIndices: [...indices] };
 }
 
 export interface BatchPlanOptions {

@@ -1,12 +1,17 @@
 // Checkpoints: the trainable tensors, AdamW's moments and the step count in one safetensors file,
-// with the training configuration in its metadata. A trainer built with the same configuration
-// and data resumes from it bit for bit.
+// with the training configuration and the run's identity (fingerprints of the base model and the
+// data, given by the caller) in its metadata. A trainer built with the same configuration, model
+// and data resumes from it bit for bit; anything else is refused, naming what differs. A trainer
+// whose weights are no longer finite is never saved.
 
 import { openSafetensors, writeSafetensors } from '../model/safetensors';
 import type { TrainConfig } from './config';
-import type { Trainer } from './trainer';
+import { TrainingDivergedError, type Trainer } from './trainer';
 
 const FORMAT = 'grsap-checkpoint-1';
+
+/** Names and fingerprints of what a run was made from, e.g. { model: '…', data: '…' }. */
+export type CheckpointIdentity = Readonly<Record<string, string>>;
 
 interface CheckpointMeta {
   format: typeof FORMAT;
@@ -14,23 +19,31 @@ interface CheckpointMeta {
   totalSteps: number;
   config: TrainConfig;
   examples: number; // training examples after preparation
+  identity?: CheckpointIdentity;
 }
 
-export async function saveCheckpoint(trainer: Trainer): Promise<Uint8Array> {
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
+  return true;
+}
+
+export async function saveCheckpoint(trainer: Trainer, identity?: CheckpointIdentity): Promise<Uint8Array> {
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
   const { params } = trainer.gradients;
   for (const [i, p] of params.entries()) {
     const shape = [...p.param.shape];
-    tensors[`param.${p.name}`] = { dtype: 'F32', shape, data: (await p.param.read()) as Float32Array };
+    const data = (await p.param.read()) as Float32Array;
+    if (!allFinite(data)) throw new TrainingDivergedError(trainer.stepsDone, NaN, NaN, `weight ${p.name} is not finite`);
+    tensors[`param.${p.name}`] = { dtype: 'F32', shape, data };
     tensors[`adam_m.${p.name}`] = { dtype: 'F32', shape, data: (await trainer.optimizer.m[i].read()) as Float32Array };
     tensors[`adam_v.${p.name}`] = { dtype: 'F32', shape, data: (await trainer.optimizer.v[i].read()) as Float32Array };
   }
-  const meta: CheckpointMeta = { format: FORMAT, step: trainer.stepsDone, totalSteps: trainer.totalSteps, config: trainer.config, examples: trainer.examples.length };
+  const meta: CheckpointMeta = { format: FORMAT, step: trainer.stepsDone, totalSteps: trainer.totalSteps, config: trainer.config, examples: trainer.examples.length, identity };
   return writeSafetensors(tensors, { format: 'pt', grsap: JSON.stringify(meta) });
 }
 
-/** Restore a checkpoint into a trainer made with the same configuration and data. */
-export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name = 'checkpoint'): Promise<void> {
+/** Restore a checkpoint into a trainer made with the same configuration, model and data. */
+export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name = 'checkpoint', identity?: CheckpointIdentity): Promise<void> {
   const file = await openSafetensors(bytes, name);
   let meta: CheckpointMeta;
   try {
@@ -44,6 +57,12 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name =
   }
   if (meta.totalSteps !== trainer.totalSteps || meta.examples !== trainer.examples.length) {
     throw new Error(`${name} was made with other training data (${meta.examples} examples, ${meta.totalSteps} steps; now ${trainer.examples.length} and ${trainer.totalSteps}).`);
+  }
+  for (const [key, value] of Object.entries(identity ?? {})) {
+    const saved = meta.identity?.[key];
+    if (saved !== value) {
+      throw new Error(`${name} was made with another ${key} (fingerprint ${saved ?? 'not recorded'}; now ${value}). Resume with the same ${key}, or start a new run.`);
+    }
   }
   const { gpu } = trainer;
   for (const [i, p] of trainer.gradients.params.entries()) {

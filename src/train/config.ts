@@ -61,20 +61,37 @@ export function trainConfig(...overrides: Overrides[]): TrainConfig {
   return c;
 }
 
+/** Every field typed and in range: settings also come from JSON files, where anything can stand. */
 export function validateTrainConfig(c: TrainConfig): void {
+  const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+  const fail = (name: string, want: string, v: unknown) => new Error(`Training option ${name} must be ${want}, got ${show(v)}.`);
   const int = (name: keyof TrainConfig, min: number) => {
-    const v = c[name] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`Training option ${name} must be an integer ≥ ${min}, got ${v}.`);
+    const v = c[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw fail(name, `an integer ≥ ${min}`, v);
   };
-  if (c.method !== 'lora' && c.method !== 'full') throw new Error(`Training option method must be "lora" or "full", got ${JSON.stringify(c.method)}.`);
+  const num = (name: string, v: unknown, ok: (x: number) => boolean, want: string) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw fail(name, want, v);
+  };
+  if (c.method !== 'lora' && c.method !== 'full') throw fail('method', '"lora" or "full"', c.method);
   int('epochs', 1);
   int('batchSize', 1);
   int('gradAccumulation', 1);
   int('maxLength', 2);
   int('logEvery', 1);
-  if (!(c.lr > 0)) throw new Error(`Training option lr must be positive, got ${c.lr}.`);
-  if (!(c.warmupRatio >= 0 && c.warmupRatio < 1)) throw new Error(`Training option warmupRatio must be in [0, 1), got ${c.warmupRatio}.`);
-  if (!(c.minLrRatio >= 0 && c.minLrRatio <= 1)) throw new Error(`Training option minLrRatio must be in [0, 1], got ${c.minLrRatio}.`);
-  if (!(c.optimizer.maxGradNorm >= 0)) throw new Error(`Optimizer maxGradNorm must be ≥ 0 (0 = no clipping), got ${c.optimizer.maxGradNorm}.`);
-  if (c.method === 'lora') validateLoraConfig(c.lora);
+  int('seed', 0);
+  if (typeof c.trainEmbeddings !== 'boolean') throw fail('trainEmbeddings', 'true or false', c.trainEmbeddings);
+  num('lr', c.lr, (x) => x > 0, 'a positive number');
+  num('warmupRatio', c.warmupRatio, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('minLrRatio', c.minLrRatio, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  const o = c.optimizer;
+  num('optimizer.beta1', o.beta1, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('optimizer.beta2', o.beta2, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  num('optimizer.eps', o.eps, (x) => x > 0, 'a positive number');
+  num('optimizer.weightDecay', o.weightDecay, (x) => x >= 0, 'a number ≥ 0');
+  num('optimizer.maxGradNorm', o.maxGradNorm, (x) => x >= 0, 'a number ≥ 0 (0 = no clipping)');
+  if (c.method === 'lora') {
+    if (!Array.isArray(c.lora.targets)) throw fail('lora.targets', 'a list such as ["q", "v"]', c.lora.targets);
+    num('lora.seed', c.lora.seed, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
+    validateLoraConfig(c.lora);
+  }
 }

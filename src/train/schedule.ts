@@ -1,9 +1,11 @@
 // Learning-rate schedule: linear warm-up, then cosine decay to a floor (`minLrRatio` of the peak).
 // Same semantics as Hugging Face transformers' cosine-with-min-lr schedule, which the GR-SAP
-// code trains with: warm-up steps = ceil(warmupRatio · totalSteps); step s (0-based, the
+// code trains with: warm-up steps W = ceil(warmupRatio · totalSteps); step s (0-based, the
 // optimizer step about to run) uses
 //   s < W : peak · s / max(1, W)
 //   else  : peak · (min + (1 - min) · ½(1 + cos(π · (s - W) / max(1, S - W))))
+// One difference: W is at most S − 1, so the last step always learns. (With S = 1 and any
+// warm-up, Hugging Face's schedule runs the only step at lr 0 and the run changes nothing.)
 
 export interface ScheduleConfig {
   peakLr: number; // e.g. 2e-4 for LoRA, 2e-6 for full fine-tuning (the paper's default)
@@ -13,7 +15,7 @@ export interface ScheduleConfig {
 }
 
 export function warmupSteps(c: ScheduleConfig): number {
-  return Math.ceil(c.warmupRatio * c.totalSteps);
+  return Math.max(0, Math.min(Math.ceil(c.warmupRatio * c.totalSteps), c.totalSteps - 1));
 }
 
 /** Learning rate for optimizer step `step` (0-based). */

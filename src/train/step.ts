@@ -6,24 +6,7 @@ import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import type { DecoderModel, ModelInputs } from '../model/model';
 import { crossEntropyFused, reduceLoss } from '../ops/cross-entropy';
-import type { Batch } from './batching';
 import type { GradientSet } from './grads';
-
-/** Inputs of a right-padded training batch: positions 0..len-1, keys [0, len) per row. */
-export function uploadTrainingBatch(model: DecoderModel, batch: Batch): { inputs: ModelInputs; targets: Tensor } {
-  const { B, T } = batch;
-  const positions = new Uint32Array(B * T);
-  const ranges = new Uint32Array(2 * B);
-  let padded = false;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) positions[b * T + t] = t;
-    ranges[2 * b + 1] = batch.lengths[b];
-    if (batch.lengths[b] < T) padded = true;
-  }
-  const inputs = model.uploadInputs(B, T, batch.inputIds, positions, padded ? ranges : null);
-  const targets = model.gpu.upload(batch.targets, [B * T], 'u32', 'targets');
-  return { inputs, targets };
-}
 
 /**
  * Forward + loss + backward for one micro-batch. `normaliser` is the counted tokens of the whole

@@ -5,15 +5,18 @@
 
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
-import { createLoraAdapter } from '../model/lora';
-import type { DecoderModel } from '../model/model';
-import { pcgHash } from '../ops/sampling';
-import { collate, planEpoch, prepareExamples, type PrepareReport, type TokenizedExample } from './batching';
+import { createLoraAdapter, destroyLoraAdapter } from '../model/lora';
+import type { Adaptation, DecoderModel } from '../model/model';
+import { cloneWeights, destroyWeights } from '../model/weights';
+import { pcgHash } from '../util/hash';
+import { collate, uploadBatch } from '../model/batch';
+import type { TokenizedExample } from '../text/encode-dataset';
+import { planEpoch, prepareExamples, type PrepareReport } from './batching';
 import type { TrainConfig } from './config';
 import { createGradients, destroyGradients, zeroGradients, type GradientSet } from './grads';
 import { AdamW } from './optimizer';
 import { learningRate, type ScheduleConfig } from './schedule';
-import { microBatchStep, uploadTrainingBatch } from './step';
+import { microBatchStep } from './step';
 import { destroyInputs } from '../model/model';
 
 export interface StepReport {
@@ -21,16 +24,45 @@ export interface StepReport {
   totalSteps: number;
   epoch: number; // 0-based
   loss: number | null; // mean loss of this step's tokens (null when not read back this step)
+  gradNorm: number | null; // global gradient norm before clipping (read back with the loss)
   lr: number;
-  tokens: number; // input tokens processed so far (padding included)
+  tokens: number; // input tokens this trainer processed so far (padding included), over all run() calls
   tokensPerSec: number;
-  etaSec: number;
+  etaSec: number; // to the end of the whole run, at the rate so far
 }
 
 export interface RunOptions {
   onStep?: (r: StepReport) => void;
   signal?: AbortSignal; // stops after the current step; the state stays consistent for a checkpoint
   untilStep?: number; // stop after this many optimizer steps in total (for pausing)
+}
+
+/** A step produced a non-finite loss or gradient norm: the trained weights are no longer usable. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly step: number, // the optimizer step (1-based) that diverged, or the last one run
+    readonly loss: number,
+    readonly gradNorm: number,
+    detail = `loss ${loss}, gradient norm ${gradNorm}`,
+  ) {
+    super(`Training diverged at step ${step} (${detail}). Lower the learning rate (or raise the batch size) and start again.`);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/**
+ * What a new run trains, created fresh so a run never continues another's weights: a LoRA adapter
+ * (B = 0, so the model starts untuned), or a copy of the model's base weights for full fine-tuning.
+ */
+export function freshAdaptation(gpu: Gpu, model: DecoderModel, config: TrainConfig): Adaptation {
+  if (config.method === 'lora') return { kind: 'lora', adapter: createLoraAdapter(gpu, model.cfg, { ...config.lora, seed: config.lora.seed ^ config.seed }) };
+  return { kind: 'full', weights: cloneWeights(gpu, model.cfg, model.baseWeights) };
+}
+
+export function destroyAdaptation(model: DecoderModel, adaptation: Adaptation): void {
+  if (model.attachment === adaptation) model.detach();
+  if (adaptation.kind === 'lora') destroyLoraAdapter(adaptation.adapter);
+  else destroyWeights(model.cfg, adaptation.weights);
 }
 
 export class Trainer {
@@ -42,6 +74,7 @@ export class Trainer {
   readonly optimizer: AdamW;
   readonly schedule: ScheduleConfig;
   private loss: Tensor;
+  private clock = { tokens: 0, steps: 0, seconds: 0 }; // steps run by this trainer (not restored ones)
   history: StepReport[] = [];
 
   constructor(
@@ -50,7 +83,9 @@ export class Trainer {
     examples: TokenizedExample[],
     readonly config: TrainConfig,
     private readonly padId: number,
+    readonly adaptation: Adaptation, // what this run trains; attached to the model while it runs
   ) {
+    if (adaptation.kind !== config.method) throw new Error(`Trainer: a ${config.method} run was given a ${adaptation.kind} adaptation to train.`);
     const prepared = prepareExamples(examples, config.maxLength);
     if (!prepared.examples.length) throw new Error('No training example has an assistant token to learn after truncation. Check the data and maxLength.');
     this.examples = prepared.examples;
@@ -66,7 +101,7 @@ export class Trainer {
       }
     }
     this.schedule = { peakLr: config.lr, totalSteps: this.steps.length, warmupRatio: config.warmupRatio, minLrRatio: config.minLrRatio };
-    if (config.method === 'lora' && !model.adapter) model.adapter = createLoraAdapter(gpu, model.cfg, { ...config.lora, seed: config.lora.seed ^ config.seed });
+    model.attach(adaptation);
     this.gradients = createGradients(gpu, model, config.method === 'lora' ? { kind: 'lora' } : { kind: 'full', trainEmbeddings: config.trainEmbeddings });
     this.optimizer = new AdamW(gpu, this.gradients, config.optimizer);
     this.loss = gpu.zeros([2], 'f32', 'train.loss');
@@ -90,7 +125,7 @@ export class Trainer {
     gpu.clear(this.loss);
     let tokens = 0;
     for (const batch of micro) {
-      const { inputs, targets } = uploadTrainingBatch(model, batch);
+      const { inputs, targets } = uploadBatch(model, batch);
       microBatchStep(gpu, model, inputs, targets, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));
       destroyInputs(inputs);
       targets.destroy();
@@ -100,29 +135,38 @@ export class Trainer {
     return { tokens };
   }
 
+  /**
+   * Run optimizer steps until `untilStep` (default: the end), the signal, or a non-finite loss or
+   * gradient norm (TrainingDivergedError). Rates and ETA count every step this trainer ran, over
+   * all calls (a run is usually several calls, one per checkpoint interval).
+   */
   async run(options: RunOptions = {}): Promise<StepReport[]> {
     const until = Math.min(options.untilStep ?? this.totalSteps, this.totalSteps);
-    const t0 = performance.now();
-    let tokens = 0;
-    const firstStep = this.stepsDone;
+    this.model.attach(this.adaptation); // the caller may have attached something else in between
     while (this.stepsDone < until) {
       if (options.signal?.aborted) break;
+      const t0 = performance.now();
       const index = this.stepsDone;
-      tokens += this.runStep(index).tokens;
+      const { tokens } = this.runStep(index);
       const readLoss = (index + 1) % this.config.logEvery === 0 || index + 1 === until;
       const loss = readLoss ? (await this.loss.read())[0] : null;
+      const gradNorm = readLoss ? await this.optimizer.lastGradNorm() : null;
       if (!readLoss) this.gpu.flush();
-      const elapsed = (performance.now() - t0) / 1000;
-      const done = this.stepsDone - firstStep;
+      if (loss !== null && gradNorm !== null && !(Number.isFinite(loss) && Number.isFinite(gradNorm))) throw new TrainingDivergedError(index + 1, loss, gradNorm);
+      this.clock.tokens += tokens;
+      this.clock.steps++;
+      this.clock.seconds += (performance.now() - t0) / 1000;
+      const perStep = this.clock.seconds / this.clock.steps;
       const report: StepReport = {
         step: this.stepsDone,
         totalSteps: this.totalSteps,
         epoch: this.stepEpoch[index],
         loss,
+        gradNorm,
         lr: learningRate(this.schedule, index),
-        tokens,
-        tokensPerSec: tokens / Math.max(elapsed, 1e-9),
-        etaSec: (elapsed / done) * (until - this.stepsDone),
+        tokens: this.clock.tokens,
+        tokensPerSec: this.clock.tokens / Math.max(this.clock.seconds, 1e-9),
+        etaSec: perStep * (this.totalSteps - this.stepsDone),
       };
       this.history.push(report);
       options.onStep?.(report);

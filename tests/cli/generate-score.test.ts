@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
 import { generate } from '../../src/model/generate';
-import { loadModel, type LoadedModel } from '../../src/model/load';
+import { loadModel, type LoadedModel } from '../../src/studio/load-model';
 import { scoreExamples } from '../../src/model/score';
 import { NodeFolderModelSource } from '../../src/storage/model-source';
 import { encodeChatWithAssistantMask, type ChatMessage } from '../../src/text/chat-template';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
-import { loadModel, type LoadedModel } from '../../src/model/load';
+import { loadModel, type LoadedModel } from '../../src/studio/load-model';
 import { destroyLoraAdapter } from '../../src/model/lora';
 import type { DecoderModel } from '../../src/model/model';
 import { importPeftAdapter } from '../../src/model/peft';
@@ -50,7 +50,7 @@ describe('CLI train', () => {
     const r = await runCli(['train', ...LORA_FLAGS, '--out', loraOut, '--eval', data, '--checkpoint-every', '5']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/data: 6 examples, 6 encoded, 0 skipped; \d kept, [1-6] truncated to 48 tokens/);
-    expect(r.stderr).toMatch(/step 12\/12 \(epoch 2\/2\)  loss \d+\.\d{4}  lr [\d.e+-]+  \d+ tok\/s  elapsed \d+:\d\d  ETA 0:00/);
+    expect(r.stderr).toMatch(/step 12\/12 \(epoch 2\/2\)  loss \d+\.\d{4}  \|g\| \d+\.\d{3}  lr [\d.e+-]+  \d+ tok\/s  ETA 0:00/);
     expect(r.stderr.match(/checkpoint at step (\d+) saved/g)).toEqual(['checkpoint at step 5 saved', 'checkpoint at step 10 saved', 'checkpoint at step 12 saved']);
     for (const name of ['adapter_config.json', 'adapter_model.safetensors', 'checkpoint.safetensors', 'train-run.json']) expect(existsSync(join(loraOut, name)), name).toBe(true);
 
@@ -63,13 +63,13 @@ describe('CLI train', () => {
     const reader = await openSafetensors(new Uint8Array(readFileSync(join(loraOut, 'adapter_model.safetensors'))));
     const ids = base.tokenizer.encode(base.template!.render([{ role: 'user', content: 'hello there' }], { addGenerationPrompt: true }), { addSpecialTokens: false });
     const before = await logitsOf(base.model, ids);
-    base.model.adapter = await importPeftAdapter(gpu, base.cfg, adapterConfig, reader);
+    base.model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, base.cfg, adapterConfig, reader) });
     try {
       const after = await logitsOf(base.model, ids);
       expect(maxAbsDiff(before, after)).toBeGreaterThan(1e-2);
     } finally {
-      destroyLoraAdapter(base.model.adapter);
-      base.model.adapter = null;
+      destroyLoraAdapter(base.model.adapter!);
+      base.model.detach();
     }
 
     // `score --adapter` applies the adapter: the trained-on data scores better than without it.
@@ -92,7 +92,7 @@ describe('CLI train', () => {
     expect(stoppedAt).toBeGreaterThanOrEqual(1);
     expect(stoppedAt).toBeLessThan(12);
     expect(stopped.stderr).toContain(`--resume ${join(out, 'checkpoint.safetensors')}`);
-    expect(JSON.parse(readFileSync(join(out, 'train-run.json'), 'utf8'))).toMatchObject({ status: 'interrupted', steps: { done: stoppedAt, total: 12 } });
+    expect(JSON.parse(readFileSync(join(out, 'train-run.json'), 'utf8'))).toMatchObject({ status: 'paused', steps: { done: stoppedAt, total: 12 }, checkpointStep: stoppedAt });
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(false);
 
     const resumed = await runCli(['train', ...LORA_FLAGS, '--out', out, '--resume', join(out, 'checkpoint.safetensors')]);

@@ -9,7 +9,7 @@ import { DecoderModel } from '../../src/model/model';
 import { openCheckpoint, openSafetensors, type TensorReader } from '../../src/model/safetensors';
 import { loadDecoderWeights } from '../../src/model/weights';
 import { nodeFileSource } from '../../src/storage/node-file-source';
-import { uploadTrainingBatch } from '../../src/train/step';
+import { uploadBatch } from '../../src/model/batch';
 import { existsSync } from 'node:fs';
 
 export const GOLDEN_CASES = ['llama-gqa-tied', 'qwen2-bias-untied', 'llama3-rope-scaling'] as const;
@@ -85,7 +85,7 @@ export type GoldenBatch = Awaited<ReturnType<typeof goldenBatch>>;
 export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, to = batch.B) {
   const { T } = batch;
   const targets = batch.targets.subarray(from * T, to * T);
-  return uploadTrainingBatch(model, {
+  return uploadBatch(model, {
     B: to - from,
     T,
     inputIds: batch.ids.subarray(from * T, to * T),

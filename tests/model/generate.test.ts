@@ -37,13 +37,13 @@ describe.each(GOLDEN_CASES)('generation: %s', (caseName) => {
   });
 
   it('greedy continuations with a PEFT adapter equal PyTorch', async () => {
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     try {
       const r = await generate(model, prompts(), { maxNewTokens: 6, sampling: greedy, eosIds: [] });
       expect(r.tokens).toEqual(c.json.greedy.map((g: { lora_new_ids: number[] }) => g.lora_new_ids));
     } finally {
-      destroyLoraAdapter(model.adapter);
-      model.adapter = null;
+      destroyLoraAdapter(model.adapter!);
+      model.detach();
     }
   });
 

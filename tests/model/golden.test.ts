@@ -43,12 +43,12 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   });
 
   it('logits with the PEFT adapter applied', async () => {
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     try {
       expect(await logitsError('logits_lora')).toBeLessThan(LOGITS_TOL);
     } finally {
-      destroyLoraAdapter(model.adapter);
-      model.adapter = null;
+      destroyLoraAdapter(model.adapter!);
+      model.detach();
     }
   });
 
@@ -62,7 +62,7 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   }
 
   it('masked loss and every LoRA gradient', async () => {
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     try {
       const { set, value, counted } = await lossAndGrads({ kind: 'lora' });
       expect(counted).toBe(c.json.loss_target_tokens);
@@ -82,8 +82,8 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
       expect(checked).toBe(c.cfg.nLayers * 14);
       destroyGradients(set);
     } finally {
-      destroyLoraAdapter(model.adapter);
-      model.adapter = null;
+      destroyLoraAdapter(model.adapter!);
+      model.detach();
     }
   });
 

@@ -27,8 +27,8 @@ async function setup() {
 describe('PEFT and Hugging Face interop', () => {
   it('exports an imported adapter with the same keys, shapes and values (PEFT layout)', async () => {
     const { gpu, c, model } = await setup();
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
-    const out = await exportPeftAdapter(model.adapter, 'tiny-base');
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
+    const out = await exportPeftAdapter(model.adapter!, 'tiny-base');
     const config = JSON.parse(out.config);
     expect(config).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
     expect(parsePeftConfig(config)).toMatchObject({ r: 4, alpha: 8 });
@@ -43,7 +43,7 @@ describe('PEFT and Hugging Face interop', () => {
 
   it('merging W + (alpha/r)·B·A reproduces the adapter\'s logits without it', async () => {
     const { gpu, c, model, logitsOf, realRow } = await setup();
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     mergeAdapter(model);
     expect(model.adapter).toBeNull();
     expect(relativeError(await logitsOf(model), await c.golden.readFloat32('logits_lora'), realRow)).toBeLessThan(1e-4);
@@ -53,12 +53,12 @@ describe('PEFT and Hugging Face interop', () => {
   it('a model saved in HF layout loads back with identical logits', async () => {
     const { gpu, c, model, logitsOf } = await setup();
     const rawConfig = JSON.parse(readFileSync(join(c.dir, 'config.json'), 'utf8'));
-    const files = await exportHfModel(model, rawConfig, 'F32');
+    const files = await exportHfModel(model.cfg, model.weights, rawConfig, 'F32');
     expect(JSON.parse(files['config.json']).torch_dtype).toBe('float32');
     const reader = await openSafetensors(files['model.safetensors']);
     const again = new DecoderModel(gpu, c.cfg, await loadDecoderWeights(gpu, c.cfg, reader));
     expect(Array.from(await logitsOf(again))).toEqual(Array.from(await logitsOf(model)));
-    const bf16 = await exportHfModel(model, rawConfig, 'BF16');
+    const bf16 = await exportHfModel(model.cfg, model.weights, rawConfig, 'BF16');
     expect(bf16['model.safetensors'].byteLength).toBeLessThan(files['model.safetensors'].byteLength * 0.55);
     again.destroy();
     model.destroy();

@@ -10,7 +10,7 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../../src/model/safetensors';
-import { blobSource, bufferSource, type ByteSource } from '../../src/storage/byte-source';
+import { blobSource, bufferSource, type ByteSource } from '../../src/util/byte-source';
 import { nodeFileSource } from '../../src/storage/node-file-source';
 import { Rng } from '../../src/util/rng';
 

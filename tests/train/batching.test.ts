@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collate, IGNORE_TARGET, planEpoch, prepareExamples } from '../../src/train/batching';
+import { collate, IGNORE_TARGET } from '../../src/model/batch';
+import { planEpoch, prepareExamples } from '../../src/train/batching';
 
 describe('batching', () => {
   const ex = (n: number, promptLen: number) => ({ ids: Array.from({ length: n }, (_, i) => 10 + i), lossMask: Array.from({ length: n }, (_, i) => (i >= promptLen ? 1 : 0)) });

@@ -32,7 +32,7 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
 
   it('three clipped AdamW steps under the schedule give PyTorch\'s LoRA weights', async () => {
     const tr = c.json.training;
-    model.adapter = await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter);
+    model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     const set = createGradients(gpu, model, { kind: 'lora' });
     const opt = new AdamW(gpu, set, { beta1: tr.betas[0], beta2: tr.betas[1], eps: tr.eps, weightDecay: tr.weight_decay, maxGradNorm: tr.max_grad_norm });
     const schedule = { peakLr: tr.lr, totalSteps: tr.total_steps, warmupRatio: tr.warmup_ratio, minLrRatio: tr.min_lr_rate };
@@ -49,7 +49,7 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
       }
       for (let i = 0; i < c.cfg.nLayers; i++) {
         for (const name of LINEAR_NAMES) {
-          const pair = model.adapter.layers[i][name]!;
+          const pair = model.adapter!.layers[i][name]!;
           for (const [which, t] of [['A', pair.A], ['B', pair.B]] as const) {
             const err = relativeError(await t.read(), await c.golden.readFloat32(`trained.${peftKey(i, name, which)}`));
             expect(err, `${i}.${name}.${which}`).toBeLessThan(1e-3);
@@ -60,7 +60,7 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
       opt.destroy();
       destroyGradients(set);
       destroyLoraAdapter(model.adapter!);
-      model.adapter = null;
+      model.detach();
     }
   });
 

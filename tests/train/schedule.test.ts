@@ -19,6 +19,17 @@ describe('learning-rate schedule', () => {
     for (let s = 11; s < 100; s++) expect(learningRate(c, s)).toBeLessThan(learningRate(c, s - 1));
   });
 
+  it('never lets a whole run train at lr 0: the last step is past the warm-up', () => {
+    for (const totalSteps of [1, 2, 3, 7]) {
+      for (const warmupRatio of [0, 0.1, 0.5, 0.99]) {
+        const s = { ...c, totalSteps, warmupRatio };
+        expect(warmupSteps(s)).toBeLessThan(totalSteps);
+        expect(learningRate(s, totalSteps - 1)).toBeGreaterThan(0);
+      }
+    }
+    expect(learningRate({ ...c, totalSteps: 1 }, 0)).toBe(1);
+  });
+
   it('rejects nonsense with the field name', () => {
     expect(() => validateSchedule({ ...c, totalSteps: 0 })).toThrow(/totalSteps/);
     expect(() => validateSchedule({ ...c, warmupRatio: 1 })).toThrow(/warmupRatio/);

@@ -2,14 +2,16 @@
 // resumed gives exactly the weights of an uninterrupted run.
 
 import { describe, expect, it } from 'vitest';
-import { destroyLoraAdapter } from '../../src/model/lora';
-import type { TokenizedExample } from '../../src/train/batching';
+import type { DecoderModel } from '../../src/model/model';
+import type { TrainConfig } from '../../src/train/config';
+import type { TokenizedExample } from '../../src/text/encode-dataset';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
 import { trainConfig } from '../../src/train/config';
-import { Trainer } from '../../src/train/trainer';
+import { destroyAdaptation, freshAdaptation, Trainer } from '../../src/train/trainer';
 import { Rng } from '../../src/util/rng';
 import { loadGoldenModel, openGoldenCase } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
+import type { Gpu } from '../../src/gpu/gpu';
 
 /** "Copy task": a random prompt, then the assistant repeats it. Learnable, tiny. */
 function copyExamples(n: number, vocab: number, seed: number): TokenizedExample[] {
@@ -20,6 +22,16 @@ function copyExamples(n: number, vocab: number, seed: number): TokenizedExample[
     const ids = [1, ...prompt, 2, ...prompt];
     return { ids, lossMask: ids.map((_, i) => (i > len + 1 ? 1 : 0)) };
   });
+}
+
+function trainer(gpu: Gpu, model: DecoderModel, data: TokenizedExample[], config: TrainConfig): Trainer {
+  return new Trainer(gpu, model, data, config, 0, freshAdaptation(gpu, model, config));
+}
+
+function release(t: Trainer, model: DecoderModel): void {
+  t.destroy();
+  destroyAdaptation(model, t.adaptation);
+  model.destroy();
 }
 
 async function trainedWeights(trainer: Trainer): Promise<Float32Array[]> {
@@ -33,15 +45,13 @@ describe('trainer', () => {
     const gpu = await testGpu();
     const c = await openGoldenCase('llama-gqa-tied');
     const model = await loadGoldenModel(gpu, c);
-    const trainer = new Trainer(gpu, model, copyExamples(24, c.cfg.vocabSize, 1), trainConfig(config, { epochs: 4, lr: 1e-2 }), 0);
-    const history = await trainer.run();
-    expect(history).toHaveLength(trainer.totalSteps);
+    const t = trainer(gpu, model, copyExamples(24, c.cfg.vocabSize, 1), trainConfig(config, { epochs: 4, lr: 1e-2 }));
+    const history = await t.run();
+    expect(history).toHaveLength(t.totalSteps);
     const first = history.slice(0, 3).reduce((s, h) => s + h.loss!, 0) / 3;
     const last = history.slice(-3).reduce((s, h) => s + h.loss!, 0) / 3;
     expect(last).toBeLessThan(first * 0.9);
-    trainer.destroy();
-    destroyLoraAdapter(model.adapter!);
-    model.destroy();
+    release(t, model);
   });
 
   it('resumes from a mid-run checkpoint bit for bit', async () => {
@@ -50,21 +60,19 @@ describe('trainer', () => {
     const data = copyExamples(20, c.cfg.vocabSize, 2);
 
     const modelA = await loadGoldenModel(gpu, c);
-    const straight = new Trainer(gpu, modelA, data, config, 0);
+    const straight = trainer(gpu, modelA, data, config);
     await straight.run();
     const expected = await trainedWeights(straight);
 
     const modelB = await loadGoldenModel(gpu, c);
-    const first = new Trainer(gpu, modelB, data, config, 0);
+    const first = trainer(gpu, modelB, data, config);
     const half = Math.floor(first.totalSteps / 2);
     await first.run({ untilStep: half });
     const checkpoint = await saveCheckpoint(first);
-    first.destroy();
-    destroyLoraAdapter(modelB.adapter!);
-    modelB.destroy();
+    release(first, modelB);
 
     const modelC = await loadGoldenModel(gpu, c);
-    const resumed = new Trainer(gpu, modelC, data, config, 0);
+    const resumed = trainer(gpu, modelC, data, config);
     await loadCheckpoint(resumed, checkpoint);
     expect(resumed.stepsDone).toBe(half);
     await resumed.run();
@@ -72,12 +80,9 @@ describe('trainer', () => {
     expect(got.length).toBe(expected.length);
     got.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(expected[i].buffer)), resumed.gradients.params[i].name).toBe(true));
 
-    await expect(loadCheckpoint(new Trainer(gpu, modelC, data, trainConfig(config, { lr: 1e-3 }), 0), checkpoint)).rejects.toThrow(/other training settings/);
-    for (const [t, m] of [[straight, modelA], [resumed, modelC]] as const) {
-      t.destroy();
-      destroyLoraAdapter(m.adapter!);
-      m.destroy();
-    }
+    await expect(loadCheckpoint(trainer(gpu, modelC, data, trainConfig(config, { lr: 1e-3 })), checkpoint)).rejects.toThrow(/other training settings/);
+    release(straight, modelA);
+    release(resumed, modelC);
   });
 
   it('refuses unknown options by name', () => {
