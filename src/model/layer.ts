@@ -1,4 +1,6 @@
-// One Llama-family decoder layer, forward (keeping what backward needs) and backward.
+// One Llama-family decoder layer, forward (keeping what backward needs) and backward. Training,
+// scoring and generation all run this forward; generation passes a KV cache, so the new tokens'
+// keys and values are appended to it and attention reads the whole cache.
 //   n1 = rmsnorm(x0)·w_in;  q,k,v = linear(n1);  q,k = rope(q,k)
 //   x1 = x0 + o(attention(q,k,v))
 //   n2 = rmsnorm(x1)·w_post;  x2 = x1 + down(silu(gate(n2))·up(n2))
@@ -6,7 +8,7 @@
 
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
-import { attentionBackward, attentionForward } from '../ops/attention';
+import { attentionBackward, attentionDecode, attentionForward, kvCacheAppend } from '../ops/attention';
 import { accumulate, addForward } from '../ops/residual';
 import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeBackward, ropeForward } from '../ops/rope';
@@ -15,15 +17,24 @@ import type { ModelConfig } from './config';
 import { linearLoraBackward, linearLoraForward, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
 import type { LayerWeights, LinearName } from './weights';
 
+/** This layer's slice of a KV cache: rows [0, past) hold earlier tokens; S is the capacity. */
+export interface LayerCache {
+  k: Tensor; // (B,S,KV,D)
+  v: Tensor; // (B,S,KV,D)
+  past: number; // cache rows already filled; the T new tokens go to [past, past + T)
+}
+
 /** Per-step inputs shared by all layers. */
 export interface StepContext {
   B: number;
   T: number;
   positions: Tensor; // (B,T) u32 rotary positions
-  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end) per row; null = all valid
+  ropeOffset: number; // added to every position (generation reuses one positions tensor per step)
+  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end) per row (cache rows with a cache); null = all valid
   invFreq: Tensor; // (D/2) f32
   lora: (name: LinearName) => LoraBranch | null; // this layer's adapter branch per target
-  keep: boolean; // keep activations for backward
+  keep: boolean; // keep activations for backward (never with a cache)
+  cache: LayerCache | null;
 }
 
 export interface LayerGrads {
@@ -66,9 +77,18 @@ export function layerForward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, x0: Te
   const qLin = run('q', n1);
   const kLin = run('k', n1);
   const v = run('v', n1).view([B, T, KV, D]);
-  const q = ropeForward(gpu, qLin, ctx.invFreq, ctx.positions, H, { out: qLin }).view([B, T, H, D]);
-  const k = ropeForward(gpu, kLin, ctx.invFreq, ctx.positions, KV, { out: kLin }).view([B, T, KV, D]);
-  const { out: att, lse } = attentionForward(gpu, q, k, v, { keyRange: ctx.keyRange });
+  const rope = { offset: ctx.ropeOffset };
+  const q = ropeForward(gpu, qLin, ctx.invFreq, ctx.positions, H, { out: qLin, ...rope }).view([B, T, H, D]);
+  const k = ropeForward(gpu, kLin, ctx.invFreq, ctx.positions, KV, { out: kLin, ...rope }).view([B, T, KV, D]);
+  let att: Tensor;
+  let lse: Tensor | null = null;
+  if (ctx.cache) {
+    if (ctx.keep) throw new Error('layerForward: a KV-cache forward cannot keep activations for backward.');
+    kvCacheAppend(gpu, ctx.cache.k, ctx.cache.v, k, v, ctx.cache.past);
+    att = attentionDecode(gpu, q, ctx.cache.k, ctx.cache.v, ctx.cache.past + T, ctx.keyRange);
+  } else {
+    ({ out: att, lse } = attentionForward(gpu, q, k, v, { keyRange: ctx.keyRange }));
+  }
   const o = run('o', att.view([B * T, H * D]));
   const x1 = addForward(gpu, x0, o);
   o.destroy();
@@ -82,9 +102,10 @@ export function layerForward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, x0: Te
   down.destroy();
 
   if (ctx.keep) {
-    return { x2, saved: { x0, n1, rstd1, q, k, v, att, lse, x1, n2, rstd2, gate, up, h, linear: lin } };
+    return { x2, saved: { x0, n1, rstd1, q, k, v, att, lse: lse!, x1, n2, rstd2, gate, up, h, linear: lin } };
   }
-  for (const t of [n1, rstd1, q, k, v, att, lse, x1, n2, rstd2, gate, up, h]) t.destroy();
+  for (const t of [n1, rstd1, q, k, v, att, x1, n2, rstd2, gate, up, h]) t.destroy();
+  lse?.destroy();
   return { x2, saved: null };
 }
 

@@ -30,10 +30,19 @@ export interface ModelGrads {
   lmHead?: Tensor; // (V,C), untied only
 }
 
+/** Keys and values of earlier tokens, per layer, for generation. */
+export interface KvCache {
+  k: Tensor[]; // per layer (B,S,KV,D); S the capacity
+  v: Tensor[];
+  past: number; // rows already filled; a forward appends its T tokens after them
+}
+
 export interface ForwardOptions {
   keep: boolean; // keep activations for backward
   dropoutSeed?: number; // LoRA dropout seed of this step (training)
   training?: boolean; // apply LoRA dropout (default: same as keep)
+  cache?: KvCache; // generation: attend to the cache (inputs.keyRange in cache rows) and extend it
+  ropeOffset?: number; // added to inputs.positions (generation reuses one positions tensor)
 }
 
 export interface ForwardState {
@@ -132,11 +141,13 @@ export class DecoderModel {
       invFreq: this.invFreq,
       lora: this.loraFor(layer, options),
       keep: options.keep,
+      ropeOffset: options.ropeOffset ?? 0,
+      cache: options.cache ? { k: options.cache.k[layer], v: options.cache.v[layer], past: options.cache.past } : null,
     };
   }
 
-  /** Hidden states after the final norm, (N,C). */
-  forwardHidden(inputs: ModelInputs, options: ForwardOptions): ForwardState {
+  /** Embedding and every decoder layer: the last layer's output (N,C), and what backward needs. */
+  private runLayers(inputs: ModelInputs, options: ForwardOptions): { x: Tensor; layerInputs: Tensor[]; saved: LayerSaved[] } {
     const { B, T } = inputs;
     const gpu = this.gpu;
     let x = embeddingForward(gpu, inputs.ids, this.weights.embed).view([B * T, this.cfg.hidden]);
@@ -150,13 +161,33 @@ export class DecoderModel {
       } else x.destroy();
       x = x2;
     });
-    const { y: xf, rstd: rstdF } = rmsnormForward(gpu, x, this.weights.norm, this.cfg.rmsNormEps);
+    return { x, layerInputs, saved };
+  }
+
+  /** Hidden states after the final norm, (N,C). */
+  forwardHidden(inputs: ModelInputs, options: ForwardOptions): ForwardState {
+    const { x, layerInputs, saved } = this.runLayers(inputs, options);
+    const { y: xf, rstd: rstdF } = rmsnormForward(this.gpu, x, this.weights.norm, this.cfg.rmsNormEps);
     return { inputs, options, layerInputs, saved, xL: x, xf, rstdF };
+  }
+
+  /** The last decoder layer's output (N,C), nothing kept: generation picks rows of it for logitsOf. */
+  decoderOutput(inputs: ModelInputs, options: Omit<ForwardOptions, 'keep'>): Tensor {
+    return this.runLayers(inputs, { ...options, keep: false }).x;
   }
 
   /** Logits (N,V) from final hidden states (N,C). */
   logits(xf: Tensor): Tensor {
     return linearForward(this.gpu, xf, this.weights.lmHead);
+  }
+
+  /** Logits (N,V) of decoder outputs (N,C): the final norm, then lm_head. */
+  logitsOf(x: Tensor): Tensor {
+    const { y: xf, rstd } = rmsnormForward(this.gpu, x, this.weights.norm, this.cfg.rmsNormEps);
+    rstd.destroy();
+    const logits = this.logits(xf);
+    xf.destroy();
+    return logits;
   }
 
   /** Forward without keeping activations: logits (B·T, V). */

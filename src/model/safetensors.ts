@@ -171,8 +171,9 @@ export class SafetensorsFile implements TensorReader {
   async read(name: string): Promise<TensorArray> {
     const info = this.info(name);
     let bytes = await this.source.read(info.byteOffset, info.byteLength);
-    // Own the memory (in-memory sources return views) and get an offset of 0, which typed arrays need for alignment.
-    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
+    // Own the memory (in-memory sources return views) and get an offset of 0, which typed arrays
+    // need for alignment. A copy by construction: Node's Buffer.slice would return another view.
+    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes);
     return typedView(info.dtype, bytes.buffer as ArrayBuffer);
   }
 

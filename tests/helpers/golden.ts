@@ -1,5 +1,6 @@
 // Golden fixtures written by scripts/golden/make_golden.py (PyTorch): a tiny HF checkpoint, a PEFT
-// adapter, and reference logits, losses, gradients and trained weights.
+// adapter, and reference logits, losses, gradients and trained weights. The small reference files
+// are read into memory (no file handle stays open across a test file).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,9 +32,9 @@ export async function openGoldenCase(name: string): Promise<GoldenCase> {
     dir,
     cfg,
     json: JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')),
-    golden: await openSafetensors(await nodeFileSource(join(dir, 'golden.safetensors'))),
+    golden: await openSafetensors(readFileSync(join(dir, 'golden.safetensors')), 'golden.safetensors'),
     adapterConfig: JSON.parse(readFileSync(join(dir, 'adapter', 'adapter_config.json'), 'utf8')),
-    adapter: await openSafetensors(await nodeFileSource(join(dir, 'adapter', 'adapter_model.safetensors'))),
+    adapter: await openSafetensors(readFileSync(join(dir, 'adapter', 'adapter_model.safetensors')), 'adapter_model.safetensors'),
   };
 }
 

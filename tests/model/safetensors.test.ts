@@ -98,6 +98,16 @@ describe('safetensors writer and reader', () => {
     expect(() => file.info('nope')).toThrow(/adapter\.safetensors: has no tensor "nope"/);
   });
 
+  it('reads a file held in a view into a larger buffer (a Node Buffer, a subarray)', async () => {
+    const bytes = writeSafetensors(sample, {});
+    const larger = new Uint8Array(bytes.length + 13);
+    larger.set(bytes, 13);
+    for (const view of [larger.subarray(13), Buffer.from(larger.buffer, 13, bytes.length)]) {
+      const file = await openSafetensors(view, 'view.safetensors');
+      expect(await file.readFloat32('model.embed_tokens.weight')).toEqual(sample['model.embed_tokens.weight'].data);
+    }
+  });
+
   it('writes an 8-aligned, space-padded header and aligns every tensor to its element size', () => {
     const bytes = writeSafetensors(sample);
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
