@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { JobProgress } from '../studio/jobs';
 import { trainedModelFiles } from '../studio/model-files';
 import { createTraining, type TrainingSetup } from '../studio/training';
-import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig } from '../studio/training-config';
+import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig, type TrainOverrides } from '../studio/training-config';
 import { runTraining, type TrainingPoint, type TrainingRecord } from '../studio/training-run';
 import { describeSkipped } from '../text/encode-dataset';
 import { choiceOption, existingFile, floatOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
@@ -52,7 +52,7 @@ export const trainSpec: CommandSpec = {
   ],
 };
 
-type Overrides = Parameters<typeof trainConfig>[0];
+type Overrides = TrainOverrides;
 
 /** Training settings: the method's preset, then --config, then the flags given. */
 export function configFromFlags(values: ParsedValues): TrainConfig {

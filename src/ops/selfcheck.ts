@@ -31,14 +31,8 @@ export interface SelfCheck {
   run(gpu: Gpu, rng: Rng): Promise<CheckOutput | CheckOutput[]>;
 }
 
-const checks: SelfCheck[] = [...selfCheckCases];
-
-export function registerSelfCheck(check: SelfCheck): void {
-  checks.push(check);
-}
-
 export function selfCheckNames(): string[] {
-  return checks.map((c) => c.name);
+  return selfCheckCases.map((c) => c.name);
 }
 
 /** Compare every output of one check; a check with nothing finite to compare fails. */
@@ -62,15 +56,23 @@ function judge(check: SelfCheck, outputs: CheckOutput[]): Omit<CheckResult, 'op'
   return { ok, maxError, scale, detail: details.length ? details.join('\n') : undefined };
 }
 
-/** Run every registered check; results come in list order, one per check, failures included. */
-export function runSelfCheck(gpu: Gpu, onResult?: (r: CheckResult, done: number, total: number) => void, seed = 1): Promise<CheckResult[]> {
-  return runChecks(gpu, checks, onResult, seed);
+export interface SelfCheckOptions {
+  onResult?: (r: CheckResult, done: number, total: number) => void;
+  signal?: AbortSignal; // stops between checks (throws an AbortError)
+  seed?: number; // 1
+}
+
+/** Run every check; results come in list order, one per check, failures included. */
+export function runSelfCheck(gpu: Gpu, options: SelfCheckOptions = {}): Promise<CheckResult[]> {
+  return runChecks(gpu, selfCheckCases, options);
 }
 
 /** Run the given checks; a check that throws is reported as failed with its error. */
-export async function runChecks(gpu: Gpu, list: readonly SelfCheck[], onResult?: (r: CheckResult, done: number, total: number) => void, seed = 1): Promise<CheckResult[]> {
+export async function runChecks(gpu: Gpu, list: readonly SelfCheck[], options: SelfCheckOptions = {}): Promise<CheckResult[]> {
+  const { onResult, signal, seed = 1 } = options;
   const results: CheckResult[] = [];
   for (const check of list) {
+    signal?.throwIfAborted();
     const t0 = performance.now();
     let result: CheckResult;
     try {

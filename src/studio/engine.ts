@@ -1,27 +1,68 @@
-// The engine behind the worker: owns the GPU, the loaded model and every long operation.
+// The engine behind the worker: owns the GPU, the loaded model, its trained adapters and every
+// long operation, each run as a job (one at a time, cancellable by id, one final event).
 
+import { transfer } from 'comlink';
 import { Gpu } from '../gpu/gpu';
-import { loadModel, type LoadedModel } from './load-model';
-import { runSelfCheck, type CheckResult } from '../ops/selfcheck';
+import { runSelfCheck } from '../ops/selfcheck';
 import { CachedModelSource } from '../storage/cached-source';
 import { createBrowserModelCache } from '../storage/cache-browser';
 import type { ModelCache } from '../storage/cache';
 import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
-import type { ChatMessage } from '../text/chat-template';
-import type { ChatOptions, ChatReply, DeviceReport, LoadProgressReport, ModelRequest, ModelSummary, StudioApi } from '../worker/api';
+import type {
+  AdapterInfo,
+  ChatMessage,
+  ChatOptions,
+  ChatReply,
+  CheckResult,
+  DeviceReport,
+  GeneratedRow,
+  GenerateRequest,
+  LoadDetail,
+  ModelRequest,
+  ModelSummary,
+  StudioApi,
+  TrainEvent,
+  TrainRequest,
+  TrainResult,
+} from './api';
 import { generateTexts } from './inference';
+import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
+import { loadModel, type LoadedModel } from './load-model';
+import { trainedModelFiles } from './model-files';
+import { createTraining } from './training';
+import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation } from './training-config';
+import { runTraining, type TrainingRecord } from './training-run';
 
 export interface EngineOptions {
   /** The offline model cache; default: OPFS, else the Cache API, else memory. */
   cache?: () => Promise<ModelCache>;
 }
 
+interface Trained {
+  id: string;
+  name: string;
+  adaptation: Adaptation;
+  record: TrainingRecord;
+}
+
+interface Session {
+  loaded: LoadedModel;
+  source: ModelSource;
+  adapters: Map<string, Trained>;
+}
+
+/** Events that carry bytes move them to the page instead of copying (a no-op outside a worker). */
+function withTransfer<T extends object>(event: T, bytes: Uint8Array[]): T {
+  return bytes.length ? transfer(event, bytes.map((b) => b.buffer as ArrayBuffer)) : event;
+}
+
 export class StudioEngine implements StudioApi {
   private gpu: Promise<Gpu> | null = null;
-  private loaded: LoadedModel | null = null;
+  private session: Session | null = null;
   private cache: Promise<ModelCache> | null = null;
-  private abort: AbortController | null = null;
+  private jobs = new JobQueue();
+  private nextAdapter = 1;
 
   constructor(private readonly options: EngineOptions = {}) {}
 
@@ -39,10 +80,9 @@ export class StudioEngine implements StudioApi {
     return this.cache;
   }
 
-  private begin(): AbortSignal {
-    this.abort?.abort();
-    this.abort = new AbortController();
-    return this.abort.signal;
+  private requireSession(): Session {
+    if (!this.session) throw new Error('No model is loaded: load one first.');
+    return this.session;
   }
 
   async describeDevice(): Promise<DeviceReport> {
@@ -50,11 +90,18 @@ export class StudioEngine implements StudioApi {
     return report;
   }
 
-  async selfCheck(onResult?: (r: CheckResult, done: number, total: number) => void): Promise<CheckResult[]> {
-    return runSelfCheck(await this.getGpu(), onResult);
+  selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId {
+    return this.jobs.start(
+      'selfcheck',
+      async ({ signal, progress }) => {
+        const t0 = performance.now();
+        return runSelfCheck(await this.getGpu(), { signal, onResult: (r, done, total) => progress(progressOf('check', 'items', done, total, t0, r)) });
+      },
+      listener,
+    );
   }
 
-  private async source(request: ModelRequest, signal: AbortSignal, onProgress?: (p: LoadProgressReport) => void): Promise<ModelSource> {
+  private async source(request: ModelRequest, signal: AbortSignal, progress: (p: JobProgress<LoadDetail>) => void): Promise<ModelSource> {
     if (request.kind === 'files') return new FileListModelSource(request.files);
     const upstream = request.kind === 'hub' ? hubModelSource(request.repo, request.revision ?? 'main', request.token) : new UrlModelSource(request.url);
     const cached = new CachedModelSource(upstream, await this.getCache());
@@ -62,60 +109,176 @@ export class StudioEngine implements StudioApi {
     await cached.ensureCached({
       signal,
       onProgress: (p) =>
-        onProgress?.({ phase: 'download', done: p.overall.bytesDone, total: p.overall.bytesTotal ?? null, rateBytesPerSec: p.overall.rateBytesPerSec, etaSec: p.overall.etaSec ?? null, file: p.file }),
+        progress({ phase: 'download', unit: 'bytes', done: p.overall.bytesDone, total: p.overall.bytesTotal ?? null, rate: p.overall.rateBytesPerSec, etaSec: p.overall.etaSec ?? null, payload: { file: p.file } }),
     });
     return cached;
   }
 
-  async loadModel(request: ModelRequest, onProgress?: (p: LoadProgressReport) => void): Promise<ModelSummary> {
-    const signal = this.begin();
-    const gpu = await this.getGpu();
-    const source = await this.source(request, signal, onProgress);
-    this.loaded?.model.destroy();
-    this.loaded = null;
-    const t0 = performance.now();
-    const loaded = await loadModel(gpu, source, {
-      signal,
-      onProgress: (p) => {
-        const rate = p.bytesDone / Math.max(1e-3, (performance.now() - t0) / 1000);
-        onProgress?.({ phase: 'upload', done: p.bytesDone, total: p.bytesTotal, rateBytesPerSec: rate, etaSec: (p.bytesTotal - p.bytesDone) / rate, file: p.name });
+  loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId {
+    return this.jobs.start(
+      'load',
+      async ({ signal, progress }) => {
+        const gpu = await this.getGpu();
+        const source = await this.source(request, signal, progress);
+        this.unload();
+        const t0 = performance.now();
+        const loaded = await loadModel(gpu, source, {
+          signal,
+          onProgress: (p) => progress(progressOf('upload', 'bytes', p.bytesDone, p.bytesTotal, t0, { file: p.name })),
+        });
+        this.session = { loaded, source, adapters: new Map() };
+        const { cfg } = loaded;
+        return {
+          id: loaded.id,
+          architecture: cfg.architecture,
+          parameters: loaded.parameters,
+          layers: cfg.nLayers,
+          hidden: cfg.hidden,
+          vocab: cfg.vocabSize,
+          chatTemplate: loaded.template !== null,
+          weightBytes: loaded.parameters * 4,
+        };
       },
-    });
-    this.loaded = loaded;
-    const { cfg } = loaded;
-    return {
-      id: loaded.id,
-      architecture: cfg.architecture,
-      parameters: loaded.parameters,
-      layers: cfg.nLayers,
-      hidden: cfg.hidden,
-      vocab: cfg.vocabSize,
-      chatTemplate: loaded.template !== null,
-      weightBytes: loaded.parameters * 4,
-    };
+      listener,
+    );
   }
 
-  async chat(messages: ChatMessage[], options: ChatOptions): Promise<ChatReply> {
-    if (!this.loaded) throw new Error('No model is loaded: load one first.');
-    const signal = this.begin();
-    const t0 = performance.now();
-    const [reply] = await generateTexts(this.loaded, [messages], {
-      chat: true,
-      maxNewTokens: options.maxNewTokens,
-      sampling: { temperature: options.temperature, topP: options.topP, seed: options.seed },
-      batchSize: 1,
-      signal,
-    });
-    return { text: reply.completion, tokens: reply.tokens.length, finish: reply.finish, ms: performance.now() - t0 };
+  chat(messages: ChatMessage[], options: ChatOptions, listener: JobListener<never, ChatReply>): JobId {
+    return this.jobs.start(
+      'chat',
+      async ({ signal }) => {
+        const { loaded } = this.requireSession();
+        const t0 = performance.now();
+        const [reply] = await generateTexts(loaded, [messages], {
+          chat: true,
+          maxNewTokens: options.maxNewTokens,
+          sampling: { temperature: options.temperature, topP: options.topP, seed: options.seed },
+          batchSize: 1,
+          signal,
+        });
+        return { text: reply.completion, tokens: reply.tokens.length, finish: reply.finish, ms: performance.now() - t0 };
+      },
+      listener,
+    );
   }
 
-  cancel(): void {
-    this.abort?.abort();
+  generate(request: GenerateRequest, listener: JobListener<GeneratedRow[], GeneratedRow[]>): JobId {
+    return this.jobs.start(
+      'generate',
+      async ({ signal, progress }) => {
+        const { loaded } = this.requireSession();
+        const rows: GeneratedRow[] = [];
+        const t0 = performance.now();
+        try {
+          await generateTexts(loaded, request.prompts, {
+            chat: request.chat,
+            maxNewTokens: request.maxNewTokens,
+            sampling: { temperature: request.temperature, topP: request.topP, seed: request.seed },
+            batchSize: request.batchSize,
+            signal,
+            onBatch: (start, results) => {
+              const batch = results.map((r, i) => ({ index: start + i, text: r.completion, tokens: r.tokens.length, finish: r.finish }));
+              rows.push(...batch);
+              progress(progressOf('generate', 'items', rows.length, request.prompts.length, t0, batch));
+            },
+          });
+        } catch (e) {
+          if (signal.aborted) throw new JobCancelledError(rows); // the finished batches are kept
+          throw e;
+        }
+        return rows;
+      },
+      listener,
+    );
+  }
+
+  train(request: TrainRequest, listener: JobListener<TrainEvent, TrainResult>): JobId {
+    const event = (payload: TrainEvent, record: TrainingRecord): JobProgress<TrainEvent> => ({ phase: 'train', unit: 'steps', done: record.steps.done, total: record.steps.total, rate: null, etaSec: null, payload });
+    return this.jobs.start(
+      'train',
+      async ({ signal, progress }) => {
+        const session = this.requireSession();
+        const { loaded } = session;
+        const method = request.config.method ?? 'lora';
+        const config = trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA, request.config);
+        const setup = createTraining(await this.getGpu(), loaded, request.train, config, { eval: request.eval });
+        const { trainer } = setup;
+        let kept = false;
+        try {
+          const outcome = await runTraining(loaded, setup, {
+            signal,
+            checkpointEvery: request.checkpointEvery ?? 0,
+            resumeFrom: request.resume ? { bytes: request.resume.checkpoint, name: 'checkpoint' } : undefined,
+            record: request.resume?.record,
+            onProgress: ({ payload, ...p }) => progress(payload ? { ...p, payload: { kind: 'point', point: payload } } : p),
+            onRecord: async (record) => progress(event({ kind: 'record', record }, record)),
+            onCheckpoint: async (bytes, record) => progress(withTransfer(event({ kind: 'checkpoint', bytes, record }, record), [bytes])),
+          });
+          if (outcome.status === 'diverged') throw new Error(outcome.record.error ?? 'Training diverged.');
+          if (outcome.status === 'paused') return { record: outcome.record, adapterId: null };
+          const id = `adapter-${this.nextAdapter++}`;
+          session.adapters.set(id, { id, name: request.name ?? `${method} run ${id}`, adaptation: setup.adaptation, record: outcome.record });
+          kept = true;
+          return { record: outcome.record, adapterId: id };
+        } finally {
+          trainer.destroy();
+          if (!kept) destroyAdaptation(loaded.model, setup.adaptation);
+        }
+      },
+      listener,
+    );
+  }
+
+  async adapters(): Promise<AdapterInfo[]> {
+    if (!this.session) return [];
+    const attached = this.session.loaded.model.attachment;
+    return [...this.session.adapters.values()].map((a) => ({ id: a.id, name: a.name, method: a.adaptation.kind, attached: a.adaptation === attached, record: a.record }));
+  }
+
+  private adapter(id: string): Trained {
+    const a = this.requireSession().adapters.get(id);
+    if (!a) throw new Error(`No adapter "${id}" on the loaded model; it may have been deleted or the model reloaded.`);
+    return a;
+  }
+
+  async attachAdapter(id: string | null): Promise<void> {
+    await this.jobs.idle(); // never swap weights under a running job
+    const { loaded } = this.requireSession();
+    if (id === null) loaded.model.detach();
+    else loaded.model.attach(this.adapter(id).adaptation);
+  }
+
+  async deleteAdapter(id: string): Promise<void> {
+    await this.jobs.idle();
+    const a = this.adapter(id);
+    destroyAdaptation(this.session!.loaded.model, a.adaptation);
+    this.session!.adapters.delete(id);
+  }
+
+  async exportAdapter(id: string): Promise<Record<string, Uint8Array>> {
+    await this.jobs.idle();
+    const a = this.adapter(id);
+    const { loaded, source } = this.session!;
+    const files = await trainedModelFiles(loaded, source, a.adaptation, { baseModel: loaded.id, dtype: 'F32' });
+    const out = Object.fromEntries(files);
+    return withTransfer(out, [...files.values()]);
+  }
+
+  cancel(id: JobId): void {
+    this.jobs.cancel(id);
+  }
+
+  private unload(): void {
+    if (!this.session) return;
+    const { loaded, adapters } = this.session;
+    for (const a of adapters.values()) destroyAdaptation(loaded.model, a.adaptation);
+    loaded.model.destroy();
+    this.session = null;
   }
 
   dispose(): void {
-    this.loaded?.model.destroy();
-    this.loaded = null;
+    this.jobs.cancelAll();
+    this.unload();
     void this.gpu?.then((g) => g.destroy());
     this.gpu = null;
   }

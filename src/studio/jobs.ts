@@ -84,7 +84,7 @@ export class JobQueue {
       if (signal.aborted) end = { status: 'cancelled', result: null };
       else {
         try {
-          const result = await work({ signal, progress: (p) => signal.aborted || emit({ kind: 'progress', ...p }) });
+          const result = await work({ signal, progress: (p) => emit({ kind: 'progress', ...p }) });
           end = signal.aborted ? { status: 'cancelled', result } : { status: 'done', result };
         } catch (e) {
           if (isCancellation(e, signal)) end = { status: 'cancelled', result: e instanceof JobCancelledError ? (e.partial as R | null) : null };

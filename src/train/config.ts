@@ -41,7 +41,7 @@ export const PAPER_FULL: Partial<TrainConfig> = { method: 'full', lr: 2e-6, maxL
 /** The paper's LoRA option: r 16, alpha 32, all linear layers, dropout 0.05. */
 export const PAPER_LORA: Partial<TrainConfig> = { method: 'lora', lr: 2e-4 };
 
-type Overrides = Partial<Omit<TrainConfig, 'lora' | 'optimizer'>> & { lora?: Partial<LoraConfig>; optimizer?: Partial<OptimizerConfig> };
+export type TrainOverrides = Partial<Omit<TrainConfig, 'lora' | 'optimizer'>> & { lora?: Partial<LoraConfig>; optimizer?: Partial<OptimizerConfig> };
 
 function rejectUnknown(given: object, known: object, where: string): void {
   const unknown = Object.keys(given).filter((k) => !(k in known));
@@ -49,7 +49,7 @@ function rejectUnknown(given: object, known: object, where: string): void {
 }
 
 /** Defaults, then each override in order; validated. */
-export function trainConfig(...overrides: Overrides[]): TrainConfig {
+export function trainConfig(...overrides: TrainOverrides[]): TrainConfig {
   let c: TrainConfig = { ...DEFAULT_TRAIN };
   for (const o of overrides) {
     rejectUnknown(o, DEFAULT_TRAIN, 'training');

@@ -2,9 +2,8 @@
 // self-check (every WGSL op against its CPU reference, run in the worker).
 
 import type { Remote } from 'comlink';
-import type { CheckResult } from '../ops/selfcheck';
-import type { DeviceReport, StudioApi } from '../worker/api';
-import { proxy } from '../worker/client';
+import type { CheckResult, DeviceReport, StudioApi } from '../studio/api';
+import { runJob } from '../worker/client';
 import { formatBytes, h } from './dom';
 
 export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
@@ -40,28 +39,24 @@ export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
     runButton.disabled = true;
     checkBody.replaceChildren();
     summary.textContent = 'Running…';
-    // Results come over their own message port and may land after the final answer: the table
-    // is rebuilt from the final results, and late reports are dropped.
-    let running = true;
-    const onResult = proxy((r: CheckResult, done: number, total: number) => {
-      if (!running) return;
-      checkBody.append(checkRow(r));
-      summary.textContent = `Running… ${done} of ${total}`;
-    });
-    try {
-      const results = await engine.selfCheck(onResult);
-      running = false;
-      checkBody.replaceChildren(...results.map(checkRow));
-      const failed = results.filter((r) => !r.ok).length;
-      summary.textContent = failed ? `${failed} of ${results.length} kernels FAILED` : `All ${results.length} kernels match their CPU references`;
-      summary.dataset.state = failed ? 'failed' : 'passed';
-    } catch (e) {
-      running = false;
-      summary.textContent = `Self-check could not run: ${e instanceof Error ? e.message : e}`;
+    const { end } = runJob<CheckResult, CheckResult[]>(
+      (listener) => engine.selfCheck(listener),
+      (p) => {
+        if (p.payload) checkBody.append(checkRow(p.payload));
+        summary.textContent = `Running… ${p.done} of ${p.total}`;
+      },
+    );
+    const outcome = await end;
+    runButton.disabled = false;
+    if (outcome.status !== 'done') {
+      summary.textContent = `Self-check could not run: ${outcome.status === 'failed' ? outcome.error : 'cancelled'}`;
       summary.dataset.state = 'failed';
-    } finally {
-      runButton.disabled = false;
+      return;
     }
+    const results = outcome.result;
+    const failed = results.filter((r) => !r.ok).length;
+    summary.textContent = failed ? `${failed} of ${results.length} kernels FAILED` : `All ${results.length} kernels match their CPU references`;
+    summary.dataset.state = failed ? 'failed' : 'passed';
   }
 
   void describe().then(async (ok) => {

@@ -2,17 +2,16 @@
 // cached for offline use), see what it is, and chat with it.
 
 import type { Remote } from 'comlink';
-import type { ChatMessage } from '../text/chat-template';
-import type { LoadProgressReport, ModelRequest, ModelSummary, StudioApi } from '../worker/api';
-import { proxy } from '../worker/client';
+import type { ChatMessage, ChatReply, JobId, JobProgress, LoadDetail, ModelRequest, ModelSummary, StudioApi } from '../studio/api';
+import { resultOf, runJob } from '../worker/client';
 import { formatBytes, h } from './dom';
 
-function formatProgress(p: LoadProgressReport): string {
+function formatProgress(p: JobProgress<LoadDetail>): string {
   const what = p.phase === 'download' ? 'Downloading' : 'Uploading to the GPU';
   const total = p.total ? ` of ${formatBytes(p.total)}` : '';
-  const rate = p.rateBytesPerSec ? `, ${formatBytes(p.rateBytesPerSec)}/s` : '';
+  const rate = p.rate ? `, ${formatBytes(p.rate)}/s` : '';
   const eta = p.etaSec !== null && Number.isFinite(p.etaSec) ? `, ${Math.ceil(p.etaSec)} s left` : '';
-  return `${what}: ${formatBytes(p.done)}${total}${rate}${eta} (${p.file})`;
+  return `${what}: ${formatBytes(p.done)}${total}${rate}${eta} (${p.payload?.file ?? ''})`;
 }
 
 export function modelPanel(engine: Remote<StudioApi>): HTMLElement {
@@ -21,7 +20,8 @@ export function modelPanel(engine: Remote<StudioApi>): HTMLElement {
   const token = h('input', { type: 'password', placeholder: 'access token (gated models only)', 'aria-label': 'access token', autocomplete: 'off' });
   const folder = h('input', { type: 'file', webkitdirectory: true, multiple: true, hidden: true, 'aria-label': 'model folder' });
   const load = h('button', { type: 'button', 'data-testid': 'load-model' }, 'Load');
-  const cancel = h('button', { type: 'button', disabled: true, onclick: () => void engine.cancel() }, 'Cancel');
+  let running: Promise<JobId> | null = null; // the job Cancel stops
+  const cancel = h('button', { type: 'button', disabled: true, onclick: () => void running?.then((id) => engine.cancel(id)) }, 'Cancel');
   const status = h('p', { class: 'hint', 'data-testid': 'model-status' }, 'No model loaded.');
   const summary = h('div');
 
@@ -58,11 +58,10 @@ export function modelPanel(engine: Remote<StudioApi>): HTMLElement {
     cancel.disabled = false;
     send.disabled = true;
     status.textContent = 'Starting…';
-    // Progress comes over its own message port: a report may land after the result; drop it then.
-    let loading = true;
     try {
-      const s: ModelSummary = await engine.loadModel(req, proxy((p: LoadProgressReport) => loading && (status.textContent = formatProgress(p))));
-      loading = false;
+      const job = runJob<LoadDetail, ModelSummary>((listener) => engine.loadModel(req, listener), (p) => (status.textContent = formatProgress(p)));
+      running = job.id;
+      const s = resultOf(await job.end);
       status.textContent = `Loaded ${s.id}.`;
       summary.replaceChildren(
         h('table', { class: 'kv' }, ...[
@@ -79,7 +78,6 @@ export function modelPanel(engine: Remote<StudioApi>): HTMLElement {
       send.disabled = !s.chatTemplate;
       if (!s.chatTemplate) status.textContent += ' It has no chat template (a base model), so chat is off.';
     } catch (e) {
-      loading = false;
       status.textContent = `Could not load: ${e instanceof Error ? e.message : e}`;
     } finally {
       load.disabled = false;
@@ -96,7 +94,10 @@ export function modelPanel(engine: Remote<StudioApi>): HTMLElement {
     send.disabled = true;
     cancel.disabled = false;
     try {
-      const reply = await engine.chat([...history], { maxNewTokens: 128, temperature: Number(temperature.value) || 0, topP: 0.95, seed: history.length });
+      const options = { maxNewTokens: 128, temperature: Number(temperature.value) || 0, topP: 0.95, seed: history.length };
+      const job = runJob<never, ChatReply>((listener) => engine.chat([...history], options, listener));
+      running = job.id;
+      const reply = resultOf(await job.end);
       history.push({ role: 'assistant', content: reply.text });
       log.append(h('p', { class: 'assistant', 'data-testid': 'assistant-reply' }, reply.text, h('span', { class: 'hint' }, ` (${reply.tokens} tokens, ${(reply.ms / 1000).toFixed(1)} s, ${reply.finish})`)));
     } catch (e) {

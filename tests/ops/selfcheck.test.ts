@@ -43,7 +43,7 @@ describe('kernel self-check', () => {
   it('passes every check in Node (Dawn)', async () => {
     const gpu = await testGpu();
     const seen: number[] = [];
-    const results = await runSelfCheck(gpu, (_, done, total) => seen.push(done / total));
+    const results = await runSelfCheck(gpu, { onResult: (_, done, total) => seen.push(done / total) });
     const report = (r: CheckResult) => `${r.op}: max error ${r.maxError} of scale ${r.scale}, ${r.ms.toFixed(0)} ms${r.detail ? `\n${r.detail}` : ''}`;
     const failures = results.filter((r) => !r.ok).map(report);
     expect(failures, failures.join('\n\n')).toEqual([]);

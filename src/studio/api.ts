@@ -1,0 +1,124 @@
+// The engine's interface: what the worker exposes and the UI calls through comlink. Every long call
+// is a job: it returns its id at once (cancel by id), and its progress and its one final event go to
+// the listener given with the call. The class behind it (engine.ts) is tested directly in Node.
+
+import type { AcquiredDevice } from '../gpu/device';
+import type { FinishReason } from '../model/generate';
+import type { CheckResult } from '../ops/selfcheck';
+import type { ChatMessage } from '../text/chat-template';
+import type { ChatExample } from '../text/datasets';
+import type { PromptInput } from '../text/encode-dataset';
+import type { TrainConfig, TrainOverrides } from '../train/config';
+import type { JobId, JobListener } from './jobs';
+import type { TrainingPoint, TrainingRecord } from './training-run';
+
+export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
+export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
+
+export type DeviceReport = Omit<AcquiredDevice, 'device'>;
+
+/** Where a model comes from. Hub and URL models are cached for offline reuse. */
+export type ModelRequest =
+  | { kind: 'hub'; repo: string; revision?: string; token?: string } // 'HuggingFaceTB/SmolLM2-135M-Instruct'
+  | { kind: 'url'; url: string } // a folder URL in HF layout, e.g. the embedded demo model
+  | { kind: 'files'; files: File[] }; // picked files or a picked folder
+
+export interface ModelSummary {
+  id: string; // 'hf:HuggingFaceTB/SmolLM2-135M-Instruct@main'
+  architecture: string;
+  parameters: number;
+  layers: number;
+  hidden: number;
+  vocab: number;
+  chatTemplate: boolean; // false for base models: chat is unavailable
+  weightBytes: number; // f32 bytes on the GPU
+}
+
+/** Load progress payload: the file being downloaded or the tensor being uploaded. */
+export interface LoadDetail {
+  file: string;
+}
+
+export interface ChatOptions {
+  maxNewTokens: number; // 128
+  temperature: number; // 0 = greedy
+  topP: number; // 1 = off
+  seed: number;
+}
+
+export interface ChatReply {
+  text: string;
+  tokens: number;
+  finish: FinishReason;
+  ms: number;
+}
+
+export interface GenerateRequest {
+  prompts: PromptInput[]; // text (rendered as a user turn when chat) or whole conversations
+  chat: boolean;
+  maxNewTokens: number;
+  temperature: number; // 0 = greedy
+  topP: number;
+  seed: number;
+  batchSize: number; // prompts per batch on the GPU
+}
+
+/** One finished prompt of a generation job (progress payload and result rows). */
+export interface GeneratedRow {
+  index: number; // the prompt's position in the request
+  text: string;
+  tokens: number;
+  finish: FinishReason;
+}
+
+export interface TrainRequest {
+  train: ChatExample[];
+  eval?: ChatExample[];
+  config: TrainOverrides; // over the paper's preset of config.method (LoRA by default)
+  name?: string; // shown for the trained adapter
+  checkpointEvery?: number; // steps; 0 = at the end and when stopped
+  resume?: { checkpoint: Uint8Array; record: TrainingRecord }; // continue a paused run
+}
+
+/** Training progress payloads: loss points, the run record as it changes, and checkpoints to keep. */
+export type TrainEvent =
+  | { kind: 'point'; point: TrainingPoint }
+  | { kind: 'record'; record: TrainingRecord }
+  | { kind: 'checkpoint'; bytes: Uint8Array; record: TrainingRecord };
+
+export interface TrainResult {
+  record: TrainingRecord; // status 'done', or 'paused' when the job was cancelled (with a checkpoint sent)
+  adapterId: string | null; // the trained adapter, registered and attached; null unless done
+}
+
+export interface AdapterInfo {
+  id: string;
+  name: string;
+  method: 'lora' | 'full';
+  attached: boolean;
+  record: TrainingRecord;
+}
+
+export interface StudioApi {
+  /** Acquire the GPU (once) and describe the adapter, its limits and features. */
+  describeDevice(): Promise<DeviceReport>;
+  /** Every kernel against its CPU reference; one progress event per check. */
+  selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId;
+  /** Load a model (replacing any loaded one and its adapters); downloads are cached for offline reuse. */
+  loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId;
+  /** One assistant turn for a conversation, with the model's chat template and the attached adapter. */
+  chat(messages: ChatMessage[], options: ChatOptions, listener: JobListener<never, ChatReply>): JobId;
+  /** Many prompts in batches; finished rows arrive as progress and are kept when cancelled. */
+  generate(request: GenerateRequest, listener: JobListener<GeneratedRow[], GeneratedRow[]>): JobId;
+  /** Fine-tune the loaded model: a fresh adapter (or weights copy) from the base model. */
+  train(request: TrainRequest, listener: JobListener<TrainEvent, TrainResult>): JobId;
+  /** Trained adapters of the loaded model. */
+  adapters(): Promise<AdapterInfo[]>;
+  /** Use an adapter for chat and generation, or the untuned base model (null). */
+  attachAdapter(id: string | null): Promise<void>;
+  deleteAdapter(id: string): Promise<void>;
+  /** The adapter's files (PEFT adapter, or a Hugging Face model folder for full fine-tuning). */
+  exportAdapter(id: string): Promise<Record<string, Uint8Array>>;
+  /** Cancel a running or queued job. */
+  cancel(id: JobId): void;
+}
