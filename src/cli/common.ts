@@ -2,7 +2,7 @@
 // errors never wait for Dawn), loading a model folder with an optional adapter, reading datasets.
 
 import { readFileSync } from 'node:fs';
-import { Gpu } from '../gpu/gpu';
+import { acquireGpu, type Gpu } from '../studio/device';
 import { loadModel, type LoadedModel } from '../studio/load-model';
 import { NodeFolderModelSource } from '../storage/model-source';
 import { loadPeftAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../studio/model-files';
@@ -19,7 +19,7 @@ export interface CliContext {
 export function createContext(signal: AbortSignal): CliContext & { release(): void } {
   let gpu: Promise<Gpu> | null = null;
   return {
-    gpu: () => (gpu ??= Gpu.create()),
+    gpu: () => (gpu ??= acquireGpu()),
     out: (line) => void process.stdout.write(`${line}\n`),
     log: (line) => void process.stderr.write(`${line}\n`),
     signal,

@@ -1,8 +1,7 @@
 // `score`: log-likelihood of the assistant turns of each example, JSONL
 // {index, logprob, tokens, perplexity} on stdout and a summary (mean loss, perplexity) on stderr.
 
-import { meanLoss } from '../model/score';
-import { scoreChats } from '../studio/inference';
+import { meanLoss, scoreChats } from '../studio/inference';
 import { describeSkipped } from '../text/encode-dataset';
 import { MODEL_OPTIONS, intOption, stringOption, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, readDataset, type CliContext } from './common';

@@ -5,7 +5,9 @@
 import { assertSequenceFitsWindow } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
 import type { LoadedModel } from './load-model';
-import { perplexity, scoreExamples, type CompletionScore } from '../model/score';
+import { meanLoss, perplexity, scoreExamples, type CompletionScore } from '../model/score';
+
+export { meanLoss };
 import type { SamplingSettings } from '../ops/sampling';
 import { pcgHash } from '../util/hash';
 import { ChatTemplateError } from '../text/chat-template';
