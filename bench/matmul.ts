@@ -1,5 +1,5 @@
 // Matmul benchmark: median time and GFLOP/s per shape, layout and variant. Prints nothing and
-// asserts nothing; callers print the JSON (bench/matmul-node.ts in Node).
+// asserts nothing; bench/run.ts prints the JSON (in Node and in headless Chromium).
 //
 // Layouts name how the operands are stored for C (M,N) = op(A)·op(B):
 //   NT  A (M,K), B (N,K)   the linear forward y = x·Wᵀ (and LoRA)

@@ -6,6 +6,7 @@
 // heads, D head size, T sequence length, B batch, R LoRA rank.
 
 import type { Llama3RopeScaling } from '../ops/rope';
+import { LINEAR_NAMES, linearShape, type LinearName } from './weights';
 
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
@@ -252,44 +253,45 @@ export function parameterCount(cfg: ModelConfig): ParameterCount {
   return { embedding, perLayer, layers, finalNorm: C, lmHead, total: embedding + layers + C + lmHead };
 }
 
-export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
-
-/** [in, out] features of each linear a LoRA adapter can wrap (weights are [out, in]). */
-export function linearShapes(cfg: ModelConfig): Record<LoraTarget, [number, number]> {
-  const { hidden: C, intermediate: F, nHeads: H, nKvHeads: KV, headDim: D } = cfg;
-  return { q: [C, H * D], k: [C, KV * D], v: [C, KV * D], o: [H * D, C], gate: [C, F], up: [C, F], down: [F, C] };
-}
-
 /** Trainable parameters of LoRA adapters of rank R on `targets` in every layer: R·(in + out) each. */
-export function loraParameterCount(cfg: ModelConfig, rank: number, targets: readonly LoraTarget[] = LORA_TARGETS): number {
-  const shapes = linearShapes(cfg);
+export function loraParameterCount(cfg: ModelConfig, rank: number, targets: readonly LinearName[] = LINEAR_NAMES): number {
   let perLayer = 0;
-  for (const t of targets) perLayer += rank * (shapes[t][0] + shapes[t][1]);
+  for (const t of targets) {
+    const [out, inp] = linearShape(cfg, t);
+    perLayer += rank * (inp + out);
+  }
   return cfg.nLayers * perLayer;
 }
 
 export interface MemoryEstimateOptions {
-  batch: number; // B sequences per step
-  seqLen: number; // T tokens per sequence
+  batch: number; // B sequences per micro-batch
+  seqLen: number; // T tokens per sequence (the longest in the batch)
   mode: 'full' | 'lora' | 'inference';
   loraRank?: number; // R, required for mode 'lora'
-  loraTargets?: readonly LoraTarget[]; // all seven linears by default
-  baseWeightBytes?: 2 | 4; // frozen weights stored as f16 (2) or f32 (4, default); full tuning is always f32
+  loraTargets?: readonly LinearName[]; // all seven linears by default
+  trainEmbeddings?: boolean; // full fine-tuning also trains the embedding (default false, as the trainer)
 }
 
-/** Bytes, by purpose. An estimate for warnings, not an allocation plan: buffer-pool slack is not counted. */
+/** Bytes of GPU memory at the peak of a training step (or a forward with a KV cache), by purpose. */
 export interface MemoryEstimate {
-  weights: number; // base weights (+ LoRA weights)
+  weights: number; // base weights; plus the LoRA adapter, or the trained copy of the weights (full)
   grads: number; // one f32 gradient per trainable parameter
   optimizer: number; // AdamW first and second moments, f32
-  activations: number; // kept for backward (training) or the KV cache (inference), plus one layer of scratch
-  logits: number; // B·T·V logits, and their gradient when training
+  activations: number; // what backward reads, kept for every layer, plus the scratch of the peak moment (or the KV cache)
+  logits: number; // B·T·V logits (their gradient overwrites them in place)
   total: number;
 }
 
 const F32 = 4;
 
+/**
+ * What the engine allocates, counted tensor by tensor (f32; buffer-pool rounding not included).
+ * Training keeps, per token and layer: the layer input, both RMSNorm outputs and 1/rms, q, k, v,
+ * the attention output and its log-sum-exp per head (not the probabilities: attention recomputes
+ * them in backward), the mid residual, gate, up, silu(gate)·up, and with LoRA x·Aᵀ per target.
+ * The peak is at the lm_head backward (all layers kept, the final hidden states, the logits and
+ * their gradient) or inside the top layer's backward, whichever needs more.
+ */
 export function memoryEstimate(cfg: ModelConfig, options: MemoryEstimateOptions): MemoryEstimate {
   const { batch: B, seqLen: T, mode } = options;
   for (const [name, v] of Object.entries({ batch: B, seqLen: T })) {
@@ -300,26 +302,28 @@ export function memoryEstimate(cfg: ModelConfig, options: MemoryEstimateOptions)
     throw new Error(`memoryEstimate: mode 'lora' needs a positive integer loraRank, got ${options.loraRank}.`);
   }
   const { vocabSize: V, hidden: C, intermediate: F, nLayers: L, nHeads: H, nKvHeads: KV, headDim: D } = cfg;
-  const params = parameterCount(cfg).total;
-  const tokens = B * T;
-  const targets = options.loraTargets ?? LORA_TARGETS;
-  const trainable = mode === 'full' ? params : mode === 'lora' ? loraParameterCount(cfg, rank, targets) : 0;
-  const baseBytes = mode === 'full' ? F32 : (options.baseWeightBytes ?? F32);
-  const weights = params * baseBytes + (mode === 'lora' ? trainable * F32 : 0);
+  const counts = parameterCount(cfg);
+  const N = B * T;
+  const targets = options.loraTargets ?? LINEAR_NAMES;
+  const frozenEmbedding = options.trainEmbeddings ? 0 : counts.embedding;
+  const trainable = mode === 'full' ? counts.total - frozenEmbedding : mode === 'lora' ? loraParameterCount(cfg, rank, targets) : 0;
+  const weights = (counts.total + (mode === 'full' ? counts.total : trainable)) * F32;
 
-  // Per token and layer, what backward reads (llm.c style): residual input, two RMSNorm outputs and
-  // their 1/rms, q/k/v, one row of attention probabilities per head (H·T), the attention output,
-  // the mid residual, gate, up and silu(gate)·up; with LoRA also x·Aᵀ (R) per target.
-  const keptPerTokenLayer = 4 * C + 2 + 2 * H * D + 2 * KV * D + H * T + 3 * F + (mode === 'lora' ? rank * targets.length : 0);
   let activations: number;
   if (mode === 'inference') {
-    const kvCache = L * 2 * KV * D * tokens;
-    activations = (kvCache + tokens * keptPerTokenLayer) * F32;
+    // The KV cache, and one layer's scratch for the tokens of the step.
+    const scratch = 4 * C + 2 * H * D + 2 * KV * D + 3 * F;
+    activations = (L * 2 * KV * D * N + N * scratch) * F32;
   } else {
-    // All layers kept, plus about one layer's worth of gradient scratch during backward.
-    activations = (L + 1) * tokens * keptPerTokenLayer * F32;
+    const lora = mode === 'lora' ? rank * targets.length : 0;
+    const keptPerLayer = 4 * C + 2 + 2 * H * D + 2 * KV * D + H + 3 * F + lora;
+    const inputs = 3; // ids, positions, targets (u32)
+    const atLmHead = 3 * C + 3; // last layer output, final norm output and 1/rms, dx of the norm; losses and log-probs
+    const inTopLayer = 5 * C + 3 * F + 2 * H * D + 2 * KV * D + rank; // dx, dh, dgate, dup, dn2, dx1, d(att), dq, dk, dv, a dropout temporary
+    // The logits (counted below) are live at the lm_head moment and freed before the top layer's.
+    activations = N * (L * keptPerLayer + inputs + Math.max(atLmHead, inTopLayer - V)) * F32;
   }
-  const logits = tokens * V * F32 * (mode === 'inference' ? 1 : 2);
+  const logits = mode === 'inference' ? B * V * F32 : N * V * F32;
   const grads = trainable * F32;
   const optimizer = 2 * trainable * F32;
   return { weights, grads, optimizer, activations, logits, total: weights + grads + optimizer + activations + logits };

@@ -13,7 +13,7 @@
 //   matmul_register_tile   variant 'register' (software adapters) when the vec4 dims allow
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
-// Measured in Node (Dawn on SwiftShader, two shared cores; bench/matmul-node.ts), medians: the
+// Measured in Node (Dawn on SwiftShader, two shared cores; `npm run bench -- --only matmul`), medians: the
 // register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
 // layouts, the workgroup tile 0.8–1.1, GEMV 0.8 at one row of 576→1536.
 

@@ -78,6 +78,7 @@ function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: 
     mode: config.method,
     loraRank: config.lora.r,
     loraTargets: config.lora.targets,
+    trainEmbeddings: config.trainEmbeddings,
   });
   const logitsBytes = config.batchSize * T * loaded.cfg.vocabSize * 4;
   const limit = gpu.info.limits.maxStorageBufferBindingSize;

@@ -1,7 +1,10 @@
 // The training loop: seeded epochs of length-bucketed micro-batches, gradient accumulation,
-// clipped AdamW under the warm-up/cosine schedule, eval loss, progress, cancellation, and
-// checkpoints that resume bit for bit (the plan, the dropout seeds and every GPU reduction are
-// deterministic, so the state is the trainable tensors, AdamW's moments and the step count).
+// clipped AdamW under the warm-up/cosine schedule, progress, cancellation, and a stop at the first
+// non-finite loss or gradient norm. It trains an adaptation its caller owns (a LoRA adapter or a
+// copy of the base weights). Checkpoints (checkpoint.ts) resume it bit for bit: the plan, the
+// dropout seeds and every GPU reduction are deterministic, so the state is the trainable tensors,
+// AdamW's moments and the step count. The run around it (checkpoint cadence, eval loss, the run
+// record) is a studio use case (src/studio/training-run.ts).
 
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
