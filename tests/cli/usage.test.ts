@@ -71,17 +71,26 @@ describe.concurrent('CLI usage errors', () => {
     expect(r.stderr).toMatch(/Unknown training option: learningRate/);
   });
 
-  it('never writes into a non-empty --out: not without --resume, and not a folder holding foreign files', async () => {
+  it('never writes into a folder holding foreign files, and never starts a saved run over', async () => {
     const dir = tempFolder({ 'data.jsonl': '{"prompt":"a","completion":"b"}\n' });
     const out = join(dir, 'out');
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'mine');
     const fresh = await runCli(['train', '--model', TINY_MODEL, '--data', join(dir, 'data.jsonl'), '--out', out]);
     expect(fresh.code).toBe(2);
-    expect(fresh.stderr).toMatch(/--out .*out is not empty/);
+    expect(fresh.stderr).toMatch(/--out .*out cannot be used: it holds files this tool did not write \(notes\.txt\)/);
     writeFileSync(join(out, 'checkpoint.safetensors'), 'x');
     const resumed = await runCli(['train', '--model', TINY_MODEL, '--data', join(dir, 'data.jsonl'), '--out', out, '--resume', join(out, 'checkpoint.safetensors')]);
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toMatch(/cannot be reused: it holds files this tool did not write \(notes\.txt\)/);
+    expect(resumed.stderr).toMatch(/cannot be used: it holds files this tool did not write \(notes\.txt\)/);
+
+    // A run of ours with a checkpoint is never started over by accident.
+    const ours = join(dir, 'ours');
+    mkdirSync(ours);
+    writeFileSync(join(ours, 'train-run.json'), JSON.stringify({ format: 'grsap-train-run-2', status: 'paused', checkpointStep: 3 }));
+    writeFileSync(join(ours, 'checkpoint.safetensors'), 'x');
+    const again = await runCli(['train', '--model', TINY_MODEL, '--data', join(dir, 'data.jsonl'), '--out', ours]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/holds a run stopped at step 3\. Choose a new folder, or add --resume .*checkpoint\.safetensors to continue it/);
   });
 });
