@@ -5,6 +5,7 @@
 import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { createContext, type CliContext } from './common';
 import { generateSpec, runGenerate } from './generate';
+import { judgeSpec, runJudge } from './judge';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
 import { runTrainGuard, trainGuardSpec } from './train-guard';
@@ -19,6 +20,7 @@ const COMMANDS: Command[] = [
   { spec: scoreSpec, run: runScore },
   { spec: trainSpec, run: runTrain },
   { spec: trainGuardSpec, run: runTrainGuard },
+  { spec: judgeSpec, run: runJudge },
 ];
 
 function overview(): string {

@@ -1,9 +1,13 @@
 // Judges wired to what the studio has: a generative guard runs on a model loaded by our engine
 // (greedy, its own chat template); an ONNX text classifier is read from a model source (the
-// embedded guard's folder, a Hub repository, local files).
+// embedded guard's folder, a Hub repository, local files); any judge's verdicts come with the
+// keyword refusal judge's beside them.
 
 import type { LoadedModel } from '../model/load';
+import { harmfulRatio, judgeAgreement, refusalRate, type HarmfulRatio, type JudgeAgreement, type RefusalRate } from '../safety/judge-metrics';
 import { GenerativeGuardJudge, type GuardGenerate } from '../safety/judges/generative-guard';
+import type { Judge, JudgeOptions, JudgePair, Verdict } from '../safety/judges/judge';
+import { KeywordRefusalJudge } from '../safety/judges/keyword-refusal';
 import { OnnxClassifierJudge, type OnnxClassifierOptions } from '../safety/judges/onnx-classifier';
 import type { ModelSource } from '../storage/model-source';
 import { generateTexts } from './inference';
@@ -51,4 +55,29 @@ export async function loadOnnxClassifierJudge(source: ModelSource, options: Onnx
     { model, config, tokenizerJson: await source.json('tokenizer.json'), tokenizerConfig },
     { name: `onnx:${nameOrPath}`, ...options },
   );
+}
+
+export interface JudgedPairs {
+  verdicts: Verdict[]; // the chosen judge's, in input order
+  keyword: Verdict[]; // the keyword refusal judge's, for the refusal rate and a cross-check
+  harmful: HarmfulRatio; // names the judge that produced it
+  refusal: RefusalRate;
+  agreement: JudgeAgreement | null; // null when the chosen judge is the keyword judge itself
+}
+
+/**
+ * Judge pairs with `judge` and, beside it, with the keyword refusal judge: the harmful ratio (by
+ * `judge`, unlabelled counted apart), the refusal rate, and how often the two agree.
+ */
+export async function judgeWithRefusalCheck(judge: Judge, pairs: readonly JudgePair[], options: JudgeOptions = {}): Promise<JudgedPairs> {
+  const verdicts = await judge.judge(pairs, options);
+  const keywordJudge = new KeywordRefusalJudge();
+  const keyword = judge.name === keywordJudge.name ? verdicts : await keywordJudge.judge(pairs, { signal: options.signal });
+  return {
+    verdicts,
+    keyword,
+    harmful: harmfulRatio(verdicts),
+    refusal: refusalRate(keyword),
+    agreement: keyword === verdicts ? null : judgeAgreement(verdicts, keyword),
+  };
 }
