@@ -31,6 +31,7 @@ export const judgeSpec: CommandSpec = {
     { name: 'judge', type: 'string', value: JUDGES.join('|'), help: 'which judge', default: 'keyword' },
     { name: 'judge-model', type: 'string', value: 'DIR', help: 'the onnx classifier folder or the guard model folder' },
     { name: 'harmful-label', type: 'string', value: 'LABEL', help: "onnx: the id2label name meaning harmful (default: the one named harmful/unsafe)" },
+    { name: 'text-pair', type: 'boolean', help: "onnx: encode pairs as the tokenizer's sequence pair ([CLS] request [SEP] response [SEP]) instead of config.json's pair_template or the ChatML-like default" },
     { name: 'batch-size', type: 'string', value: 'B', help: 'pairs per batch', default: '8' },
   ],
 };
@@ -73,6 +74,8 @@ export async function runJudge(values: ParsedValues, ctx: CliContext): Promise<n
   if (kind !== 'keyword' && judgeModel === undefined) throw new UsageError(`judge: --judge ${kind} needs --judge-model DIR.`);
   if (kind === 'keyword' && judgeModel !== undefined) throw new UsageError('judge: the keyword judge takes no --judge-model.');
   if (harmfulLabel !== undefined && kind !== 'onnx') throw new UsageError('judge: --harmful-label is for --judge onnx.');
+  if (values['text-pair'] && kind !== 'onnx') throw new UsageError('judge: --text-pair is for --judge onnx.');
+  const pairEncoding = values['text-pair'] ? ({ kind: 'text_pair' } as const) : undefined;
   const pairs = readPairFile(input);
 
   let judge: Judge;
@@ -80,7 +83,7 @@ export async function runJudge(values: ParsedValues, ctx: CliContext): Promise<n
   if (kind === 'keyword') judge = new KeywordRefusalJudge();
   else if (kind === 'onnx') {
     existingFolder('judge-model', judgeModel!, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
-    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel, batchSize });
+    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel, batchSize, pairEncoding });
     [judge, release] = [onnx, () => onnx.dispose()];
   } else {
     checkModelFolders(judgeModel!);
