@@ -7,6 +7,7 @@ import { createContext, type CliContext } from './common';
 import { generateSpec, runGenerate } from './generate';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
+import { runWorld, worldSpec } from './world';
 
 interface Command {
   spec: CommandSpec;
@@ -17,6 +18,7 @@ const COMMANDS: Command[] = [
   { spec: generateSpec, run: runGenerate },
   { spec: scoreSpec, run: runScore },
   { spec: trainSpec, run: runTrain },
+  { spec: worldSpec, run: runWorld },
 ];
 
 function overview(): string {
