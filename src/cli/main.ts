@@ -9,6 +9,7 @@ import { judgeSpec, runJudge } from './judge';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
 import { runTrainGuard, trainGuardSpec } from './train-guard';
+import { runWorld, worldSpec } from './world';
 
 interface Command {
   spec: CommandSpec;
@@ -19,6 +20,7 @@ const COMMANDS: Command[] = [
   { spec: generateSpec, run: runGenerate },
   { spec: scoreSpec, run: runScore },
   { spec: trainSpec, run: runTrain },
+  { spec: worldSpec, run: runWorld },
   { spec: trainGuardSpec, run: runTrainGuard },
   { spec: judgeSpec, run: runJudge },
 ];
