@@ -47,4 +47,21 @@ describe('CLI train-guard', () => {
     expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(/is not empty/);
   });
+
+  it('--world draws labelled pairs from the world (the recipe at tiny scale)', async () => {
+    const dir = tempFolder();
+    const out = join(dir, 'guard');
+    const cli = await runCli(['train-guard', '--world', '--world-pairs', '400', '--epochs', '2', '--heldout', '0.25', '--tokenizer', TINY_CHAT, '--out', out, '--save-pairs', join(dir, 'pairs.jsonl')]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(/world pairs: \d+ labelled by the world's labeller, \d+ left unlabelled and dropped/);
+    expect(cli.stderr).toMatch(/by damage: .*garbled/);
+    const [summary] = jsonLines<{ pairs: number; heldOut: number; heldOutAccuracy: number }>(cli.stdout);
+    expect(summary.pairs).toBeLessThanOrEqual(400);
+    expect(summary.heldOut).toBe(Math.round(0.25 * summary.pairs));
+    expect(summary.heldOutAccuracy).toBeGreaterThan(0.5);
+    expect(readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n')).toHaveLength(summary.pairs);
+    const both = await runCli(['train-guard', '--world', '--pairs', join(dir, 'pairs.jsonl'), '--tokenizer', TINY_CHAT, '--out', join(dir, 'other')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either --pairs FILE.jsonl or --world/);
+  });
 });
