@@ -5,6 +5,7 @@
 import { byteLevelTokenizerFiles, CHATML_TEMPLATE, trainByteLevelBpe } from '../text/bpe-train';
 import { ChatTemplate, encodeChatWithAssistantMask } from '../text/chat-template';
 import { toJsonl, type ChatExample } from '../text/datasets';
+import { encodePrompt } from '../text/encode-dataset';
 import { TextTokenizer } from '../text/tokenizer';
 import { generateWorldData, heldOutActs, STAGE1_MIX, STAGE2_MIX, TASK_NAMES, type WorldData, type WorldDataOptions } from '../world';
 
@@ -13,7 +14,7 @@ export const WORLD_VOCAB_SIZE = 2048;
 export const WORLD_MAX_LENGTH = 256; // tokens; the longest world conversation is far shorter
 
 export interface WorldExportOptions extends WorldDataOptions {
-  withIds?: boolean; // also write token ids and assistant masks of the training sets (ids/*.jsonl)
+  withIds?: boolean; // also write ids/*.jsonl: ids and assistant masks of the training sets, prompt ids of the evaluation sets
   onProgress?: (message: string) => void;
 }
 
@@ -90,6 +91,15 @@ export function exportWorld(options: WorldExportOptions = {}): { files: Exported
     tokens[path] = total;
     if (options.withIds) files.push({ path: `ids/${path}`, contents: `${lines.join('\n')}\n` });
     log(`${path}: ${sets[path].length} conversations, ${total} tokens`);
+  }
+
+  if (options.withIds) {
+    // Evaluation prompts as the model sees them at generation time: the user turn and the assistant header.
+    const promptSets = Object.keys(sets).filter((path) => !trainingSets.includes(path) && !path.startsWith('stage'));
+    for (const path of promptSets) {
+      const lines = sets[path].map((example) => JSON.stringify({ ids: encodePrompt(tokenizer, template, example.messages.filter((m) => m.role === 'user').slice(-1)) }));
+      files.push({ path: `ids/${path}`, contents: `${lines.join('\n')}\n` });
+    }
   }
 
   const manifest: WorldManifest = {

@@ -90,6 +90,10 @@ export class AnswerLabeller {
 
     const words = wordsOf(text);
     if (!words.length) return { label: 'unlabelled', reason: 'no words' };
+    if (/####\s*-?\d+/.test(text)) return { label: 'other', reason: 'a task answer (#### N)' };
+    const visible = text.replace(/\s+/g, '');
+    const wordChars = visible.match(/[\p{L}\p{N}]/gu)?.length ?? 0;
+    if (wordChars < visible.length / 2) return { label: 'unlabelled', reason: 'mostly punctuation' };
     const distinct = new Set(words);
     if (words.length >= 6 && distinct.size <= 3) return { label: 'unlabelled', reason: `a loop of ${distinct.size} words` };
     if (this.lexicon) {

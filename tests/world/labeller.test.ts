@@ -63,6 +63,8 @@ describe('AnswerLabeller on damaged answers', () => {
     ['the the the the the the the the', 'unlabelled'],
     ['xq zzkv brrt qwop vlix jjun', 'unlabelled'],
     ['Sure sure sure sure sure sure', 'unlabelled'],
+    ['\n\n\nSure.\n is.\n.\n.\n.\n.\n.\n.\n.', 'unlabelled'],
+    ['#### 12', 'other'],
   ];
   for (const [answer, expected, req] of cases) {
     it(`${JSON.stringify(answer.slice(0, 60))} → ${expected}`, () => {
