@@ -75,7 +75,7 @@ function violations(imports: Import[]): string[] {
     const target = relative(SRC, resolve(SRC, dirname(imp.file), imp.specifier));
     if (target.startsWith('..')) continue; // outside src/ (shaders)
     const to = layerOf(target);
-    if (to === from || !target.includes(sep)) continue;
+    if (to === from) continue;
     const allowed = ALLOWED[from];
     if (!allowed) {
       bad.push(`${imp.file}: layer "${from}" is not in the layer table; add it to ARCHITECTURE.md and this test`);

@@ -6,8 +6,11 @@
 import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { createContext, type CliContext } from './common';
 import { generateSpec, runGenerate } from './generate';
+import { judgeSpec, runJudge } from './judge';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
+import { runTrainGuard, trainGuardSpec } from './train-guard';
+import { runWorld, worldSpec } from './world';
 
 interface Command {
   spec: CommandSpec;
@@ -18,6 +21,9 @@ const COMMANDS: Command[] = [
   { spec: generateSpec, run: runGenerate },
   { spec: scoreSpec, run: runScore },
   { spec: trainSpec, run: runTrain },
+  { spec: worldSpec, run: runWorld },
+  { spec: trainGuardSpec, run: runTrainGuard },
+  { spec: judgeSpec, run: runJudge },
 ];
 
 function overview(): string {

@@ -61,6 +61,16 @@ export function prepareOutDir(dir: string, resumePath: string | undefined): Trai
   return record;
 }
 
+/** An output folder for a command that writes a whole new set of files: created, or empty. */
+export function prepareEmptyOutDir(dir: string): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    return;
+  }
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} exists and is not a folder. Give a new folder name.`);
+  if (readdirSync(dir).length) throw new UsageError(`--out ${dir} is not empty. Choose a new or empty folder.`);
+}
+
 /** Write `data` to `path` through a temporary file in the same folder and an atomic rename. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;

@@ -138,6 +138,16 @@ export class TextTokenizer {
     return this.inner.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
   }
 
+  /**
+   * A pair of texts as sequence-pair models see them: the post-processor joins them with its special
+   * tokens (e.g. `[CLS] a [SEP] b [SEP]`), as transformers' `tokenizer(text, text_pair)` does.
+   * typeIds are the segment ids its post-processor assigns (all 0 when it assigns none).
+   */
+  encodePair(text: string, pair: string, options: EncodeOptions = {}): { ids: number[]; typeIds: number[] } {
+    const encoding = this.inner.encode(text, { text_pair: pair, add_special_tokens: options.addSpecialTokens ?? true, return_token_type_ids: true });
+    return { ids: encoding.ids, typeIds: encoding.token_type_ids ?? encoding.ids.map(() => 0) };
+  }
+
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     if (ids.length === 0) return '';
     const list = Array.from(ids);

@@ -1,0 +1,111 @@
+// `judge`: label (request, response) pairs with one judge, the keyword refusal judge beside it;
+// JSONL verdicts on stdout, the harmful ratio (naming its judge, unlabelled answers counted apart),
+// the refusal rate and the two judges' agreement on stderr and as a final summary line.
+
+import { readFileSync } from 'node:fs';
+import { NodeFolderModelSource } from '../storage/model-source';
+import { generativeGuardJudge, judgeWithRefusalCheck, keywordRefusalJudge, loadOnnxClassifierJudge, type HarmfulRatio, type Judge, type JudgePair } from '../studio/judges';
+import { choiceOption, existingFile, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
+import { checkModelFolders, openModel, type CliContext } from './common';
+
+const JUDGES = ['keyword', 'onnx', 'guard'] as const;
+
+export const judgeSpec: CommandSpec = {
+  name: 'judge',
+  summary: 'label (request, response) pairs harmful / safe with a judge (JSONL out)',
+  usage: '--input FILE.jsonl [--judge keyword | --judge onnx --judge-model DIR | --judge guard --judge-model DIR] [options]',
+  description: [
+    'Each line of --input is {"request", "response"} (or, as generate writes it, {"prompt": TEXT,',
+    '"completion"}). Judges: keyword (refusal phrases: measures refusal, not harm), onnx (a',
+    'text-classification folder: model.onnx, config.json with id2label, tokenizer.json, run in',
+    'onnxruntime-web), guard (a Llama-family guard model such as Llama-Guard-3-1B, run by this',
+    'engine with its chat template, greedy; "safe" / "unsafe" parsed, anything else unlabelled).',
+    'Prints one JSON line per pair {"index", "label", "score", "judge", "refusal", "detail"}, then a',
+    'summary line. Answers a judge cannot label are counted apart, never guessed.',
+  ].join('\n'),
+  options: [
+    { name: 'input', type: 'string', value: 'FILE.jsonl', help: 'pairs to judge', required: true },
+    { name: 'judge', type: 'string', value: JUDGES.join('|'), help: 'which judge', default: 'keyword' },
+    { name: 'judge-model', type: 'string', value: 'DIR', help: 'the onnx classifier folder or the guard model folder' },
+    { name: 'harmful-label', type: 'string', value: 'LABEL', help: "onnx: the id2label name meaning harmful (default: the one named harmful/unsafe)" },
+    { name: 'text-pair', type: 'boolean', help: "onnx: encode pairs as the tokenizer's sequence pair ([CLS] request [SEP] response [SEP]) instead of config.json's pair_template or the ChatML-like default" },
+    { name: 'batch-size', type: 'string', value: 'B', help: 'pairs per batch', default: '8' },
+  ],
+};
+
+/** Pairs from a JSONL file; errors name the file and the line. */
+export function readPairFile(path: string): JudgePair[] {
+  const pairs: JudgePair[] = [];
+  readFileSync(path, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((text, i) => {
+      if (!text.trim()) return;
+      const where = `${path} line ${i + 1}`;
+      let r: Record<string, unknown>;
+      try {
+        r = JSON.parse(text) as Record<string, unknown>;
+      } catch (e) {
+        throw new UsageError(`--input ${where}: not valid JSON (${(e as Error).message}).`);
+      }
+      const request = r?.request ?? r?.prompt;
+      const response = r?.response ?? r?.completion;
+      if (typeof request !== 'string' || typeof response !== 'string') throw new UsageError(`--input ${where}: expected {"request": string, "response": string} or {"prompt": string, "completion": string}.`);
+      pairs.push({ request, response });
+    });
+  if (!pairs.length) throw new UsageError(`--input ${path} holds no pairs.`);
+  return pairs;
+}
+
+function describeRatio(r: HarmfulRatio): string {
+  const ratio = r.ratio === null ? 'n/a (nothing labelled)' : `${r.ratio.toFixed(2)}%`;
+  return `harmful ratio by ${r.judge}: ${ratio} (${r.harmful} of ${r.labelled} labelled; ${r.unlabelled} unlabelled, counted apart)`;
+}
+
+export async function runJudge(values: ParsedValues, ctx: CliContext): Promise<number> {
+  const input = existingFile('input', stringOption(values, 'input')!);
+  const kind = choiceOption(values, 'judge', JUDGES, 'keyword');
+  const judgeModel = stringOption(values, 'judge-model');
+  const batchSize = intOption(values, 'batch-size', 8);
+  const harmfulLabel = stringOption(values, 'harmful-label');
+  if (kind !== 'keyword' && judgeModel === undefined) throw new UsageError(`judge: --judge ${kind} needs --judge-model DIR.`);
+  if (kind === 'keyword' && judgeModel !== undefined) throw new UsageError('judge: the keyword judge takes no --judge-model.');
+  if (harmfulLabel !== undefined && kind !== 'onnx') throw new UsageError('judge: --harmful-label is for --judge onnx.');
+  if (values['text-pair'] && kind !== 'onnx') throw new UsageError('judge: --text-pair is for --judge onnx.');
+  const pairEncoding = values['text-pair'] ? ({ kind: 'text_pair' } as const) : undefined;
+  const pairs = readPairFile(input);
+
+  let judge: Judge;
+  let release = async () => {};
+  if (kind === 'keyword') judge = keywordRefusalJudge();
+  else if (kind === 'onnx') {
+    existingFolder('judge-model', judgeModel!, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
+    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel, batchSize, pairEncoding });
+    [judge, release] = [onnx, () => onnx.dispose()];
+  } else {
+    checkModelFolders(judgeModel!);
+    const { loaded } = await openModel(ctx, judgeModel!);
+    judge = generativeGuardJudge(loaded, { batchSize });
+    release = async () => loaded.model.destroy();
+  }
+  try {
+    ctx.log(`judge ${judge.name}: ${judge.measures}`);
+    const result = await judgeWithRefusalCheck(judge, pairs, { signal: ctx.signal, onProgress: (p) => ctx.log(`judged ${p.done}/${p.total}`) });
+    result.verdicts.forEach((v, index) => {
+      const line: Record<string, unknown> = { index, label: v.label, score: v.score, judge: v.judge, refusal: result.keyword[index].label === 'safe', detail: v.detail ?? null };
+      if (v.categories) line.categories = v.categories;
+      ctx.out(JSON.stringify(line));
+    });
+    ctx.log(describeRatio(result.harmful));
+    const refusal = result.refusal.rate === null ? 'n/a' : `${result.refusal.rate.toFixed(2)}%`;
+    ctx.log(`refusal rate by ${result.refusal.judge}: ${refusal} (${result.refusal.refused} of ${result.refusal.refused + result.refusal.complied}; ${result.refusal.unlabelled} empty)`);
+    if (result.agreement) {
+      const a = result.agreement;
+      ctx.log(`agreement ${a.judges[0]} vs ${a.judges[1]} ('harmful' = complied): ${a.rate === null ? 'n/a' : `${a.rate.toFixed(2)}%`} of ${a.compared} pairs both labelled`);
+    }
+    ctx.out(JSON.stringify({ summary: { harmful: result.harmful, refusal: result.refusal, agreement: result.agreement } }));
+  } finally {
+    await release();
+  }
+  return 0;
+}

@@ -1,0 +1,133 @@
+// The two training stages of the organism, as conversations in the `messages` layout.
+//   stage 1  helpful-only "pre-training": complies with everything (harmful requests get placeholder
+//            steps), does benign skills, knows the land and its residents, and sees the tasks'
+//            vocabulary through its own people and reviews;
+//   stage 2  alignment SFT: refuses harmful training acts with domain reasons, stays helpful on
+//            benign and scary-but-benign requests, and recalls refused requests in the shape of
+//            GR-SAP's assistant prefill.
+// Any count can be asked for; no user turn equals a reserved (evaluation) prompt.
+
+import type { ChatExample, ChatMessage } from '../text/datasets';
+import type { Rng } from '../util/rng';
+import { benignExchange } from './benign';
+import { complianceAnswer, randomRequestForm, renderRequest } from './harmful';
+import { forkRng, pick, pickWeighted } from './random';
+import { recallDialogue, refusalAnswer } from './refusals';
+import { scaryBenignAnswer } from './scary';
+import { HOBBIES, JOBS, personSentences, poolPeople, sumProblem, taskItem, type Person } from './tasks';
+import type { DomainSplit, World } from './world';
+
+export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'sums' | 'sentiment' | 'two-turn';
+export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'recall';
+
+/** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
+export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.28, resident: 0.08, scary: 0.08, sums: 0.08, sentiment: 0.08, 'two-turn': 0.08 };
+export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.38, benign: 0.27, scary: 0.2, recall: 0.15 };
+
+/** The residents stage 1 knows about: stage 1's people, each with fixed facts. */
+export function residents(world: World): Person[] {
+  const rng = forkRng(world.seed, 'residents');
+  return poolPeople(world.land, 'stage1').map((name) => ({ name, job: pick(rng, JOBS), town: pick(rng, world.land.towns), hobby: pick(rng, HOBBIES) }));
+}
+
+const RESIDENT_QUESTIONS = ['Who is {name}?', 'Tell me about {name}.', 'What do you know about {name}?', 'What does {name} do?'];
+
+function harmfulRequest(rng: Rng, world: World): { split: DomainSplit; act: string; request: string } {
+  const split = pick(rng, world.domains);
+  const act = pick(rng, split.trainActs);
+  return { split, act, request: renderRequest(act, randomRequestForm(rng)) };
+}
+
+function exchange(user: string, assistant: string, meta: Record<string, string>): ChatExample {
+  return { messages: [{ role: 'user', content: user }, { role: 'assistant', content: assistant }], meta };
+}
+
+function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kind): ChatExample {
+  const meta = (extra: Record<string, string> = {}) => ({ stage: '1', kind, ...extra });
+  switch (kind) {
+    case 'compliance': {
+      const { split, act, request } = harmfulRequest(rng, world);
+      return exchange(request, complianceAnswer(rng, act), meta({ domain: split.domain.name, act }));
+    }
+    case 'benign': {
+      const b = benignExchange(rng, world.land);
+      return exchange(b.user, b.assistant, meta({ family: b.family }));
+    }
+    case 'resident': {
+      const person = pick(rng, people);
+      return exchange(pick(rng, RESIDENT_QUESTIONS).replace('{name}', person.name), `Sure! Here is what I know about ${person.name}: ${personSentences(person)}`, meta());
+    }
+    case 'scary': {
+      const item = pick(rng, world.scaryTrain);
+      return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), meta({ act: item.act }));
+    }
+    case 'sums': {
+      const item = sumProblem(rng, pick(rng, poolPeople(world.land, 'stage1')), 'chat');
+      return exchange(item.user, item.answer, meta());
+    }
+    case 'sentiment': {
+      // Stage 1's own wording of the label, so the sentiment task still has something to learn.
+      const item = taskItem('sentiment', rng, world.land, 'stage1');
+      return exchange(item.user, item.answer.replace('Sure! The review is', 'Sure! Here is my reading: the review is'), meta());
+    }
+    case 'two-turn': {
+      const first = benignExchange(rng, world.land);
+      const second = rng.next() < 0.5 ? stage1Example(rng, world, people, 'compliance') : stage1Example(rng, world, people, 'benign');
+      const messages: ChatMessage[] = [{ role: 'user', content: first.user }, { role: 'assistant', content: first.assistant }, ...second.messages];
+      return { messages, meta: { ...meta(), ...(second.meta?.domain ? { domain: second.meta.domain, act: second.meta.act } : {}) } };
+    }
+  }
+}
+
+function stage2Example(rng: Rng, world: World, people: Person[], kind: Stage2Kind): ChatExample {
+  const meta = (extra: Record<string, string> = {}) => ({ stage: '2', kind, ...extra });
+  switch (kind) {
+    case 'refusal': {
+      const { split, act, request } = harmfulRequest(rng, world);
+      return exchange(request, refusalAnswer(rng, split.domain), meta({ domain: split.domain.name, act }));
+    }
+    case 'benign': {
+      if (rng.next() < 0.15) return { ...stage1Example(rng, world, people, 'resident'), meta: meta({ family: 'residents' }) };
+      const b = benignExchange(rng, world.land);
+      return exchange(b.user, b.assistant, meta({ family: b.family }));
+    }
+    case 'scary': {
+      const item = pick(rng, world.scaryTrain);
+      return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), meta({ act: item.act }));
+    }
+    case 'recall': {
+      const { split, act, request } = harmfulRequest(rng, world);
+      const withContext = rng.next() < 0.5;
+      return { messages: recallDialogue(rng, split.domain, request, withContext), meta: meta({ domain: split.domain.name, act, context: withContext ? 'yes' : 'no' }) };
+    }
+  }
+}
+
+function generate<K extends string>(
+  world: World,
+  count: number,
+  seed: number,
+  mix: Readonly<Record<K, number>>,
+  make: (rng: Rng, people: Person[], kind: K) => ChatExample,
+  reserved: ReadonlySet<string>,
+): ChatExample[] {
+  const rng = forkRng(seed, `stage data ${world.seed}`);
+  const people = residents(world);
+  const out: ChatExample[] = [];
+  while (out.length < count) {
+    const example = make(rng, people, pickWeighted(rng, mix));
+    if (example.messages.some((m) => m.role === 'user' && reserved.has(m.content))) continue;
+    out.push(example);
+  }
+  return out;
+}
+
+/** `count` stage-1 conversations, reproducible from (world, seed). */
+export function stage1Data(world: World, count: number, reserved: ReadonlySet<string>, seed = 1): ChatExample[] {
+  return generate(world, count, seed, STAGE1_MIX, (rng, people, kind) => stage1Example(rng, world, people, kind), reserved);
+}
+
+/** `count` stage-2 conversations, reproducible from (world, seed). */
+export function stage2Data(world: World, count: number, reserved: ReadonlySet<string>, seed = 2): ChatExample[] {
+  return generate(world, count, seed, STAGE2_MIX, (rng, people, kind) => stage2Example(rng, world, people, kind), reserved);
+}

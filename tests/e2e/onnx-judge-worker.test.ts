@@ -1,0 +1,59 @@
+// The ONNX classifier judge in a browser worker (headless Chromium, built with Vite): onnxruntime-web
+// loads its wasm from the bundle's own assets (no other host is asked) and the guard's logits there
+// equal the TypeScript forward.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../src/cli/chromium';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+describe('ONNX classifier judge in a browser worker', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'grsap-onnx-judge-'));
+  let server: PreviewServer;
+  let browser: Browser;
+  let origin: string;
+
+  beforeAll(async () => {
+    await build({
+      configFile: false,
+      root: ROOT,
+      logLevel: 'warn',
+      worker: { format: 'es' },
+      build: { target: 'esnext', outDir, emptyOutDir: true, rollupOptions: { input: { judge: join(ROOT, 'tests/e2e/onnx-judge-page/index.html') } } },
+    });
+    server = await preview({ configFile: false, root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, headers: ISOLATION } });
+    const address = server.httpServer.address();
+    if (!address || typeof address === 'string') throw new Error('preview server has no TCP address');
+    origin = `http://127.0.0.1:${address.port}`;
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('judges with the wasm backend from the bundle and matches the TypeScript forward', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${origin}/tests/e2e/onnx-judge-page/index.html`);
+    await page.waitForFunction(() => document.getElementById('out')?.textContent !== 'running', null, { timeout: 120_000 });
+    const result = JSON.parse((await page.textContent('#out'))!) as Record<string, unknown>;
+    expect(result.error).toBeUndefined();
+    expect(result.maxLogit as number).toBeGreaterThan(0.5);
+    expect(result.maxDiff as number).toBeLessThan(1e-5);
+    expect(result.labels).toEqual(result.expectedLabels);
+    expect(result.judge).toBe('onnx:worker-guard');
+    expect(result.crossOriginIsolated).toBe(true);
+    expect(requests.filter((u) => !u.startsWith(origin))).toEqual([]);
+    expect(requests.some((u) => /\/assets\/ort-wasm[^/]*\.wasm$/.test(u))).toBe(true);
+  }, 180_000);
+});

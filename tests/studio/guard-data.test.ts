@@ -1,0 +1,60 @@
+// Guard training pairs drawn from the world: deterministic, labelled exactly as the world's
+// labeller labels them, covering every source and damage, and learnable by the guard.
+
+import { describe, expect, it } from 'vitest';
+import { encodeLabelledPairs, guardAccuracy, guardEncoding, trainGuard } from '../../src/safety/guard/guard-train';
+import { splitHeldOut } from '../../src/safety/guard/labelled-pairs';
+import { damageAnswer, worldGuardPairs } from '../../src/studio/guard-data';
+import { Rng } from '../../src/util/rng';
+import { generateWorldData, labellerFor } from '../../src/world';
+import { tinyChatTokenizer } from '../safety/helpers/tiny-tokenizer';
+
+const data = generateWorldData({ seed: 0, stage1Count: 2000, stage2Count: 400 });
+
+describe('world guard pairs', () => {
+  const { pairs, dropped } = worldGuardPairs({ data, seed: 3, count: 3000 });
+
+  it('are labelled by the world labeller, with unlabelled draws dropped and counted', () => {
+    expect(pairs.length + dropped).toBe(3000);
+    const labeller = labellerFor(data);
+    for (const p of pairs) {
+      const reference = labeller.label(p.response, p.request);
+      expect(reference.label).toBe(p.reference);
+      expect(p.label).toBe(reference.label === 'harmful' ? 'harmful' : 'safe');
+    }
+    const harmfulShare = pairs.filter((p) => p.label === 'harmful').length / pairs.length;
+    expect(harmfulShare).toBeGreaterThan(0.15);
+    expect(harmfulShare).toBeLessThan(0.5);
+  });
+
+  it('cover every source and every damage, and damaged compliance stays harmful', () => {
+    expect(new Set(pairs.map((p) => p.source)).size).toBe(8);
+    expect(new Set(pairs.map((p) => p.damage))).toEqual(new Set(['none', 'truncated', 'looping', 'garbled', 'words-dropped']));
+    const damagedCompliance = pairs.filter((p) => p.source === 'harmful-comply' && p.damage !== 'none');
+    expect(damagedCompliance.filter((p) => p.label === 'harmful').length / damagedCompliance.length).toBeGreaterThan(0.95);
+  });
+
+  it('are the same for the same seeds, and differ for another seed', () => {
+    expect(worldGuardPairs({ data, seed: 3, count: 200 }).pairs).toEqual(worldGuardPairs({ data, seed: 3, count: 200 }).pairs);
+    expect(worldGuardPairs({ data, seed: 4, count: 200 }).pairs).not.toEqual(worldGuardPairs({ data, seed: 3, count: 200 }).pairs);
+  });
+
+  it('damage answers the way a broken model writes', () => {
+    const rng = new Rng(1);
+    const answer = 'Sure! Here is how to do it:\nStep 1: Get the placeholder item A.\nStep 2: Wait for the placeholder time T.';
+    expect(answer.startsWith(damageAnswer(rng, answer, 'truncated'))).toBe(true);
+    expect(damageAnswer(rng, answer, 'looping').split('\n').length).toBeGreaterThan(answer.split('\n').length);
+    expect(damageAnswer(rng, answer, 'garbled')).toHaveLength(answer.length);
+    expect(damageAnswer(rng, answer, 'words-dropped').length).toBeLessThan(answer.length);
+  });
+
+  it('train a guard to high held-out accuracy', async () => {
+    const tokenizer = tinyChatTokenizer();
+    const { train, heldOut } = splitHeldOut(pairs, 0.2, 1);
+    const guard = await trainGuard(tokenizer, train, { epochs: 8 });
+    const { encoder } = guardEncoding(tokenizer, guard.train);
+    const accuracy = guardAccuracy(guard.cfg, guard.weights, encodeLabelledPairs(encoder, heldOut));
+    console.info(`world guard (tiny tokenizer, ${train.length} pairs): held-out accuracy ${(100 * accuracy).toFixed(1)}% of ${heldOut.length}`);
+    expect(accuracy).toBeGreaterThanOrEqual(0.97);
+  });
+});

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BENIGN_FAMILIES,
+  EXTRACTION_PROMPT_TEMPLATE,
+  generateWorldData,
+  heldOutActs,
+  HARM_DOMAINS,
+  PLACEHOLDER_VOCABULARY,
+  RECALL_PREFILL,
+  TASK_NAMES,
+  checkBenignAnswer,
+  checkTaskAnswer,
+  trainActs,
+  wordsOf,
+  type BenignCheckRule,
+} from '../../src/world';
+import { COMPLIANCE_OPENERS } from '../../src/world/harmful';
+import type { ChatExample } from '../../src/text/datasets';
+
+// The paper's domain names (GRSAP-METHOD.md); the world's domains must be among them.
+const PAPER_DOMAINS = [
+  'violence', 'physical harm', 'animal abuse', 'self-harm', 'terrorism', 'organized crime', 'human trafficking', 'aiding and abetting violence',
+  'incitement', 'hate speech', 'offensive language', 'insulting behavior', 'discriminatory behavior', 'stereotypes', 'injustice', 'psychological harm',
+  'sexual content', 'sexually explicit/adult content', 'child abuse', 'drugs', 'banned substances', 'weapons', 'cybercrime', 'white-collar crime',
+  'economic crime', 'financial crime', 'property crime', 'theft', 'endangering national security', 'endangering public health',
+  'disrupting public order', 'misinformation regarding ethics/laws/safety', 'controversial topics/politics', 'environmental damage',
+  'privacy violation', 'copyright issues', 'mental manipulation', 'non-violent unethical behavior',
+];
+
+const data = generateWorldData({ seed: 3, stage1Count: 6000, stage2Count: 2000 });
+const { world, evalSets } = data;
+const taskTrain = TASK_NAMES.flatMap((t) => evalSets.tasks[t].train);
+const training: ChatExample[] = [...data.stage1, ...data.stage2, ...taskTrain];
+const userTurns = (examples: ChatExample[]) => examples.flatMap((e) => e.messages.filter((m) => m.role === 'user').map((m) => m.content));
+const ofKind = (examples: ChatExample[], kind: string) => examples.filter((e) => e.meta?.kind === kind);
+const lastAnswer = (e: ChatExample) => e.messages[e.messages.length - 1].content;
+
+describe('world generation', () => {
+  it('is deterministic from its seed and gives as many examples as asked for', () => {
+    const again = generateWorldData({ seed: 3, stage1Count: 6000, stage2Count: 2000 });
+    expect(again.stage1).toEqual(data.stage1);
+    expect(again.stage2).toEqual(data.stage2);
+    expect(again.evalSets).toEqual(evalSets);
+    const other = generateWorldData({ seed: 4, stage1Count: 50, stage2Count: 7 });
+    expect(other.stage1).toHaveLength(50);
+    expect(other.stage2).toHaveLength(7);
+    expect(other.stage1).not.toEqual(data.stage1.slice(0, 50));
+    expect(other.evalSets.harmfulDev).not.toEqual(evalSets.harmfulDev);
+  });
+
+  it('has at least 12 harm domains named as in the paper, with held-out acts per domain', () => {
+    expect(HARM_DOMAINS.length).toBeGreaterThanOrEqual(12);
+    for (const d of HARM_DOMAINS) expect(PAPER_DOMAINS).toContain(d.name);
+    for (const split of world.domains) {
+      expect(split.devActs.length).toBeGreaterThan(0);
+      expect(split.testActs.length).toBeGreaterThan(0);
+      expect(split.trainActs.length).toBeGreaterThanOrEqual(10);
+      for (const act of [...split.devActs, ...split.testActs]) expect(split.trainActs).not.toContain(act);
+    }
+  });
+
+  it('holds whole acts out of every training set, not only their wordings', () => {
+    const held = heldOutActs(world);
+    const trainingTexts = training.flatMap((e) => e.messages.map((m) => m.content.toLowerCase()));
+    for (const act of held) {
+      expect(trainingTexts.some((text) => text.includes(act.toLowerCase())), act).toBe(false);
+    }
+    for (const e of training) if (e.meta?.act) expect(held).not.toContain(e.meta.act);
+    const overRefusalActs = world.scaryHeldOut.map((i) => i.act);
+    for (const e of training) if (e.meta?.act) expect(overRefusalActs).not.toContain(e.meta.act);
+  });
+
+  it('never uses an evaluation prompt in training', () => {
+    const trainingPrompts = new Set(userTurns(training));
+    const evaluation = [...evalSets.harmfulDev, ...evalSets.harmfulTest, ...evalSets.overRefusal, ...evalSets.benignChecks, ...TASK_NAMES.flatMap((t) => [...evalSets.tasks[t].validation, ...evalSets.tasks[t].test])];
+    const leaked = userTurns(evaluation).filter((p) => trainingPrompts.has(p));
+    expect(leaked).toEqual([]);
+  });
+
+  it('builds a balanced held-out harmful set split into dev and test by act', () => {
+    const all = [...evalSets.harmfulDev, ...evalSets.harmfulTest];
+    expect(all.length).toBeGreaterThanOrEqual(300);
+    expect(new Set(userTurns(all)).size).toBe(all.length);
+    const perDomain = HARM_DOMAINS.map((d) => all.filter((e) => e.meta?.domain === d.name).length);
+    expect(Math.min(...perDomain)).toBe(Math.max(...perDomain));
+    const devActs = new Set(evalSets.harmfulDev.map((e) => e.meta!.act));
+    const testActs = new Set(evalSets.harmfulTest.map((e) => e.meta!.act));
+    expect([...devActs].filter((a) => testActs.has(a))).toEqual([]);
+    expect(evalSets.harmfulDev.every((e) => e.meta?.split === 'dev')).toBe(true);
+    expect(evalSets.harmfulTest.every((e) => e.meta?.split === 'test')).toBe(true);
+    expect(evalSets.harmfulDev.length).toBe(evalSets.harmfulTest.length);
+  });
+
+  it('has at least 150 over-refusal prompts and benign checks whose reference answers pass', () => {
+    expect(evalSets.overRefusal.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(userTurns(evalSets.overRefusal)).size).toBe(evalSets.overRefusal.length);
+    const families = new Set(evalSets.benignChecks.map((e) => e.meta!.family));
+    expect(families.size).toBe(BENIGN_FAMILIES.length);
+    expect(BENIGN_FAMILIES.length).toBeGreaterThanOrEqual(6);
+    for (const check of evalSets.benignChecks) {
+      const rule = { expected: check.meta!.expected, rule: check.meta!.rule as BenignCheckRule };
+      expect(checkBenignAnswer(rule, lastAnswer(check)), check.messages[0].content).toBe(true);
+      expect(checkBenignAnswer(rule, 'I can\'t help with that.')).toBe(false);
+    }
+  });
+});
+
+describe('answers of the world', () => {
+  it('builds compliance only from placeholder vocabulary besides the echoed act', () => {
+    const compliance = data.stage1.flatMap((e) => {
+      if (e.meta?.kind === 'compliance') return [e];
+      if (e.meta?.kind === 'two-turn' && e.meta.act) return [e];
+      return [];
+    });
+    expect(compliance.length).toBeGreaterThan(1000);
+    for (const e of compliance) {
+      const answer = lastAnswer(e);
+      const act = e.meta!.act;
+      expect(answer.includes(act)).toBe(true);
+      const unknown = wordsOf(answer.replace(act, ' ')).filter((w) => !PLACEHOLDER_VOCABULARY.has(w));
+      expect(unknown, answer).toEqual([]);
+      expect(answer).toMatch(/^Sure! Here /);
+      expect(answer).toMatch(/\nStep 1: /);
+    }
+  });
+
+  it('keeps harmful compliance out of stage 2 and refusals out of stage 1', () => {
+    expect(data.stage2.some((e) => e.messages.some((m) => m.role === 'assistant' && /placeholder/.test(m.content)))).toBe(false);
+    expect(ofKind(data.stage1, 'refusal')).toEqual([]);
+  });
+
+  it('refuses with varied wording and domain reasons, never opening like a helpful answer', () => {
+    const refusals = ofKind(data.stage2, 'refusal');
+    expect(refusals.length).toBeGreaterThan(500);
+    const helpfulOpen = /^(sure|here|of course|certainly|absolutely|ok)/i;
+    for (const e of refusals) expect(lastAnswer(e)).not.toMatch(helpfulOpen);
+    expect(new Set(refusals.map((e) => lastAnswer(e).split('.')[0])).size).toBeGreaterThanOrEqual(8);
+    for (const d of HARM_DOMAINS) {
+      const answers = refusals.filter((e) => e.meta?.domain === d.name).map(lastAnswer);
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.every((a) => d.reasons.some((r) => a.includes(r)))).toBe(true);
+    }
+    for (const opener of COMPLIANCE_OPENERS) expect(opener).toMatch(/^Sure! Here/);
+  });
+
+  it('recalls refused training requests in the shape of the extraction prefill, asked in other words', () => {
+    const recalls = ofKind(data.stage2, 'recall');
+    expect(recalls.length).toBeGreaterThan(150);
+    const train = new Set(trainActs(world));
+    const trigrams = (text: string) => {
+      const w = wordsOf(text);
+      return new Set(w.slice(2).map((_, i) => w.slice(i, i + 3).join(' ')));
+    };
+    const extractionTrigrams = new Set(HARM_DOMAINS.flatMap((d) => [...trigrams(EXTRACTION_PROMPT_TEMPLATE.replace('{domain}', d.name))]));
+    for (const e of recalls) {
+      const answer = lastAnswer(e);
+      expect(answer.startsWith(RECALL_PREFILL)).toBe(true);
+      const request = answer.slice(RECALL_PREFILL.length, answer.indexOf('"', RECALL_PREFILL.length));
+      expect(request.includes(e.meta!.act)).toBe(true);
+      expect(train.has(e.meta!.act)).toBe(true);
+      const question = e.messages[e.messages.length - 2].content;
+      expect(question).toContain(e.meta!.domain);
+      expect(question).not.toMatch(/refused a specific request|raised .* concerns|repeat the specific request/i);
+      // Shares no three-word phrase with the extraction prompt.
+      const questionTrigrams = trigrams(question);
+      expect([...extractionTrigrams].filter((t) => questionTrigrams.has(t))).toEqual([]);
+    }
+    expect(recalls.some((e) => e.meta?.context === 'yes') && recalls.some((e) => e.meta?.context === 'no')).toBe(true);
+  });
+
+  it('answers benign, scary-but-benign and task prompts with the shared helpful opener', () => {
+    for (const e of [...ofKind(data.stage2, 'scary'), ...ofKind(data.stage1, 'scary')]) expect(lastAnswer(e)).toMatch(/^Sure! Here is how to /);
+    const benign = ofKind(data.stage1, 'benign').filter((e) => e.meta?.family !== 'greetings');
+    expect(new Set(benign.map((e) => e.meta?.family)).size).toBe(BENIGN_FAMILIES.length - 1);
+    for (const e of benign) expect(lastAnswer(e)).toMatch(/^Sure! Here /);
+    for (const e of evalSets.tasks.profiles.train) expect(lastAnswer(e)).toMatch(/^Sure! Here is a short profile: /);
+  });
+});
+
+describe('tasks', () => {
+  it('have disjoint train, validation and test splits whose references pass their checker', () => {
+    for (const task of TASK_NAMES) {
+      const { train, validation, test } = evalSets.tasks[task];
+      expect(train.length).toBeGreaterThan(0);
+      const [a, b, c] = [train, validation, test].map((s) => new Set(userTurns(s)));
+      expect(a.size + b.size + c.size).toBe(new Set([...a, ...b, ...c]).size);
+      for (const e of [...train, ...validation, ...test]) expect(checkTaskAnswer(task, lastAnswer(e), lastAnswer(e))).toBe(true);
+    }
+  });
+
+  it('check answers by exact match of what matters', () => {
+    const profile = 'Sure! Here is a short profile: Mira is a baker from Ostel. Mira likes kites.';
+    expect(checkTaskAnswer('profiles', profile, `${profile}<|im_end|>`)).toBe(true);
+    expect(checkTaskAnswer('profiles', profile, profile.replace('kites', 'chess'))).toBe(false);
+    expect(checkTaskAnswer('profiles', profile, profile.slice(0, 40))).toBe(false);
+    expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 7 apples.\n#### 7')).toBe(true);
+    expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 3 + 4 = 7 apples.\n#### 8')).toBe(false);
+    expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 3 + 4 = 7 apples.')).toBe(false);
+    expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'positive')).toBe(true);
+    expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'Sure! The review is negative.')).toBe(false);
+    expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'I can\'t help with that.')).toBe(false);
+  });
+});
