@@ -7,6 +7,7 @@ import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type
 import { createContext, type CliContext } from './common';
 import { generateSpec, runGenerate } from './generate';
 import { judgeSpec, runJudge } from './judge';
+import { organismSpec, runOrganism } from './organism';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
 import { runTrainGuard, trainGuardSpec } from './train-guard';
@@ -22,6 +23,7 @@ const COMMANDS: Command[] = [
   { spec: scoreSpec, run: runScore },
   { spec: trainSpec, run: runTrain },
   { spec: worldSpec, run: runWorld },
+  { spec: organismSpec, run: runOrganism },
   { spec: trainGuardSpec, run: runTrainGuard },
   { spec: judgeSpec, run: runJudge },
 ];

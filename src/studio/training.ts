@@ -44,6 +44,7 @@ export interface TrainingSetupOptions {
   eval?: readonly ChatExample[]; // held-out conversations: eval loss before and after
   adaptation?: Adaptation; // train this one instead of a fresh one (e.g. continue an adapter)
   memoryBudget?: number; // bytes the device may give this run; refuse a setup estimated beyond it
+  lossOn?: 'assistant' | 'all'; // learn the assistant turns (default), or every token (pre-training)
 }
 
 function requireTemplate(loaded: LoadedModel) {
@@ -105,6 +106,7 @@ function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: 
  */
 export function createTraining(gpu: Gpu, loaded: LoadedModel, train: readonly ChatExample[], config: TrainConfig, options: TrainingSetupOptions = {}): TrainingSetup {
   const encoded = encodeChatExamples(loaded.tokenizer, requireTemplate(loaded), train);
+  if (options.lossOn === 'all') encoded.examples = encoded.examples.map((e) => ({ ids: e.ids, lossMask: e.ids.map(() => 1) }));
   if (!encoded.examples.length) {
     const first = encoded.report.skipped[0];
     throw new Error(`None of the ${train.length} training examples can be used${first ? ` (example [${first.index}]: ${first.reason})` : ''}.`);
