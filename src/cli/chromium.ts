@@ -44,10 +44,16 @@ function urlOf(server: { httpServer: { address(): AddressInfo | string | null } 
   return `http://127.0.0.1:${address.port}/`;
 }
 
-/** Build the app into `outDir` and serve it with `vite preview` on a free loopback port. */
-export async function serveBuiltApp(outDir: string): Promise<AppServer> {
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const server: PreviewServer = await preview({ logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+export interface ServeOptions {
+  input?: Record<string, string>; // other HTML entry points to build instead of the app (test pages)
+  headers?: Record<string, string>; // response headers, e.g. cross-origin isolation
+}
+
+/** Build the app (or the given pages) into `outDir` and serve it with `vite preview` on a free loopback port. */
+export async function serveBuiltApp(outDir: string, options: ServeOptions = {}): Promise<AppServer> {
+  const input = options.input ? { rollupOptions: { input: options.input } } : {};
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, ...input } });
+  const server: PreviewServer = await preview({ logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: options.headers } });
   return { url: urlOf(server), close: () => server.close() };
 }
 

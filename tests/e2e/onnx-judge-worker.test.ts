@@ -6,31 +6,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../src/cli/chromium';
+import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 describe('ONNX classifier judge in a browser worker', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'grsap-onnx-judge-'));
-  let server: PreviewServer;
+  let server: AppServer;
   let browser: Browser;
   let origin: string;
 
   beforeAll(async () => {
-    await build({
-      configFile: false,
-      root: ROOT,
-      logLevel: 'warn',
-      worker: { format: 'es' },
-      build: { target: 'esnext', outDir, emptyOutDir: true, rollupOptions: { input: { judge: join(ROOT, 'tests/e2e/onnx-judge-page/index.html') } } },
-    });
-    server = await preview({ configFile: false, root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, headers: ISOLATION } });
-    const address = server.httpServer.address();
-    if (!address || typeof address === 'string') throw new Error('preview server has no TCP address');
-    origin = `http://127.0.0.1:${address.port}`;
+    server = await serveBuiltApp(outDir, { input: { judge: join(ROOT, 'tests/e2e/onnx-judge-page/index.html') }, headers: ISOLATION });
+    origin = server.url.replace(/\/$/, '');
     browser = await launchChromium();
   }, 180_000);
 
