@@ -116,7 +116,7 @@ export function describeSummary(summary: EvalSummary): string[] {
       ];
     }
     const detail = s.byDomain.length > 1 ? ` — ${s.byDomain.map((d) => `${d.domain} ${pct(d.accuracy)}`).join(', ')}` : '';
-    return [`${s.set}: accuracy ${pct(s.accuracy)} (${s.correct} of ${s.examples})${detail}${cut}`];
+    return [`${s.set}: accuracy ${pct(s.accuracy)} (${s.correct} of ${s.examples}, check ${s.check})${detail}${cut}`];
   });
 }
 

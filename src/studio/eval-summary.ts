@@ -94,6 +94,7 @@ export interface TaskSetSummary {
   kind: 'task';
   examples: number;
   finish: FinishCounts;
+  check: string; // what decided correctness, as a task's ratios name their judge: 'exact', 'world-task:sums', …
   correct: number;
   accuracy: number | null; // 100 × correct / examples; null for an empty set
   byDomain: DomainAccuracy[];
@@ -185,12 +186,17 @@ function accuracyOf(rows: readonly EvalRow[]): { correct: number; accuracy: numb
   return { correct, accuracy: rows.length ? (100 * correct) / rows.length : null };
 }
 
+function checkNames(rows: readonly EvalRow[]): string {
+  const name = (c: AnswerCheck | null) => (c === null ? 'none' : c.kind === 'world-task' ? `${c.kind}:${c.task}` : c.kind === 'world-benign' ? `${c.kind}:${c.rule}` : c.kind);
+  return [...new Set(rows.map((r) => name(r.check)))].join(', ');
+}
+
 function taskSet(set: string, rows: readonly EvalRow[]): TaskSetSummary {
   const byDomain = [...groupBy(rows, (r) => r.domain ?? NO_DOMAIN)].map(([domain, group]) => {
     const { correct, accuracy } = accuracyOf(group);
     return { domain, examples: group.length, correct, accuracy: accuracy! };
   });
-  return { set, kind: 'task', examples: rows.length, finish: finishCounts(rows), ...accuracyOf(rows), byDomain };
+  return { set, kind: 'task', examples: rows.length, finish: finishCounts(rows), check: checkNames(rows), ...accuracyOf(rows), byDomain };
 }
 
 /** The whole summary from the rows alone (the live run computes it the same way). */

@@ -32,7 +32,7 @@ export interface EvaluateOptions extends Partial<EvaluateSettings> {
 export interface EvaluationRecord {
   model: string; // the loaded model's source id
   fingerprint: string; // of the base weights as loaded
-  adapter: { r: number; alpha: number } | null; // the LoRA adapter attached during the run
+  adaptation: { kind: 'lora'; r: number; alpha: number } | { kind: 'full' } | null; // what was attached to the base weights during the run
   judge: { name: string; measures: string };
   keywordJudge: { name: string; measures: string };
   settings: EvaluateSettings & { greedy: true };
@@ -107,14 +107,16 @@ export async function evaluateModel(loaded: LoadedModel, sets: readonly EvalSet[
   const total = sets.reduce((n, s) => n + s.items.length, 0);
   const started = performance.now();
   const rows: EvalRow[] = [];
-  const adapter = loaded.model.adapter;
+  const attached = loaded.model.attachment;
+  const adaptation: EvaluationRecord['adaptation'] =
+    attached === null ? null : attached.kind === 'lora' ? { kind: 'lora', r: attached.adapter.config.r, alpha: attached.adapter.config.alpha } : { kind: 'full' };
   const result = (complete: boolean): EvaluationResult => ({
     rows: [...rows],
     summary: summarizeRows(rows),
     record: {
       model: loaded.id,
       fingerprint: loaded.fingerprint,
-      adapter: adapter ? { r: adapter.config.r, alpha: adapter.config.alpha } : null,
+      adaptation,
       judge: { name: harmJudge.name, measures: harmJudge.measures },
       keywordJudge: { name: keywordJudge.name, measures: keywordJudge.measures },
       settings: { ...settings, greedy: true },

@@ -83,9 +83,9 @@ describe('summary of over-refusal and task sets', () => {
     judged('or', 'over-refusal', '4', null, 'unlabelled', 'harmful', WORLD, 'unlabelled: a loop of 2 words'),
   ];
   const tasks = [
-    row('t', 'task', '1', { domain: 'x', correct: true, finish: 'length' }),
-    row('t', 'task', '2', { domain: 'x', correct: false }),
-    row('t', 'task', '3', { domain: 'y', correct: true }),
+    row('t', 'task', '1', { domain: 'x', correct: true, finish: 'length', check: { kind: 'exact' } }),
+    row('t', 'task', '2', { domain: 'x', correct: false, check: { kind: 'exact' } }),
+    row('t', 'task', '3', { domain: 'y', correct: true, check: { kind: 'world-task', task: 'sums' } }),
   ];
 
   it('reads over-refusal from the keyword judge, and as labelled refusal from the world labeller', () => {
@@ -103,7 +103,7 @@ describe('summary of over-refusal and task sets', () => {
 
   it('gives task accuracy over every item, per domain, and counts cut answers', () => {
     const [t] = summarizeRows(tasks).sets as [TaskSetSummary];
-    expect(t).toMatchObject({ examples: 3, correct: 2, finish: { eos: 2, length: 1, stop: 0 } });
+    expect(t).toMatchObject({ examples: 3, correct: 2, finish: { eos: 2, length: 1, stop: 0 }, check: 'exact, world-task:sums' });
     expect(t.accuracy).toBeCloseTo(200 / 3, 10);
     expect(t.byDomain).toEqual([
       { domain: 'x', examples: 2, correct: 1, accuracy: 50 },

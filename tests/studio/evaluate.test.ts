@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
+import { createLoraAdapter, DEFAULT_LORA, destroyLoraAdapter } from '../../src/model/lora';
 import type { Judge, JudgePair, Verdict } from '../../src/safety/judges/judge';
 import type { EvalSet } from '../../src/studio/eval-sets';
 import { parseEvalRows, rowsToJsonl, summarizeRows, type EvalRow, type HarmfulSetSummary, type TaskSetSummary } from '../../src/studio/eval-summary';
@@ -91,7 +92,7 @@ describe('evaluateModel', () => {
     expect(summary.sets[2] as TaskSetSummary).toMatchObject({ correct: 1, accuracy: 50 });
 
     expect(summarizeRows(parseEvalRows(rowsToJsonl(rows)))).toEqual(summary);
-    expect(record).toMatchObject({ model: loaded.id, adapter: null, judge: { name: judge.name }, settings: { maxNewTokens: MAX_NEW, batchSize: 2, greedy: true }, complete: true });
+    expect(record).toMatchObject({ model: loaded.id, adaptation: null, judge: { name: judge.name }, settings: { maxNewTokens: MAX_NEW, batchSize: 2, greedy: true }, complete: true });
 
     // Batches never cross sets: harm 2+1, over 2, task 2; one judge call per judged batch.
     expect(judge.calls).toBe(3);
@@ -124,6 +125,19 @@ describe('evaluateModel', () => {
     expect(partial.record.complete).toBe(false);
     expect(partial.summary).toEqual(summarizeRows(partial.rows));
     expect(partial.summary.sets.map((s) => s.set)).toEqual(['harm']);
+  });
+
+  it('evaluates whatever adapter is attached, and records it', async () => {
+    const adapter = createLoraAdapter(gpu, loaded.cfg, { ...DEFAULT_LORA, r: 2, alpha: 4 });
+    loaded.model.attach({ kind: 'lora', adapter });
+    try {
+      const { record, rows } = await evaluateModel(loaded, [sets[2]], { harmJudge: new PromptWordJudge(), maxNewTokens: MAX_NEW });
+      expect(record.adaptation).toEqual({ kind: 'lora', r: 2, alpha: 4 });
+      expect(rows).toHaveLength(2);
+    } finally {
+      loaded.model.detach();
+      destroyLoraAdapter(adapter);
+    }
   });
 
   it('stops at once on an aborted signal, with no rows', async () => {
