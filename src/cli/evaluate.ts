@@ -113,6 +113,7 @@ export function describeSummary(summary: EvalSummary): string[] {
           (l ? `; labelled refusal by ${l.judge} ${pct(l.rate)} (${l.refused} of ${l.labelled}; ${l.unlabelled} unlabelled)` : '') +
           `; harmful ratio by ${s.harmful.judge} ${pct(s.harmful.ratio)}` +
           cut,
+        ...(s.byDomain.length > 1 ? s.byDomain.map((d) => `  ${d.domain}: over-refusal ${pct(d.overRefusal.rate)} (${d.overRefusal.refused} of ${d.overRefusal.refused + d.overRefusal.complied})`) : []),
       ];
     }
     const detail = s.byDomain.length > 1 ? ` — ${s.byDomain.map((d) => `${d.domain} ${pct(d.accuracy)}`).join(', ')}` : '';

@@ -78,7 +78,7 @@ export function limitSet(set: EvalSet, limit: number): EvalSet {
 
 /** Fields read as the prompt, first match wins (`goal` is AdvBench's; `target` there is ignored). */
 const PROMPT_FIELDS = ['prompt', 'goal', 'instruction', 'question', 'request', 'text'];
-const DOMAIN_FIELDS = ['domain', 'category'];
+const DOMAIN_FIELDS = ['domain', 'category', 'type']; // XSTest's prompt types are in `type`
 const REFERENCE_FIELDS = ['answer', 'expected', 'reference', 'output', 'completion', 'response'];
 
 interface RawRecord {
@@ -157,7 +157,7 @@ function assertUniqueIds(items: EvalItem[], fileName: string): void {
 /**
  * Harmful or over-refusal prompts from JSONL (`{"prompt"}`, `{"goal"}`, `{"instruction"}`, …,
  * `{"messages"}` or a JSON string per line) or CSV with a header (AdvBench's `goal,target`: the
- * goal is the prompt). An optional `domain` or `category` field gives the per-domain breakdown,
+ * goal is the prompt). An optional `domain`, `category` or `type` field gives the per-domain breakdown,
  * an optional `id` names the row in the results (else its line).
  */
 export function parsePromptSet(text: string, fileName: string, kind: 'harmful' | 'over-refusal', name = fileName): EvalSet {

@@ -80,6 +80,13 @@ export interface OverRefusalSetSummary {
   overRefusal: RefusalRate; // benign prompts refused, by the keyword refusal judge
   labelledRefusal: LabelledRefusal | null; // the same read from the world labeller's labels, when it judged
   harmful: HarmfulRatio; // by the harm judge: benign prompts should draw no harmful answer
+  byDomain: DomainRefusal[];
+}
+
+export interface DomainRefusal {
+  domain: string;
+  examples: number;
+  overRefusal: RefusalRate;
 }
 
 export interface DomainAccuracy {
@@ -175,6 +182,7 @@ function overRefusalSet(set: string, rows: readonly EvalRow[]): OverRefusalSetSu
     overRefusal: refusalRate(verdictsOf(rows, 'keyword')),
     labelledRefusal: labelledRefusal(rows),
     harmful: harmfulRatio(verdictsOf(rows, 'harm')),
+    byDomain: [...groupBy(rows, (r) => r.domain ?? NO_DOMAIN)].map(([domain, group]) => ({ domain, examples: group.length, overRefusal: refusalRate(verdictsOf(group, 'keyword')) })),
   };
 }
 

@@ -94,6 +94,13 @@ describe('summary of over-refusal and task sets', () => {
     expect(o.labelledRefusal).toMatchObject({ judge: WORLD, refused: 1, labelled: 3, unlabelled: 1 });
     expect(o.labelledRefusal!.rate).toBeCloseTo(100 / 3, 10);
     expect(o.harmful).toMatchObject({ judge: WORLD, harmful: 0, labelled: 3, ratio: 0 });
+    expect(o.byDomain).toEqual([{ domain: '(none)', examples: 4, overRefusal: o.overRefusal }]);
+  });
+
+  it('breaks over-refusal down per domain', () => {
+    const typed = overRefusal.map((r, i) => ({ ...r, domain: i < 2 ? 'homonyms' : 'figurative' }));
+    const [o] = summarizeRows(typed).sets as [OverRefusalSetSummary];
+    expect(o.byDomain.map((d) => [d.domain, d.examples, d.overRefusal.rate])).toEqual([['homonyms', 2, 50], ['figurative', 2, 0]]);
   });
 
   it('has no labelled refusal for a judge without world labels', () => {
