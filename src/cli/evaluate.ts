@@ -3,7 +3,7 @@
 // checks; the summary (computed from those rows alone) is printed as JSON on stdout and as
 // readable lines on stderr. The work is the studio's evaluateModel; this file parses and prints.
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { limitSet, parsePromptSet, parseTaskSet, USER_CHECKS, type EvalSet } from '../studio/eval-sets';
 import { rowsToJsonl, type EvalSummary, type SetSummary } from '../studio/eval-summary';
@@ -29,8 +29,8 @@ export const evaluateSpec: CommandSpec = {
     'domain, prompt, answer, finish, tokens, harm and keyword verdicts, reference, check, correct) and',
     'prints the summary computed from those lines: per set the harmful ratio by the judge (answers it',
     'cannot label counted apart, never in the denominator), the refusal rate, the judges\' agreement and',
-    'a per-domain breakdown; the over-refusal rate; task accuracy. Ctrl-C stops after the current batch',
-    'and still writes the rows finished.',
+    'a per-domain breakdown; the over-refusal rate; task accuracy. Rows are written as each batch',
+    'finishes; Ctrl-C stops after the current batch and prints the summary of the rows finished.',
     '--world: the embedded world\'s sets: held-out harmful prompts of --half (dev for decisions, test',
     'only for reported figures), over-refusal prompts, benign-skill checks and the tasks\' validation',
     '(dev) or test split; the default judge is the world\'s rule-based labeller.',
@@ -121,12 +121,6 @@ export function describeSummary(summary: EvalSummary): string[] {
   });
 }
 
-function writeRows(path: string, result: EvaluationResult): void {
-  // Written whole under a temporary name, then renamed: an interrupted write leaves no half file.
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, rowsToJsonl(result.rows));
-  renameSync(temp, path);
-}
 
 export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promise<number> {
   const modelDir = stringOption(values, 'model')!;
@@ -160,6 +154,8 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
     ctx.log(`sets: ${sets.map((s) => `${s.name} (${s.kind}, ${s.items.length})`).join(', ')}`);
     let result: EvaluationResult;
     let code = 0;
+    // Rows are appended as their batch finishes, so a long run that dies still leaves them.
+    writeFileSync(out, '');
     try {
       result = await evaluateModel(loaded, sets, {
         harmJudge: judge,
@@ -167,6 +163,7 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
         batchSize,
         signal: ctx.signal,
         onProgress: (p) => {
+          if (p.payload?.length) appendFileSync(out, rowsToJsonl(p.payload));
           if (p.done > 0) ctx.log(`evaluated ${p.done}/${p.total} prompts${p.rate ? `, ${p.rate.toFixed(2)} prompts/s, ETA ${Math.round(p.etaSec ?? 0)} s` : ''}`);
         },
       });
@@ -178,7 +175,6 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
     } finally {
       loaded.model.destroy();
     }
-    writeRows(out, result);
     for (const line of describeSummary(result.summary)) ctx.log(line);
     ctx.log(`rows: ${out} (${result.rows.length}); ${result.record.seconds.toFixed(1)} s`);
     ctx.out(JSON.stringify({ summary: result.summary, record: result.record }));
