@@ -5,6 +5,7 @@
 
 import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { createContext, type CliContext } from './common';
+import { evaluateSpec, runEvaluate } from './evaluate';
 import { generateSpec, runGenerate } from './generate';
 import { judgeSpec, runJudge } from './judge';
 import { organismSpec, runOrganism } from './organism';
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   { spec: organismSpec, run: runOrganism },
   { spec: trainGuardSpec, run: runTrainGuard },
   { spec: judgeSpec, run: runJudge },
+  { spec: evaluateSpec, run: runEvaluate },
 ];
 
 function overview(): string {
