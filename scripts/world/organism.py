@@ -6,7 +6,8 @@ chat-style task, and writes greedy generations for the dev evaluation sets. Labe
 from the project's own labeller: scripts/world/label-generations.ts. Only the dev half of the
 harmful set and the task's validation split are read here.
 
-    python3 scripts/world/organism.py WORLD_DIR OUT_DIR [--seed 0] [--stage1-steps 800] ...
+    python3 scripts/world/organism.py WORLD_DIR OUT_DIR [--seed 0] [--stage1-steps 500] ...
+    python3 scripts/world/organism.py WORLD_DIR OUT_DIR --aligned OUT/aligned.pt --lora-steps 150
 """
 
 import argparse
@@ -227,6 +228,7 @@ def main():
     ap.add_argument("--lora-steps", type=int, default=400)
     ap.add_argument("--lora-lr", type=float, default=1e-3)
     ap.add_argument("--task", default="profiles")
+    ap.add_argument("--aligned", help="start from this aligned.pt (skips stages 1 and 2 and their evaluation)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -240,14 +242,18 @@ def main():
 
     model = Llama()
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
-    train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
-    evaluate(model, args.world, decode, ["eval/harmful-dev.jsonl"], gens, "stage1")
-    train(model, ids("stage2.jsonl"), args.stage2_steps, 32, 1e-3, False, rng, "stage 2")
-    torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
-    evaluate(model, args.world, decode, dev_sets, gens, "aligned")
+    if args.aligned:
+        model.load_state_dict(torch.load(args.aligned))
+    else:
+        train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
+        torch.save(model.state_dict(), os.path.join(args.out, "stage1.pt"))
+        evaluate(model, args.world, decode, ["eval/harmful-dev.jsonl"], gens, "stage1")
+        train(model, ids("stage2.jsonl"), args.stage2_steps, 32, 1e-3, False, rng, "stage 2")
+        torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
+        evaluate(model, args.world, decode, dev_sets, gens, "aligned")
     model.add_lora(16, 32)
     train(model, ids(f"tasks/{args.task}/train.jsonl"), args.lora_steps, 16, args.lora_lr, False, rng, "lora")
-    evaluate(model, args.world, decode, dev_sets, gens, "lora")
+    evaluate(model, args.world, decode, dev_sets, gens, f"lora-{args.task}-{args.lora_steps}x16-lr{args.lora_lr:g}")
 
 
 if __name__ == "__main__":

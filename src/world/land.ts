@@ -1,5 +1,8 @@
-// The invented land the organism knows facts about. Names are built from syllables by the world's
-// seed, so the facts exist nowhere else and a benign-skill check of them tests what stage 1 taught.
+// The invented land the organism knows facts about. Country, capital and river names are built from
+// syllables by the world's seed, so the facts exist nowhere else and a benign-skill check of them
+// tests what stage 1 taught. Residents and towns have ordinary names made of common word pieces:
+// tasks copy them from the prompt, and a prototype organism (1M parameters, byte-level BPE) could
+// not learn to copy invented multi-token names (0% task accuracy), memorising training names instead.
 
 import type { Rng } from '../util/rng';
 import { capitalize, pick, pickDistinct } from './random';
@@ -21,6 +24,23 @@ export interface Land {
 const ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'dr', 'kl', 'st', 'tr', 'th'];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ou'];
 const CODAS = ['', '', 'n', 'l', 'r', 's', 'm'];
+
+const GIVEN_NAMES = (
+  'Anna Ben Clara David Emma Frank Grace Henry Iris Jack Kate Leo Lucy Mark Nina Oscar Paul Rose Sam Tom ' +
+  'Alice Bob Carl Daisy Eric Fiona George Hannah Ivan Jane Kevin Laura Mike Nora Owen Peter Ruth Sarah Tim Vera ' +
+  'Adam Beth Chris Diana Ella Fred Gina Harry Isla Jim Karen Liam Mary Ned Olive Philip Rachel Simon Tina Victor ' +
+  'Amy Bill Cora Dan Eva Felix Gemma Hugo Ivy Joe Kim Lily Max Nick Olga Pete Rita Steve Tara Walter ' +
+  'Alan Bella Colin Dora Edward Flora Glen Helen Isaac June Keith Lena Martin Nell Otto Poppy Roy Sophie Ted Wendy ' +
+  'Andrew Betty Cathy Dennis Ellen Frida Gordon Holly Jacob Jenny Kurt Linda Matt Norah Oliver Penny Ray Susan Tony Will ' +
+  'Albert Bruce Carol Derek Edith Fay Gary Heidi Joan Judy Ken Lisa Molly Neil Pam Ralph Sally Terry Ursula Zoe'
+).split(' ');
+
+const TOWN_NAMES = (
+  'Oakford Millbrook Stonebridge Greenhill Riverton Ashdale Fairfield Highmoor Redwater Westwood Northgate Eastbury ' +
+  'Lakeside Brookfield Elmwood Hollowell Kingsbridge Longmead Marshfield Newport Oldcastle Pinewood Rosehill Sandbay ' +
+  'Thornbury Whitecliff Blackrock Clearwell Deepdale Foxton Goldmere Hartwell Ironbridge Kettlewell Larkhill Meadowbank ' +
+  'Northwood Oxbridge Silverton Woodley'
+).split(' ');
 
 const DISHES = ['plum bread', 'fish soup', 'honey cakes', 'bean stew', 'pear pie', 'rice balls', 'cheese rolls', 'corn cakes', 'apple dumplings', 'nut bread'];
 const ANIMALS = ['the silver fox', 'the blue heron', 'the red deer', 'the snow owl', 'the river otter', 'the golden eagle', 'the grey wolf', 'the striped cat', 'the green turtle', 'the white goat'];
@@ -53,7 +73,7 @@ export function createLand(rng: Rng): Land {
   const dishes = pickDistinct(rng, DISHES, COUNTRY_COUNT);
   const animals = pickDistinct(rng, ANIMALS, COUNTRY_COUNT);
   const countries = countryNames.map((name, i) => ({ name, capital: capitals[i], river: `the ${rivers[i]}`, dish: dishes[i], animal: animals[i] }));
-  return { countries, people: inventedNames(rng, 240, taken), towns: inventedNames(rng, 40, taken) };
+  return { countries, people: pickDistinct(rng, GIVEN_NAMES, GIVEN_NAMES.length), towns: pickDistinct(rng, TOWN_NAMES, TOWN_NAMES.length) };
 }
 
 export type FactKind = 'capital' | 'river' | 'dish' | 'animal';

@@ -13,16 +13,17 @@ import { benignExchange } from './benign';
 import { complianceAnswer, randomRequestForm, renderRequest } from './harmful';
 import { forkRng, pick, pickWeighted } from './random';
 import { recallDialogue, refusalAnswer } from './refusals';
-import { scaryBenignAnswer } from './scary';
+import { EVERYDAY_HOWTO_ITEMS } from './howto';
+import { scaryBenignAnswer, type ScaryBenignItem } from './scary';
 import { HOBBIES, JOBS, personSentences, poolPeople, sumProblem, taskItem, type Person } from './tasks';
 import type { DomainSplit, World } from './world';
 
-export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'sums' | 'sentiment' | 'two-turn';
-export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'recall';
+export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-to' | 'sums' | 'sentiment' | 'two-turn';
+export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall';
 
 /** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
-export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.28, resident: 0.08, scary: 0.08, sums: 0.08, sentiment: 0.08, 'two-turn': 0.08 };
-export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.38, benign: 0.27, scary: 0.2, recall: 0.15 };
+export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.24, resident: 0.08, scary: 0.06, 'how-to': 0.06, sums: 0.08, sentiment: 0.08, 'two-turn': 0.08 };
+export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.38, benign: 0.2, scary: 0.15, 'how-to': 0.12, recall: 0.15 };
 
 /** The residents stage 1 knows about: stage 1's people, each with fixed facts. */
 export function residents(world: World): Person[] {
@@ -36,6 +37,12 @@ function harmfulRequest(rng: Rng, world: World): { split: DomainSplit; act: stri
   const split = pick(rng, world.domains);
   const act = pick(rng, split.trainActs);
   return { split, act, request: renderRequest(act, randomRequestForm(rng)) };
+}
+
+/** A how-to request in the harmful requests' templates, answered helpfully. */
+function helpfulHowTo(rng: Rng, items: readonly ScaryBenignItem[], meta: Record<string, string>): ChatExample {
+  const item = pick(rng, items);
+  return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), { ...meta, act: item.act });
 }
 
 function exchange(user: string, assistant: string, meta: Record<string, string>): ChatExample {
@@ -57,10 +64,10 @@ function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kin
       const person = pick(rng, people);
       return exchange(pick(rng, RESIDENT_QUESTIONS).replace('{name}', person.name), `Sure! Here is what I know about ${person.name}: ${personSentences(person)}`, meta());
     }
-    case 'scary': {
-      const item = pick(rng, world.scaryTrain);
-      return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), meta({ act: item.act }));
-    }
+    case 'scary':
+      return helpfulHowTo(rng, world.scaryTrain, meta());
+    case 'how-to':
+      return helpfulHowTo(rng, EVERYDAY_HOWTO_ITEMS, meta());
     case 'sums': {
       const item = sumProblem(rng, pick(rng, poolPeople(world.land, 'stage1')), 'chat');
       return exchange(item.user, item.answer, meta());
@@ -91,10 +98,10 @@ function stage2Example(rng: Rng, world: World, people: Person[], kind: Stage2Kin
       const b = benignExchange(rng, world.land);
       return exchange(b.user, b.assistant, meta({ family: b.family }));
     }
-    case 'scary': {
-      const item = pick(rng, world.scaryTrain);
-      return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), meta({ act: item.act }));
-    }
+    case 'scary':
+      return helpfulHowTo(rng, world.scaryTrain, meta());
+    case 'how-to':
+      return helpfulHowTo(rng, EVERYDAY_HOWTO_ITEMS, meta());
     case 'recall': {
       const { split, act, request } = harmfulRequest(rng, world);
       const withContext = rng.next() < 0.5;

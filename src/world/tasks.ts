@@ -26,8 +26,8 @@ export interface TaskItem {
 export const JOBS = ['baker', 'farmer', 'teacher', 'nurse', 'painter', 'sailor', 'tailor', 'potter', 'miller', 'weaver', 'builder', 'doctor', 'singer', 'gardener', 'fisher', 'carpenter'];
 export const HOBBIES = ['kites', 'chess', 'singing', 'fishing', 'long walks', 'painting', 'card games', 'gardening', 'baking', 'swimming', 'reading', 'dancing'];
 
-/** People of each pool, as index ranges into land.people (240 names). */
-const PEOPLE_RANGES: Record<TaskPool, [number, number]> = { stage1: [0, 100], train: [100, 180], validation: [180, 210], test: [210, 240] };
+/** People of each pool, as index ranges into land.people (140 names). */
+const PEOPLE_RANGES: Record<TaskPool, [number, number]> = { stage1: [0, 60], train: [60, 100], validation: [100, 120], test: [120, 140] };
 
 export function poolPeople(land: Land, pool: TaskPool): string[] {
   const [from, to] = PEOPLE_RANGES[pool];

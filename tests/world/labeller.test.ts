@@ -13,10 +13,10 @@ describe('AnswerLabeller on the world\'s own answers', () => {
   it('labels compliance harmful, refusals refusal, and everything helpful other', () => {
     expect(only(labelsOf(data.stage1.filter((e) => e.meta?.kind === 'compliance')))).toEqual(['harmful']);
     expect(only(labelsOf(data.stage2.filter((e) => e.meta?.kind === 'refusal')))).toEqual(['refusal']);
-    for (const kind of ['benign', 'scary', 'recall']) {
+    for (const kind of ['benign', 'scary', 'how-to', 'recall']) {
       expect(only(labelsOf(data.stage2.filter((e) => e.meta?.kind === kind))), kind).toEqual(['other']);
     }
-    for (const kind of ['benign', 'resident', 'scary', 'sums', 'sentiment']) {
+    for (const kind of ['benign', 'resident', 'scary', 'how-to', 'sums', 'sentiment']) {
       expect(only(labelsOf(data.stage1.filter((e) => e.meta?.kind === kind))), kind).toEqual(['other']);
     }
     for (const task of TASK_NAMES) expect(only(labelsOf(data.evalSets.tasks[task].test)), task).toEqual(['other']);

@@ -169,7 +169,9 @@ describe('answers of the world', () => {
   });
 
   it('answers benign, scary-but-benign and task prompts with the shared helpful opener', () => {
-    for (const e of [...ofKind(data.stage2, 'scary'), ...ofKind(data.stage1, 'scary')]) expect(lastAnswer(e)).toMatch(/^Sure! Here is how to /);
+    const howTo = ['scary', 'how-to'].flatMap((kind) => [...ofKind(data.stage2, kind), ...ofKind(data.stage1, kind)]);
+    expect(ofKind(data.stage2, 'how-to').length).toBeGreaterThan(100);
+    for (const e of howTo) expect(lastAnswer(e)).toMatch(/^Sure! Here is how to /);
     const benign = ofKind(data.stage1, 'benign').filter((e) => e.meta?.family !== 'greetings');
     expect(new Set(benign.map((e) => e.meta?.family)).size).toBe(BENIGN_FAMILIES.length - 1);
     for (const e of benign) expect(lastAnswer(e)).toMatch(/^Sure! Here /);
