@@ -8,14 +8,14 @@ import { parseModelConfig, type ModelConfig } from '../src/model/config';
 import { generate } from '../src/model/generate';
 import { createLoraAdapter, destroyLoraAdapter } from '../src/model/lora';
 import { DecoderModel } from '../src/model/model';
-import { expectedShapes, loadDecoderWeights } from '../src/model/weights';
+import { loadDecoderWeights } from '../src/model/weights';
 import { createGradients, destroyGradients, zeroGradients } from '../src/train/grads';
 import { AdamW, DEFAULT_OPTIMIZER } from '../src/train/optimizer';
 import { microBatchStep } from '../src/train/step';
-import type { TensorReader } from '../src/model/safetensors';
 import { linearForward, matmulVariant } from '../src/ops/matmul';
 import { Rng } from '../src/util/rng';
 import { benchMatmul } from './matmul';
+import { randomReader } from './random-weights';
 import type { BenchRecord } from './suite';
 
 export interface ModelBenchShape {
@@ -51,32 +51,6 @@ export const MODEL_SHAPES: ModelBenchShape[] = [
     loraRank: 8,
   },
 ];
-
-/** A TensorReader of random N(0, 0.02) weights (norms 1), so no checkpoint file is needed. */
-function randomReader(cfg: ModelConfig, seed: number): TensorReader {
-  const shapes = expectedShapes(cfg);
-  const rng = new Rng(seed);
-  const names = [...shapes.keys()];
-  return {
-    names,
-    metadata: {},
-    has: (n) => shapes.has(n),
-    info: (n) => ({ name: n, dtype: 'F32', shape: shapes.get(n)!, file: 'random', byteOffset: 0, byteLength: 0 }),
-    read: async () => {
-      throw new Error('not used');
-    },
-    readFloat32: async (n) => {
-      const shape = shapes.get(n)!;
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (n.includes('norm')) return new Float32Array(size).fill(1);
-      return rng.normalArray(size, 0.02);
-    },
-    readInt32: async () => {
-      throw new Error('not used');
-    },
-    close: async () => undefined,
-  };
-}
 
 /** FLOPs of one LoRA training step (forward + backward, frozen base: no weight gradients). */
 function loraStepFlops(cfg: ModelConfig, B: number, T: number, r: number): number {
