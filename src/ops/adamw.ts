@@ -110,7 +110,7 @@ export function gradNormSquared(gpu: Gpu, grads: readonly Tensor[], options: { s
   grads.forEach((g, i) => {
     if (groups[i] === 0) return;
     gpu.dispatch({
-      pipeline: gpu.kernel(source, 'sumsq_partials', { WG: gpu.reductionWorkgroupSize }),
+      pipeline: gpu.kernel(source, 'sumsq_partials', { WG: gpu.reductionWidth(g.size) }),
       params: params().u32(g.size).u32(offset).u32(groups[i]).f32(options.scale ?? 1).build(),
       buffers: [g, partials],
       workgroups: [groups[i]],

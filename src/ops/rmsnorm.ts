@@ -31,7 +31,7 @@ export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number)
   const y = gpu.empty([rows, channels], 'f32', 'rmsnorm.y');
   const rstd = gpu.empty([rows], 'f32', 'rmsnorm.rstd');
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG: gpu.reductionWidth(channels) }),
     params: rowParams(rows, channels, eps),
     buffers: [x, weight, y, rstd],
     workgroups: grid(rows),
@@ -56,7 +56,7 @@ export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tenso
   const dx = gpu.empty([rows, channels], 'f32', 'rmsnorm.dx');
   const p = rowParams(rows, channels, 0);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG: gpu.reductionWidth(channels) }),
     params: p,
     buffers: [x, weight, rstd, dy, dx],
     workgroups: grid(rows),

@@ -8,9 +8,13 @@ import { testGpu } from '../helpers/gpu';
 const EPS = 1e-5;
 const FWD_TOL = { atol: 1e-6, rtol: 1e-5 };
 
-// [rows N, channels C]: ones, primes, C below, at and above the workgroup size of 256.
+// [rows N, channels C]: ones, primes, C below, at and above the workgroup size of 256, and the
+// row lengths of small models (64, 96, 128), where the chosen reduction width changes on GPUs.
 const SHAPES: [number, number][] = [
   [1, 1],
+  [4, 64],
+  [3, 96],
+  [6, 128],
   [3, 7],
   [5, 256],
   [2, 1031],
