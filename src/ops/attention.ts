@@ -8,8 +8,15 @@
 // 1/sqrt(D). D must be a multiple of 4 (vec4 loads) and at most 256.
 //
 // Kernels: attentionForward and attentionBackward run one thread per query row (dq) or key row
-// (dk, dv) with head vectors in registers; attentionDecode runs one workgroup per query row with
-// the keys in parallel, for T = 1 against a long cache. Both forwards give the same result.
+// (dk, dv) with head vectors in registers. attentionDecode (prefill and decode steps against a KV
+// cache) has two variants, chosen per adapter (attentionDecodeVariant):
+//   'rows'       the forward's thread per query row: software adapters, where a workgroup's
+//                barriers switch between all its invocations on one CPU thread (64 prompts of 40
+//                tokens, H 4, D 32, Node/SwiftShader: prefill 4,740 → 209 ms per layer, decode
+//                step 83 → 7.9 ms)
+//   'workgroup'  one workgroup per query row with the keys in parallel, so a single token still
+//                spreads over a GPU: hardware adapters.
+// All give the same result up to rounding.
 //
 // Key padding: an optional u32 (B,2) `keyRange` holds each batch row's valid keys [first, end).
 //   right padding (training):           [0, length)
@@ -145,15 +152,31 @@ export function attentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, opti
   return forward('attentionForward', 'attention_forward', gpu, q, k, v, options);
 }
 
+export type AttentionDecodeVariant = 'rows' | 'workgroup';
+
+const decodeVariants = new WeakMap<Gpu, AttentionDecodeVariant>();
+
+/** attentionDecode's kernel on this Gpu: 'rows' on software adapters, 'workgroup' on GPUs. */
+export function attentionDecodeVariant(gpu: Gpu): AttentionDecodeVariant {
+  return decodeVariants.get(gpu) ?? (gpu.info.adapter.isSoftware ? 'rows' : 'workgroup');
+}
+
+/** Override the choice (tests, benchmarks); null restores the adapter's default. */
+export function setAttentionDecodeVariant(gpu: Gpu, variant: AttentionDecodeVariant | null): void {
+  if (variant) decodeVariants.set(gpu, variant);
+  else decodeVariants.delete(gpu);
+}
+
 /**
- * A decode step: q (B,T,H,D), usually T = 1, against the first `length` rows of a KV cache
- * (B,Smax,KV,D) that already holds this step's keys and values (see kvCacheAppend). One workgroup
- * per query row with its keys in parallel, so a single token still spreads over the GPU.
- * Same result as attentionForward with keyLength = length; returns out (B,T,H,D).
+ * A prefill or decode step: q (B,T,H,D) against the first `length` rows of a KV cache
+ * (B,Smax,KV,D) that already holds this step's keys and values (see kvCacheAppend), with the
+ * kernel of attentionDecodeVariant. Same result as attentionForward with keyLength = length;
+ * returns out (B,T,H,D).
  */
 export function attentionDecode(gpu: Gpu, q: Tensor, kCache: Tensor, vCache: Tensor, length: number, keyRange?: Tensor | null, out?: Tensor): Tensor {
   const lse = gpu.empty([q.shape[0] ?? 1, q.shape[2] ?? 1, q.shape[1] ?? 1], 'f32', 'attention.decodeLse');
-  const result = forward('attentionDecode', 'attention_decode', gpu, q, kCache, vCache, { keyRange, keyLength: length, out, lse });
+  const kernel = attentionDecodeVariant(gpu) === 'rows' ? 'attention_forward' : 'attention_decode';
+  const result = forward('attentionDecode', kernel, gpu, q, kCache, vCache, { keyRange, keyLength: length, out, lse });
   lse.destroy();
   return result.out;
 }

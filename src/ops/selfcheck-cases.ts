@@ -12,7 +12,17 @@ import { matmul, matmulCpu } from './matmul';
 import { embeddingBackward, embeddingBackwardCpu, embeddingForward, embeddingForwardCpu } from './embedding';
 import { rmsnormBackward, rmsnormBackwardCpu, rmsnormForward, rmsnormForwardCpu } from './rmsnorm';
 import { ropeBackward, ropeBackwardCpu, ropeForward, ropeForwardCpu, ropeInvFreq, ropePositionIds } from './rope';
-import { attentionBackward, attentionBackwardCpu, attentionDecode, attentionForward, attentionForwardCpu, kvCacheAppend, type AttentionShape } from './attention';
+import {
+  attentionBackward,
+  attentionBackwardCpu,
+  attentionDecode,
+  attentionDecodeVariant,
+  attentionForward,
+  attentionForwardCpu,
+  kvCacheAppend,
+  setAttentionDecodeVariant,
+  type AttentionShape,
+} from './attention';
 import { swigluBackward, swigluBackwardCpu, swigluForward, swigluForwardCpu } from './swiglu';
 import { dropoutBackward, dropoutBackwardCpu, dropoutForward, dropoutForwardCpu } from './dropout';
 import { crossEntropyBackwardCpu, crossEntropyForwardCpu, crossEntropyFused, IGNORE_TARGET, reduceLoss, reduceLossCpu } from './cross-entropy';
@@ -104,36 +114,41 @@ const attentionChecks: SelfCheck[] = [
       ];
     },
   },
-  {
-    // A left-padded batch in a KV cache of capacity 12: 8 prompt rows appended at once, then this
-    // step's row appended at position 8, and one query per row attending the 9 rows in use.
-    name: 'attention decode (B2 S9 H4 KV2 D8, cache 12)',
-    tolerance: ATTENTION_FWD_TOL,
-    async run(gpu, rng) {
-      const [B, prompt, capacity, H, KV, D] = [2, 8, 12, 4, 2, 8];
-      const length = prompt + 1;
-      const rowSize = KV * D;
-      const kHost = new Float32Array(B * capacity * rowSize);
-      const vHost = new Float32Array(B * capacity * rowSize);
-      const kCache = gpu.zeros([B, capacity, KV, D]);
-      const vCache = gpu.zeros([B, capacity, KV, D]);
-      for (const [position, rows] of [[0, prompt], [prompt, 1]]) {
-        const k = rng.uniformArray(B * rows * rowSize, -2, 2);
-        const v = rng.uniformArray(B * rows * rowSize);
-        for (let b = 0; b < B; b++) {
-          const at = (b * capacity + position) * rowSize;
-          kHost.set(k.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
-          vHost.set(v.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
+  ...(['rows', 'workgroup'] as const).map(
+    (variant): SelfCheck => ({
+      // A left-padded batch in a KV cache of capacity 12: 8 prompt rows appended at once, then this
+      // step's row appended at position 8, and one query per row attending the 9 rows in use.
+      name: `attention decode, ${variant} kernel (B2 S9 H4 KV2 D8, cache 12)`,
+      tolerance: ATTENTION_FWD_TOL,
+      async run(gpu, rng) {
+        const [B, prompt, capacity, H, KV, D] = [2, 8, 12, 4, 2, 8];
+        const length = prompt + 1;
+        const rowSize = KV * D;
+        const kHost = new Float32Array(B * capacity * rowSize);
+        const vHost = new Float32Array(B * capacity * rowSize);
+        const kCache = gpu.zeros([B, capacity, KV, D]);
+        const vCache = gpu.zeros([B, capacity, KV, D]);
+        for (const [position, rows] of [[0, prompt], [prompt, 1]]) {
+          const k = rng.uniformArray(B * rows * rowSize, -2, 2);
+          const v = rng.uniformArray(B * rows * rowSize);
+          for (let b = 0; b < B; b++) {
+            const at = (b * capacity + position) * rowSize;
+            kHost.set(k.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
+            vHost.set(v.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
+          }
+          kvCacheAppend(gpu, kCache, vCache, gpu.upload(k, [B, rows, KV, D]), gpu.upload(v, [B, rows, KV, D]), position);
         }
-        kvCacheAppend(gpu, kCache, vCache, gpu.upload(k, [B, rows, KV, D]), gpu.upload(v, [B, rows, KV, D]), position);
-      }
-      const ranges = Uint32Array.of(0, capacity, 3, capacity); // row 1 has 3 padding keys first
-      const q = rng.uniformArray(B * H * D, -2, 2);
-      const out = attentionDecode(gpu, gpu.upload(q, [B, 1, H, D]), kCache, vCache, length, gpu.upload(ranges, [B, 2], 'u32'));
-      const shape: AttentionShape = { batch: B, queryLen: 1, keyLen: length, keyRows: capacity, heads: H, kvHeads: KV, headDim: D };
-      return { gpu: await out.read(), cpu: attentionForwardCpu(q, kHost, vHost, shape, ranges).out };
-    },
-  },
+        const ranges = Uint32Array.of(0, capacity, 3, capacity); // row 1 has 3 padding keys first
+        const q = rng.uniformArray(B * H * D, -2, 2);
+        const saved = attentionDecodeVariant(gpu);
+        setAttentionDecodeVariant(gpu, variant);
+        const out = attentionDecode(gpu, gpu.upload(q, [B, 1, H, D]), kCache, vCache, length, gpu.upload(ranges, [B, 2], 'u32'));
+        setAttentionDecodeVariant(gpu, saved);
+        const shape: AttentionShape = { batch: B, queryLen: 1, keyLen: length, keyRows: capacity, heads: H, kvHeads: KV, headDim: D };
+        return { gpu: await out.read(), cpu: attentionForwardCpu(q, kHost, vHost, shape, ranges).out };
+      },
+    }),
+  ),
 ];
 
 // ---- sampling ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import {
   attentionBackward,
   attentionBackwardCpu,
   attentionDecode,
+  setAttentionDecodeVariant,
   attentionForward,
   attentionForwardCpu,
   keyRangesFromMask,
@@ -141,9 +142,15 @@ describe('keyRangesFromMask', () => {
 });
 
 describe('attention decode with a KV cache', () => {
-  it('equals the corresponding rows of a full forward, left-padded, across a chunk boundary', async () => {
+  it.each([
+    ['rows', 8],
+    ['workgroup', 8],
+    ['rows', 32],
+    ['workgroup', 32],
+  ] as const)('equals the corresponding rows of a full forward, left-padded, across a chunk boundary (%s kernel, D=%i)', async (variant, D) => {
     const gpu = await testGpu();
-    const [B, H, KV, D, prompt, steps, capacity] = [2, 4, 2, 8, 62, 4, 72];
+    setAttentionDecodeVariant(gpu, variant);
+    const [B, H, KV, prompt, steps, capacity] = [2, 4, 2, 62, 4, 72];
     const total = prompt + steps;
     const full = shapeOf([B, total, total, H, KV, D]);
     const x = randomInputs(full, 53);
@@ -185,6 +192,7 @@ describe('attention decode with a KV cache', () => {
       });
       expectClose(out, expected, FWD_TOL, `decode step ${step}`);
     }
+    setAttentionDecodeVariant(gpu, null);
   });
 
   it('refuses to append past the cache capacity', async () => {

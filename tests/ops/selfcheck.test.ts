@@ -21,7 +21,8 @@ const EXPECTED = [
   'rope backward llama3',
   'attention forward',
   'attention backward',
-  'attention decode',
+  'attention decode, rows kernel',
+  'attention decode, workgroup kernel',
   'swiglu forward',
   'swiglu backward',
   'dropout forward and backward',
@@ -32,7 +33,7 @@ const EXPECTED = [
 ];
 
 describe('kernel self-check', () => {
-  it('has exactly one check per op family and direction', () => {
+  it('has exactly one check per op family, direction and kernel variant', () => {
     const names = selfCheckNames();
     for (const prefix of EXPECTED) {
       expect(names.filter((n) => n.startsWith(prefix)), `checks named "${prefix}…"`).toHaveLength(1);
