@@ -190,6 +190,9 @@ export const selfCheckCases: SelfCheck[] = [
   // K a multiple of 4: the vec4 register-tile kernel on software adapters, with edge tiles.
   matmulCheck('matmul NT vec4', 'NT', 13, 36, 11),
   matmulCheck('matmul GEMV', 'NT', 1, 36, 13),
+  // LoRA's rank-16 products: one tile column, the workgroup's threads along M.
+  matmulCheck('matmul narrow NT', 'NT', 36, 20, 16),
+  matmulCheck('matmul narrow TN', 'TN', 36, 37, 16),
   {
     // ids (N) with repeats and one id outside the vocabulary (a zero row), table (V,C).
     name: 'embedding forward (N13 V11 C6)',

@@ -13,6 +13,8 @@ const EXPECTED = [
   'matmul TN (',
   'matmul NT vec4',
   'matmul GEMV (M1 ',
+  'matmul narrow NT (',
+  'matmul narrow TN (',
   'embedding forward',
   'embedding backward',
   'rmsnorm forward',
