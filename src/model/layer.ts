@@ -12,7 +12,7 @@ import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeBackward, ropeForward } from '../ops/rope';
 import { swigluBackward, swigluForward } from '../ops/swiglu';
 import type { ModelConfig } from './config';
-import { linearLoraBackward, linearLoraForward, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
+import { linearLoraBackward, linearLoraForward, releaseLinearSaved, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
 import type { LayerWeights, LinearName } from './weights';
 
 /** Per-step inputs shared by all layers. */
@@ -135,5 +135,5 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
 /** Free saved activations (idempotent; x0 belongs to the caller). */
 export function releaseSaved(s: LayerSaved): void {
   for (const t of [s.n1, s.rstd1, s.q, s.k, s.v, s.att, s.lse, s.x1, s.n2, s.rstd2, s.gate, s.up, s.h]) t.destroy();
-  for (const l of Object.values(s.linear)) l.u?.destroy();
+  for (const l of Object.values(s.linear)) releaseLinearSaved(l);
 }

@@ -24,7 +24,15 @@ import {
   type AttentionShape,
 } from './attention';
 import { swigluBackward, swigluBackwardCpu, swigluForward, swigluForwardCpu } from './swiglu';
-import { dropoutBackward, dropoutBackwardCpu, dropoutForward, dropoutForwardCpu } from './dropout';
+import {
+  dropoutApplyMask,
+  dropoutBackward,
+  dropoutBackwardAccumulate,
+  dropoutBackwardCpu,
+  dropoutForward,
+  dropoutForwardCpu,
+  dropoutForwardMasked,
+} from './dropout';
 import { crossEntropyBackwardCpu, crossEntropyForwardCpu, crossEntropyFused, IGNORE_TARGET, reduceLoss, reduceLossCpu } from './cross-entropy';
 import { adamwStep, adamwStepCpu, clipFactor, clipFactorCpu, gradNormSquared, gradNormSquaredCpu } from './adamw';
 import { sampleCpu, sampleTokens, samplingUniform, type SamplingSettings } from './sampling';
@@ -297,6 +305,29 @@ export const selfCheckCases: SelfCheck[] = [
       return [
         { label: 'y', gpu: await y.read(), cpu: dropoutForwardCpu(x, p, seed, offset) },
         { label: 'dx', gpu: await dx.read(), cpu: dropoutBackwardCpu(dy, p, seed, offset) },
+      ];
+    },
+  },
+  {
+    // The keep mask drawn once (bits) in the forward, re-applied to x and to the backward, which
+    // adds into a gradient (LoRA's dropout).
+    name: 'dropout drawn once, mask bits (1031, p 0.3)',
+    tolerance: { atol: 1e-6, rtol: 1e-6 },
+    async run(gpu, rng) {
+      const [n, p, seed, offset] = [1031, 0.3, 987654321, 11];
+      const x = rng.uniformArray(n, -2, 2);
+      const dy = rng.uniformArray(n, -2, 2);
+      const dx0 = rng.uniformArray(n, -2, 2);
+      const xT = gpu.upload(x, [n]);
+      const { y, mask } = dropoutForwardMasked(gpu, xT, p, seed, offset);
+      const again = dropoutApplyMask(gpu, xT, mask, p);
+      const dx = gpu.upload(dx0, [n]);
+      dropoutBackwardAccumulate(gpu, gpu.upload(dy, [n]), mask, p, dx);
+      const yRef = dropoutForwardCpu(x, p, seed, offset);
+      return [
+        { label: 'y', gpu: await y.read(), cpu: yRef },
+        { label: 'y re-applied', gpu: await again.read(), cpu: yRef },
+        { label: 'dx', gpu: await dx.read(), cpu: dropoutBackwardCpu(dy, p, seed, offset).map((v, i) => v + dx0[i]) },
       ];
     },
   },

@@ -28,6 +28,7 @@ const EXPECTED = [
   'swiglu forward',
   'swiglu backward',
   'dropout forward and backward',
+  'dropout drawn once',
   'cross-entropy fused',
   'adamw step with clipping',
   'sampling greedy',
