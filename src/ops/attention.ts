@@ -8,7 +8,13 @@
 // 1/sqrt(D). D must be a multiple of 4 (vec4 loads) and at most 256.
 //
 // Kernels: attentionForward and attentionBackward run one thread per query row (dq) or key row
-// (dk, dv) with head vectors in registers. attentionDecode (prefill and decode steps against a KV
+// (dk, dv), in one of two variants (attentionRowVariant):
+//   'registers'  head vectors in named matrices (shaders/attention_small_head.wgsl), D = 16, 32,
+//                48 or 64 on software adapters (B16 T64 H4 D32, Node/SwiftShader, same run:
+//                forward 144–282 → 79–88 ms, backward 704–742 → 195–219 ms; B4 T128 H9 D64:
+//                forward 688–887 → 511–540 ms, backward 2,158–3,020 → 719–918 ms)
+//   'arrays'     head vectors in private arrays (shaders/attention.wgsl): any D, and GPUs.
+// attentionDecode (prefill and decode steps against a KV
 // cache) has two variants, chosen per adapter (attentionDecodeVariant):
 //   'rows'       the forward's thread per query row: software adapters, where a workgroup's
 //                barriers switch between all its invocations on one CPU thread (64 prompts of 40
@@ -33,6 +39,7 @@ import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/attention.wgsl?raw';
+import smallHeadSource from '../../shaders/attention_small_head.wgsl?raw';
 
 const MAX_HEAD_DIM = 256; // the decode kernel's 64 threads cover D/4 vec4 columns
 const WG = 64; // threads per workgroup, every kernel
@@ -48,6 +55,46 @@ function shaderFor(headDim: number): string {
     sources.set(headDim, text);
   }
   return text;
+}
+
+/** The small-head shader with HEAD_MATS = D/16. */
+const smallHeadSources = new Map<number, string>();
+function smallHeadShaderFor(headDim: number): string {
+  let text = smallHeadSources.get(headDim);
+  if (!text) {
+    const declaration = 'const HEAD_MATS: u32 = 4u;';
+    if (!smallHeadSource.includes(declaration)) throw new Error('attention_small_head.wgsl: HEAD_MATS declaration not found.');
+    text = smallHeadSource.replace(declaration, `const HEAD_MATS: u32 = ${headDim / 16}u;`);
+    smallHeadSources.set(headDim, text);
+  }
+  return text;
+}
+
+export type AttentionRowVariant = 'registers' | 'arrays';
+
+const rowVariants = new WeakMap<Gpu, AttentionRowVariant>();
+
+/**
+ * The row kernels (forward, dq, dk/dv) for head size D on this Gpu: 'registers'
+ * (attention_small_head.wgsl, head vectors in named matrices) on software adapters when D is 16,
+ * 32, 48 or 64; 'arrays' (attention.wgsl, head vectors in private arrays) otherwise.
+ */
+export function attentionRowVariant(gpu: Gpu, headDim: number): AttentionRowVariant {
+  const fits = headDim % 16 === 0 && headDim <= 64;
+  if (!fits) return 'arrays';
+  return rowVariants.get(gpu) ?? (gpu.info.adapter.isSoftware ? 'registers' : 'arrays');
+}
+
+/** Override the choice where D allows it (tests, benchmarks); null restores the adapter's default. */
+export function setAttentionRowVariant(gpu: Gpu, variant: AttentionRowVariant | null): void {
+  if (variant) rowVariants.set(gpu, variant);
+  else rowVariants.delete(gpu);
+}
+
+/** The pipeline of a row kernel ('attention_forward', …) in the variant chosen for D. */
+function rowKernel(gpu: Gpu, entry: 'attention_forward' | 'attention_backward_query' | 'attention_backward_key', headDim: number): GPUComputePipeline {
+  if (attentionRowVariant(gpu, headDim) === 'registers') return gpu.kernel(smallHeadShaderFor(headDim), `${entry}_small_head`, { WG });
+  return gpu.kernel(shaderFor(headDim), entry, { WG });
 }
 
 export interface AttentionShape {
@@ -135,7 +182,7 @@ function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tens
   const workgroups = grid(kernel === 'attention_forward' ? ceilDiv(rows, WG) : rows);
   const range = keyRangeBinding(gpu, options.keyRange);
   gpu.dispatch({
-    pipeline: gpu.kernel(shaderFor(headDim), kernel, { WG }),
+    pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
     params: attentionParams(shape, !!options.keyRange, workgroups[0], rows),
     buffers: [q, k, v, range, out, lse],
     workgroups,
@@ -211,7 +258,7 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   });
   const dq = gpu.empty(q.shape, 'f32', 'attention.dq');
   gpu.dispatch({
-    pipeline: gpu.kernel(shader, 'attention_backward_query', { WG }),
+    pipeline: rowKernel(gpu, 'attention_backward_query', headDim),
     params: queryParams,
     buffers: [q, k, v, range, dout, stats, dq],
     workgroups: queryGrid,
@@ -221,7 +268,7 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   const keyRows = batch * kvHeads * keyLen;
   const keyGrid = grid(ceilDiv(keyRows, WG));
   gpu.dispatch({
-    pipeline: gpu.kernel(shader, 'attention_backward_key', { WG }),
+    pipeline: rowKernel(gpu, 'attention_backward_key', headDim),
     params: attentionParams(shape, useKeyRange, keyGrid[0], keyRows),
     buffers: [q, k, v, range, dout, stats, dk, dv],
     workgroups: keyGrid,

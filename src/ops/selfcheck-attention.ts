@@ -13,6 +13,7 @@ import {
   attentionForwardCpu,
   kvCacheAppend,
   setAttentionDecodeVariant,
+  setAttentionRowVariant,
   type AttentionShape,
 } from './attention';
 import type { SelfCheck } from './selfcheck';
@@ -25,8 +26,11 @@ const ATTENTION_BWD_TOL: Tolerance = { atol: 1e-5, rtol: 1e-4 };
 const ATTN: AttentionShape = { batch: 2, queryLen: 5, keyLen: 5, keyRows: 5, heads: 4, kvHeads: 2, headDim: 8 };
 const ATTN_KEY_RANGES = Uint32Array.of(0, 3, 2, 5);
 
-function attentionInputs(gpu: Gpu, rng: Rng) {
-  const { batch: B, queryLen: T, keyRows: S, heads: H, kvHeads: KV, headDim: D } = ATTN;
+/** The same with D = 32: the small-head (named-matrix) row kernels where the adapter runs them. */
+const ATTN_D32: AttentionShape = { ...ATTN, headDim: 32 };
+
+function attentionInputs(gpu: Gpu, rng: Rng, shape = ATTN) {
+  const { batch: B, queryLen: T, keyRows: S, heads: H, kvHeads: KV, headDim: D } = shape;
   const host = {
     q: rng.uniformArray(B * T * H * D, -2, 2),
     k: rng.uniformArray(B * S * KV * D, -2, 2),
@@ -72,6 +76,30 @@ export const attentionChecks: SelfCheck[] = [
       ];
     },
   },
+  ...(['registers', 'arrays'] as const).map(
+    (variant): SelfCheck => ({
+      name: `attention forward and backward, ${variant} row kernels (B2 T5 H4 KV2 D32)`,
+      tolerance: ATTENTION_BWD_TOL,
+      async run(gpu, rng) {
+        const { host, dev } = attentionInputs(gpu, rng, ATTN_D32);
+        setAttentionRowVariant(gpu, variant);
+        try {
+          const { out, lse } = attentionForward(gpu, dev.q, dev.k, dev.v, { keyRange: dev.keyRange });
+          const grads = attentionBackward(gpu, dev.q, dev.k, dev.v, out, lse, dev.dout, { keyRange: dev.keyRange });
+          const fwd = attentionForwardCpu(host.q, host.k, host.v, ATTN_D32, ATTN_KEY_RANGES);
+          const ref = attentionBackwardCpu(host.q, host.k, host.v, host.dout, ATTN_D32, ATTN_KEY_RANGES);
+          return [
+            { label: 'out', gpu: await out.read(), cpu: fwd.out, tolerance: ATTENTION_FWD_TOL },
+            { label: 'dq', gpu: await grads.dq.read(), cpu: ref.dq },
+            { label: 'dk', gpu: await grads.dk.read(), cpu: ref.dk },
+            { label: 'dv', gpu: await grads.dv.read(), cpu: ref.dv },
+          ];
+        } finally {
+          setAttentionRowVariant(gpu, null);
+        }
+      },
+    }),
+  ),
   ...(['rows', 'workgroup'] as const).map(
     (variant): SelfCheck => ({
       // A left-padded batch in a KV cache of capacity 12: 8 prompt rows appended at once, then this
