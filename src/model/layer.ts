@@ -7,7 +7,7 @@
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { attentionBackward, attentionForward } from '../ops/attention';
-import { accumulate, addForward } from '../ops/residual';
+import { addForward } from '../ops/residual';
 import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeBackward, ropeForward } from '../ops/rope';
 import { swigluBackward, swigluForward } from '../ops/swiglu';
@@ -107,8 +107,7 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
   back('up', s.n2, dUp, dn2);
   dGate.destroy();
   dUp.destroy();
-  const dx1 = rmsnormBackward(gpu, s.x1, w.postNorm, s.rstd2, dn2, grads.postNorm);
-  accumulate(gpu, dx1, dx2);
+  const dx1 = rmsnormBackward(gpu, s.x1, w.postNorm, s.rstd2, dn2, grads.postNorm, { residual: dx2 });
   dn2.destroy();
 
   // Attention: x1 = x0 + o(att).
@@ -123,8 +122,7 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
   dq.destroy();
   dk.destroy();
   dv.destroy();
-  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm);
-  accumulate(gpu, dx0, dx1);
+  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm, { residual: dx1 });
   dn1.destroy();
   dx1.destroy();
 

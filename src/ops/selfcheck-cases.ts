@@ -139,7 +139,7 @@ export const selfCheckCases: SelfCheck[] = [
     },
   },
   {
-    // dx written, dWeight accumulated onto nonzero values.
+    // dx written with a residual gradient added, dWeight accumulated onto nonzero values.
     name: 'rmsnorm backward (N5 C37)',
     tolerance: { atol: 1e-5, rtol: 1e-4 },
     async run(gpu, rng) {
@@ -152,10 +152,11 @@ export const selfCheckCases: SelfCheck[] = [
       const weightT = gpu.upload(weight, [C]);
       const dWeight = gpu.upload(dWeight0, [C]);
       const { rstd } = rmsnormForward(gpu, xT, weightT, 1e-5);
-      const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight);
+      const residual = rng.uniformArray(N * C);
+      const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight, { residual: gpu.upload(residual, [N, C]) });
       const ref = rmsnormBackwardCpu(x, weight, dy, 1e-5, dWeight0);
       return [
-        { label: 'dx', gpu: await dx.read(), cpu: ref.dx },
+        { label: 'dx', gpu: await dx.read(), cpu: ref.dx.map((v, i) => v + residual[i]) },
         { label: 'dWeight', gpu: await dWeight.read(), cpu: ref.dWeight },
       ];
     },
