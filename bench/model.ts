@@ -1,7 +1,8 @@
 // Model benchmarks: training tokens/s with the share of the adapter's measured matmul peak it
 // reaches, prefill and decode tokens/s — for a SmolLM2-135M-shaped random model (30 layers,
-// hidden 576, 9/3 heads, vocab 49,152) at batch 4 × 128, LoRA r=16 on all linear layers, and for
-// a tiny model. Random weights: speed does not depend on their values.
+// hidden 576, 9/3 heads, vocab 49,152) at batch 4 × 128, LoRA r=16 on all linear layers, for the
+// embedded demo model's shape (the organism: hidden 128, 4 layers, 4/4 heads, vocab 2,048) at
+// batch 16 × 64, and for a tiny model. Random weights: speed does not depend on their values.
 
 import type { Gpu } from '../src/gpu/gpu';
 import { parseModelConfig, type ModelConfig } from '../src/model/config';
@@ -15,6 +16,7 @@ import { microBatchStep } from '../src/train/step';
 import { linearForward, matmulVariant } from '../src/ops/matmul';
 import { Rng } from '../src/util/rng';
 import { benchMatmul } from './matmul';
+import { ORGANISM } from './profile';
 import { randomReader } from './random-weights';
 import type { BenchRecord } from './suite';
 
@@ -43,6 +45,7 @@ const SMOLLM2_135M = {
 
 export const MODEL_SHAPES: ModelBenchShape[] = [
   { name: 'smollm2-135m-shape', config: SMOLLM2_135M, batch: 4, seqLen: 128, loraRank: 16 },
+  { name: 'organism', config: ORGANISM, batch: 16, seqLen: 64, loraRank: 16 },
   {
     name: 'tiny',
     config: { ...SMOLLM2_135M, hidden_size: 64, intermediate_size: 192, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 512 },
@@ -90,7 +93,7 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
   const records: BenchRecord[] = [];
   for (const shape of MODEL_SHAPES) {
     if (options.only && !shape.name.includes(options.only)) continue;
-    const config = { ...shape.config, ...(options.layers && shape.name !== 'tiny' ? { num_hidden_layers: options.layers } : {}) };
+    const config = { ...shape.config, ...(options.layers && shape.name.startsWith('smollm2') ? { num_hidden_layers: options.layers } : {}) };
     const cfg = parseModelConfig(config);
     const { batch: B, seqLen: T, loraRank: r } = shape;
     options.log?.(`model ${shape.name}: ${cfg.nLayers} layers, loading random weights`);
