@@ -1,21 +1,23 @@
 // Model benchmarks: training tokens/s with the share of the adapter's measured matmul peak it
 // reaches, prefill and decode tokens/s — for a SmolLM2-135M-shaped random model (30 layers,
-// hidden 576, 9/3 heads, vocab 49,152) at batch 4 × 128, LoRA r=16 on all linear layers, and for
-// a tiny model. Random weights: speed does not depend on their values.
+// hidden 576, 9/3 heads, vocab 49,152) at batch 4 × 128, LoRA r=16 on all linear layers, for the
+// embedded demo model's shape (the organism: hidden 128, 4 layers, 4/4 heads, vocab 2,048) at
+// batch 16 × 64, and for a tiny model. Random weights: speed does not depend on their values.
 
 import type { Gpu } from '../src/gpu/gpu';
 import { parseModelConfig, type ModelConfig } from '../src/model/config';
 import { generate } from '../src/model/generate';
 import { createLoraAdapter, destroyLoraAdapter } from '../src/model/lora';
 import { DecoderModel } from '../src/model/model';
-import { expectedShapes, loadDecoderWeights } from '../src/model/weights';
+import { loadDecoderWeights } from '../src/model/weights';
 import { createGradients, destroyGradients, zeroGradients } from '../src/train/grads';
 import { AdamW, DEFAULT_OPTIMIZER } from '../src/train/optimizer';
 import { microBatchStep } from '../src/train/step';
-import type { TensorReader } from '../src/model/safetensors';
 import { linearForward, matmulVariant } from '../src/ops/matmul';
 import { Rng } from '../src/util/rng';
 import { benchMatmul } from './matmul';
+import { ORGANISM } from './profile';
+import { randomReader } from './random-weights';
 import type { BenchRecord } from './suite';
 
 export interface ModelBenchShape {
@@ -43,6 +45,7 @@ const SMOLLM2_135M = {
 
 export const MODEL_SHAPES: ModelBenchShape[] = [
   { name: 'smollm2-135m-shape', config: SMOLLM2_135M, batch: 4, seqLen: 128, loraRank: 16 },
+  { name: 'organism', config: ORGANISM, batch: 16, seqLen: 64, loraRank: 16 },
   {
     name: 'tiny',
     config: { ...SMOLLM2_135M, hidden_size: 64, intermediate_size: 192, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 512 },
@@ -51,32 +54,6 @@ export const MODEL_SHAPES: ModelBenchShape[] = [
     loraRank: 8,
   },
 ];
-
-/** A TensorReader of random N(0, 0.02) weights (norms 1), so no checkpoint file is needed. */
-function randomReader(cfg: ModelConfig, seed: number): TensorReader {
-  const shapes = expectedShapes(cfg);
-  const rng = new Rng(seed);
-  const names = [...shapes.keys()];
-  return {
-    names,
-    metadata: {},
-    has: (n) => shapes.has(n),
-    info: (n) => ({ name: n, dtype: 'F32', shape: shapes.get(n)!, file: 'random', byteOffset: 0, byteLength: 0 }),
-    read: async () => {
-      throw new Error('not used');
-    },
-    readFloat32: async (n) => {
-      const shape = shapes.get(n)!;
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (n.includes('norm')) return new Float32Array(size).fill(1);
-      return rng.normalArray(size, 0.02);
-    },
-    readInt32: async () => {
-      throw new Error('not used');
-    },
-    close: async () => undefined,
-  };
-}
 
 /** FLOPs of one LoRA training step (forward + backward, frozen base: no weight gradients). */
 function loraStepFlops(cfg: ModelConfig, B: number, T: number, r: number): number {
@@ -116,7 +93,7 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
   const records: BenchRecord[] = [];
   for (const shape of MODEL_SHAPES) {
     if (options.only && !shape.name.includes(options.only)) continue;
-    const config = { ...shape.config, ...(options.layers && shape.name !== 'tiny' ? { num_hidden_layers: options.layers } : {}) };
+    const config = { ...shape.config, ...(options.layers && shape.name.startsWith('smollm2') ? { num_hidden_layers: options.layers } : {}) };
     const cfg = parseModelConfig(config);
     const { batch: B, seqLen: T, loraRank: r } = shape;
     options.log?.(`model ${shape.name}: ${cfg.nLayers} layers, loading random weights`);

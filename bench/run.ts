@@ -1,11 +1,14 @@
-// `npm run bench [-- --host node|chromium|all] [--only matmul|ops|model] [--unsafe] [--layers N]`
+// `npm run bench [-- --host node|chromium|all] [--only matmul|ops|model|profile] [--profile] [--unsafe] [--layers N]`
 // Runs the benchmark suite in Node (Dawn) and in headless Chromium and prints one JSON document.
 // Benchmarks report figures; they never assert speed.
+//   --profile GPU time of every dispatch of an organism-shaped training step and generation, by op
+//             family (bench/profile.ts); the same as --only profile.
 //   --unsafe  Node only: Dawn without robustness checks (allow_unsafe_apis, disable_robustness),
 //             which SwiftShader pays 40-50% for. Not what the browser ships; for comparison.
 
 import { parseArgs } from 'node:util';
-import { launchChromium, serveDevApp } from '../src/cli/chromium';
+import { chromium } from 'playwright-core';
+import { chromiumPath, serveDevApp, WEBGPU_FLAGS } from '../src/cli/chromium';
 import { Gpu } from '../src/gpu/gpu';
 import { runBenchmarks, type BenchRecord } from './suite';
 
@@ -15,9 +18,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
     unsafe: { type: 'boolean', default: false },
     layers: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
+if (values.profile) values.only = 'profile';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const layers = values.layers === undefined ? undefined : Number(values.layers);
 if (layers !== undefined && !(Number.isInteger(layers) && layers > 0)) {
@@ -38,7 +43,8 @@ async function inNode(): Promise<BenchRecord[]> {
 
 async function inChromium(): Promise<BenchRecord[]> {
   const server = await serveDevApp();
-  const browser = await launchChromium();
+  // Developer features: timestamps at full resolution (Chrome quantises them to 100 µs otherwise).
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...WEBGPU_FLAGS, '--enable-webgpu-developer-features'] });
   try {
     const page = await browser.newPage();
     page.on('console', (m) => log(`[chromium] ${m.text()}`));

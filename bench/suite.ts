@@ -3,10 +3,11 @@ import type { Gpu } from '../src/gpu/gpu';
 import { benchMatmul } from './matmul';
 import { benchModel } from './model';
 import { benchOps } from './ops';
+import { benchProfile } from './profile';
 
 export interface BenchOptions {
   host: 'node' | 'chromium';
-  only?: string; // run only suites whose name contains this: 'matmul', 'ops', 'model'
+  only?: string; // run only suites whose name contains this: 'matmul', 'ops', 'model', 'profile'
   layers?: number; // model suite: decoder layers instead of the shape's own (a quicker run)
   log?: (message: string) => void;
 }
@@ -19,10 +20,11 @@ export async function runBenchmarks(gpu: Gpu, options: BenchOptions): Promise<Be
     ['matmul', async () => (await benchMatmul(gpu)).map((r) => ({ suite: 'matmul', ...r }))],
     ['ops', () => benchOps(gpu)],
     ['model', () => benchModel(gpu, { layers: options.layers, log: options.log })],
+    ['profile', () => benchProfile(gpu, { log: options.log })],
   ];
   const records: BenchRecord[] = [];
   for (const [name, run] of suites) {
-    if (options.only && !name.includes(options.only)) continue;
+    if (options.only ? !name.includes(options.only) : name === 'profile') continue; // the profile runs when asked for
     options.log?.(`running ${name}`);
     for (const r of await run()) records.push({ host: options.host, adapter, ...r });
   }

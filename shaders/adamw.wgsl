@@ -1,6 +1,6 @@
 // AdamW (PyTorch torch.optim.AdamW semantics, decoupled weight decay) and global-norm gradient
 // clipping (torch.nn.utils.clip_grad_norm_) without a host readback:
-//   sumsq_partials (one dispatch per gradient tensor) → sumsq_finish → clip_factor → adamw_step_clipped
+//   sumsq_partials_multi (one dispatch per six gradient tensors) → sumsq_finish → clip_factor → adamw_step_clipped
 // All buffers are flat f32; param, grad, m and v of one step have the same element count n.
 //
 // The squared norm is reduced in a fixed order (fixed element → invocation assignment, fixed
@@ -59,14 +59,7 @@ fn adamw_step_clipped(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // ---- Σ g² over many tensors ---------------------------------------------------------------------
 
-struct SumSqParams {
-  n: u32,        // elements of this tensor
-  offset: u32,   // first slot of this tensor in `partials`
-  groups: u32,   // workgroups of this dispatch; workgroup w writes partials[offset + w]
-  scale: f32,    // the squares are of scale·x (gradient scale, e.g. 1/loss scale)
-}
-
-@group(0) @binding(0) var<uniform> sp: SumSqParams;
+// Scratch bindings of sumsq_finish and clip_factor: `values` is read, `partials` written.
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 
@@ -82,15 +75,48 @@ fn tree_sum(lid: u32, v: f32) -> f32 {
   return red[0];
 }
 
+// Up to six tensors per dispatch (bindings 1–6, partials at 7): workgroup (w, t) sums the squares
+// of slice w of tensor t (elements w·WG + lane, strided by workgroups·WG) into its partial slot.
+struct MultiParams {
+  tensors: array<vec4<u32>, 6>, // per tensor: (elements n, first partial slot, workgroups, 0)
+  scale: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> mp: MultiParams;
+@group(0) @binding(1) var<storage, read> values0: array<f32>;
+@group(0) @binding(2) var<storage, read> values1: array<f32>;
+@group(0) @binding(3) var<storage, read> values2: array<f32>;
+@group(0) @binding(4) var<storage, read> values3: array<f32>;
+@group(0) @binding(5) var<storage, read> values4: array<f32>;
+@group(0) @binding(6) var<storage, read> values5: array<f32>;
+@group(0) @binding(7) var<storage, read_write> multi_partials: array<f32>;
+
+fn value_of(t: u32, i: u32) -> f32 {
+  switch t {
+    case 0u: { return values0[i]; }
+    case 1u: { return values1[i]; }
+    case 2u: { return values2[i]; }
+    case 3u: { return values3[i]; }
+    case 4u: { return values4[i]; }
+    default: { return values5[i]; }
+  }
+}
+
 @compute @workgroup_size(WG)
-fn sumsq_partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn sumsq_partials_multi(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.y;
+  let info = mp.tensors[t];
+  if (wid.x >= info.z) { return; } // the whole workgroup: no barrier is split
   var s = 0.0;
-  for (var i = wid.x * WG + lid; i < sp.n; i += sp.groups * WG) {
-    let x = values[i] * sp.scale;
+  for (var i = wid.x * WG + lid; i < info.x; i += info.z * WG) {
+    let x = value_of(t, i) * mp.scale;
     s += x * x;
   }
   let total = tree_sum(lid, s);
-  if (lid == 0u) { partials[sp.offset + wid.x] = total; }
+  if (lid == 0u) { multi_partials[info.y + wid.x] = total; }
 }
 
 struct FinishParams {

@@ -1,6 +1,9 @@
-// Dropout with a counter-based RNG: y = x · keep / (1 − p), where keep is regenerated from
-// (seed, offset, index) on every call, so no mask tensor is stored and the backward (dx = dy ·
-// keep / (1 − p)) is the same kernel run on dy. Shapes: x, y (and dy, dx) are any, flat.
+// Dropout with a counter-based RNG: y = x · keep / (1 − p), keep drawn from (seed, offset, index).
+// Shapes: x, y (and dy, dx) are any, flat; a keep mask is u32 (⌈n/32⌉), bit i % 32 of word i / 32.
+// - dropout: regenerates keep on every call (no mask stored); the backward is the same kernel on dy.
+// - dropout_keep_bits: draws keep once, writes y and the mask; dropout_apply_bits then re-applies
+//   it to the same input (y = x·keep/(1−p)) or adds the backward into a gradient
+//   (dx += dy·keep/(1−p)) without drawing again: Philox is the costly part on software adapters.
 //
 // RNG: Philox4x32-10 (Salmon et al., SC'11; the generator of cuRAND and PyTorch), bit-exact with
 // Random123's known-answer vectors and with `philox4x32` in src/ops/dropout.ts. Element i uses
@@ -69,4 +72,56 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
       y[i] = value;
     }
   }
+}
+
+// ---- a keep mask drawn once, as bits --------------------------------------------------------------
+
+@group(0) @binding(3) var<storage, read_write> mask_out: array<u32>;
+
+// One invocation per 32 elements (eight Philox calls, the same words as `dropout` draws): y for
+// those elements and their mask word.
+@compute @workgroup_size(WG)
+fn dropout_keep_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let word = gid.y * p.row_stride + gid.x;
+  let first = word * 32u;
+  if (first >= p.n) { return; }
+  var bits = 0u;
+  for (var g = 0u; g < 8u; g++) {
+    let group = word * 8u + g;
+    let words = philox4x32_10(vec4<u32>(group, p.offset, 0u, 0u), vec2<u32>(p.seed, 0u));
+    for (var j = 0u; j < 4u; j++) {
+      let i = group * 4u + j;
+      if (i < p.n) {
+        var value = 0.0;
+        if (words[j] >= p.threshold) {
+          value = x[i] * p.scale;
+          bits |= 1u << (g * 4u + j);
+        }
+        y[i] = value;
+      }
+    }
+  }
+  mask_out[word] = bits;
+}
+
+struct ApplyParams {
+  n: u32,          // element count
+  accumulate: u32, // 0: out = src·keep·scale; 1: out += src·keep·scale
+  scale: f32,      // 1 / (1 − p)
+  row_stride: u32, // x-stride of the 2-D dispatch grid, in workgroups × WG (one invocation per element)
+}
+
+@group(0) @binding(0) var<uniform> ap: ApplyParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> mask: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+
+@compute @workgroup_size(WG)
+fn dropout_apply_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * ap.row_stride + gid.x;
+  if (i >= ap.n) { return; }
+  let keep = (mask[i / 32u] >> (i % 32u)) & 1u;
+  var value = 0.0;
+  if (keep != 0u) { value = src[i] * ap.scale; }
+  if (ap.accumulate != 0u) { dst[i] = dst[i] + value; } else { dst[i] = value; }
 }

@@ -22,7 +22,8 @@
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override WG_X: u32 = 8; // register tile: threads per workgroup, all along N
+override WG_X: u32 = 8; // register tile: threads per workgroup along N
+override WG_Y: u32 = 1; // register tile: threads per workgroup along M (WG_X·WG_Y = 8)
 
 struct Params {
   M: u32,
@@ -84,7 +85,7 @@ fn b_offset(col0: u32, n: u32) -> u32 {
 // and 16 of B, arranges each group of four as a 4×4 matrix whose columns are K-quads (of rows of
 // C for A, of columns of C for B), and accumulates acc_r_q += (K-quad of row r) · bq, which is
 // four dot products: outputs (r, 4q..4q+3).
-@compute @workgroup_size(WG_X, 1, 1)
+@compute @workgroup_size(WG_X, WG_Y, 1)
 fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * 16u;
   let col0 = gid.x * 16u;

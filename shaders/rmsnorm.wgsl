@@ -13,10 +13,10 @@ override WG_C: u32 = 64;  // dweight: channels per workgroup
 override WG_R: u32 = 4;   // dweight: row lanes per channel, each summing every WG_R-th row
 
 struct Params {
-  n: u32,   // rows N
-  c: u32,   // channels C
-  eps: f32, // e.g. 1e-5 (Llama) or 1e-6
-  _pad: u32,
+  n: u32,            // rows N
+  c: u32,            // channels C
+  eps: f32,          // e.g. 1e-5 (Llama) or 1e-6
+  add_residual: u32, // backward: 1 adds `residual` (N,C) into dx (a residual branch's gradient)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -93,8 +93,9 @@ fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(3) var<storage, read> brstd: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read> residual: array<f32>;
 
-// dx = rstd · (w·dy − x̂ · mean(w·dy·x̂)), x̂ = x·rstd.
+// dx = rstd · (w·dy − x̂ · mean(w·dy·x̂)), x̂ = x·rstd (+ residual).
 @compute @workgroup_size(WG)
 fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
@@ -115,7 +116,9 @@ fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let mean_dot = wg_a[0] / f32(p.c);
   for (var ch = lid; ch < p.c; ch += WG) {
     let xhat = bx[base + ch] * r;
-    dx[base + ch] = r * (bweight[ch] * dy[base + ch] - xhat * mean_dot);
+    var g = r * (bweight[ch] * dy[base + ch] - xhat * mean_dot);
+    if (p.add_residual != 0u) { g = g + residual[base + ch]; }
+    dx[base + ch] = g;
   }
 }
 

@@ -9,12 +9,12 @@
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { attentionBackward, attentionDecode, attentionForward, kvCacheAppend } from '../ops/attention';
-import { accumulate, addForward } from '../ops/residual';
+import { addForward } from '../ops/residual';
 import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeBackward, ropeForward } from '../ops/rope';
 import { swigluBackward, swigluForward } from '../ops/swiglu';
 import type { ModelConfig } from './config';
-import { linearLoraBackward, linearLoraForward, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
+import { linearLoraBackward, linearLoraForward, releaseLinearSaved, type LinearGrads, type LinearSaved, type LoraBranch } from './linear';
 import type { LayerWeights, LinearName } from './weights';
 
 /** This layer's slice of a KV cache: rows [0, past) hold earlier tokens; S is the capacity. */
@@ -128,8 +128,7 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
   back('up', s.n2, dUp, dn2);
   dGate.destroy();
   dUp.destroy();
-  const dx1 = rmsnormBackward(gpu, s.x1, w.postNorm, s.rstd2, dn2, grads.postNorm);
-  accumulate(gpu, dx1, dx2);
+  const dx1 = rmsnormBackward(gpu, s.x1, w.postNorm, s.rstd2, dn2, grads.postNorm, { residual: dx2 });
   dn2.destroy();
 
   // Attention: x1 = x0 + o(att).
@@ -144,8 +143,7 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
   dq.destroy();
   dk.destroy();
   dv.destroy();
-  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm);
-  accumulate(gpu, dx0, dx1);
+  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm, { residual: dx1 });
   dn1.destroy();
   dx1.destroy();
 
@@ -156,5 +154,5 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
 /** Free saved activations (idempotent; x0 belongs to the caller). */
 export function releaseSaved(s: LayerSaved): void {
   for (const t of [s.n1, s.rstd1, s.q, s.k, s.v, s.att, s.lse, s.x1, s.n2, s.rstd2, s.gate, s.up, s.h]) t.destroy();
-  for (const l of Object.values(s.linear)) l.u?.destroy();
+  for (const l of Object.values(s.linear)) releaseLinearSaved(l);
 }

@@ -6,12 +6,13 @@
 //   dW += dyᵀ·x, db += Σ dy            (full fine-tuning)
 //   dB += s·dyᵀ·u, u = drop(x)·Aᵀ      (LoRA)
 //   dA += (s·dy·B)ᵀ·drop(x)
+// Dropout draws its keep mask once, in the forward, and keeps it as bits (N·in/8 bytes); the
+// backward re-applies it to x for dA and adds drop⁻¹(…) into dx in one pass.
 
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
-import { dropoutBackward, dropoutForward } from '../ops/dropout';
+import { dropoutApplyMask, dropoutBackwardAccumulate, dropoutForwardMasked } from '../ops/dropout';
 import { linearBackward, linearForward, matmul } from '../ops/matmul';
-import { accumulate } from '../ops/residual';
 import type { LoraPair } from './lora';
 
 export interface LoraBranch {
@@ -31,23 +32,29 @@ export interface LinearGrads {
 
 export interface LinearSaved {
   u: Tensor | null; // (N,R) drop(x)·Aᵀ, kept for dB
+  mask?: Tensor | null; // u32 (⌈N·in/32⌉) dropout keep bits: the backward re-applies them, drawing nothing
 }
 
-function droppedInput(gpu: Gpu, x: Tensor, lora: LoraBranch): Tensor {
-  return lora.dropout > 0 ? dropoutForward(gpu, x, lora.dropout, lora.seed, lora.offset) : x;
+/** Free what a forward kept (idempotent). */
+export function releaseLinearSaved(saved: LinearSaved): void {
+  saved.u?.destroy();
+  saved.mask?.destroy();
+  saved.u = null;
+  saved.mask = null;
 }
 
 /** y (N,out). With `keep`, returns what the backward needs; otherwise frees it. */
 export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, lora: LoraBranch | null, keep: boolean): { y: Tensor; saved: LinearSaved } {
   const y = linearForward(gpu, x, w, bias);
   if (!lora) return { y, saved: { u: null } };
-  const xd = droppedInput(gpu, x, lora);
-  const u = linearForward(gpu, xd, lora.pair.A); // (N,R)
-  if (xd !== x) xd.destroy();
+  const dropped = lora.dropout > 0 ? dropoutForwardMasked(gpu, x, lora.dropout, lora.seed, lora.offset) : null;
+  const u = linearForward(gpu, dropped?.y ?? x, lora.pair.A); // (N,R)
+  dropped?.y.destroy();
   matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y });
-  if (keep) return { y, saved: { u } };
-  u.destroy();
-  return { y, saved: { u: null } };
+  const saved: LinearSaved = { u, mask: dropped?.mask ?? null };
+  if (keep) return { y, saved };
+  releaseLinearSaved(saved);
+  return { y, saved };
 }
 
 /**
@@ -67,27 +74,26 @@ export function linearLoraBackward(
   const dx = linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
   if (!lora) return dx;
   const { A, B } = lora.pair;
+  const mask = lora.dropout > 0 ? saved.mask : null;
+  if (lora.dropout > 0 && !mask) throw new Error('linearLoraBackward: the forward did not keep its dropout mask.');
   const dyB = matmul(gpu, dy, B, { alpha: lora.scale }); // (N,R) = s·dy·B
   if (grads.dB) {
     if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');
     matmul(gpu, dy, saved.u, { transA: true, alpha: lora.scale, accumulate: true, out: grads.dB });
   }
   if (grads.dA) {
-    const xd = droppedInput(gpu, x, lora);
+    const xd = mask ? dropoutApplyMask(gpu, x, mask, lora.dropout) : x;
     matmul(gpu, dyB, xd, { transA: true, accumulate: true, out: grads.dA });
     if (xd !== x) xd.destroy();
   }
-  if (lora.dropout > 0) {
+  if (mask) {
     const dxd = matmul(gpu, dyB, A); // (N,in), gradient w.r.t. drop(x)
-    const dxl = dropoutBackward(gpu, dxd, lora.dropout, lora.seed, lora.offset);
-    accumulate(gpu, dx, dxl);
+    dropoutBackwardAccumulate(gpu, dxd, mask, lora.dropout, dx);
     dxd.destroy();
-    dxl.destroy();
   } else {
     matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]) });
   }
   dyB.destroy();
-  saved.u?.destroy();
-  saved.u = null;
+  releaseLinearSaved(saved);
   return dx;
 }

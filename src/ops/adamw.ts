@@ -16,6 +16,7 @@ import source from '../../shaders/adamw.wgsl?raw';
 
 const WG = 256;
 const MAX_GROUPS_PER_TENSOR = 256; // partial sums per tensor; bigger tensors loop (grid-stride)
+const SUMSQ_TENSORS_PER_DISPATCH = 6;
 
 export interface AdamWOptions {
   lr: number; // learning rate of this step (after the schedule), e.g. 2e-4
@@ -106,17 +107,26 @@ export function gradNormSquared(gpu: Gpu, grads: readonly Tensor[], options: { s
     return out;
   }
   const partials = gpu.empty([count], 'f32', 'grad.normSq.partials');
+  // Six tensors per dispatch (the storage-buffer limit leaves room for six and the partials).
+  const live = grads.map((g, i) => ({ g, groups: groups[i] })).filter((e) => e.groups > 0);
   let offset = 0;
-  grads.forEach((g, i) => {
-    if (groups[i] === 0) return;
+  for (let first = 0; first < live.length; first += SUMSQ_TENSORS_PER_DISPATCH) {
+    const chunk = live.slice(first, first + SUMSQ_TENSORS_PER_DISPATCH);
+    const p = params();
+    for (let i = 0; i < SUMSQ_TENSORS_PER_DISPATCH; i++) {
+      const e = chunk[i];
+      p.u32(e ? e.g.size : 0).u32(e ? offset : 0).u32(e ? e.groups : 0).u32(0);
+      if (e) offset += e.groups;
+    }
+    p.f32(options.scale ?? 1).u32(0).u32(0).u32(0);
+    const inputs = Array.from({ length: SUMSQ_TENSORS_PER_DISPATCH }, (_, i) => (chunk[i] ?? chunk[0]).g);
     gpu.dispatch({
-      pipeline: gpu.kernel(source, 'sumsq_partials', { WG: gpu.reductionWorkgroupSize }),
-      params: params().u32(g.size).u32(offset).u32(groups[i]).f32(options.scale ?? 1).build(),
-      buffers: [g, partials],
-      workgroups: [groups[i]],
+      pipeline: gpu.kernel(source, 'sumsq_partials_multi', { WG: gpu.reductionWidth(Math.max(...chunk.map((e) => e.g.size))) }),
+      params: p.build(),
+      buffers: [...inputs, partials],
+      workgroups: [Math.max(...chunk.map((e) => e.groups)), chunk.length],
     });
-    offset += groups[i];
-  });
+  }
   gpu.dispatch({
     pipeline: gpu.kernel(source, 'sumsq_finish', { WG }),
     params: params().u32(count).build(),

@@ -8,8 +8,21 @@
 // 1/sqrt(D). D must be a multiple of 4 (vec4 loads) and at most 256.
 //
 // Kernels: attentionForward and attentionBackward run one thread per query row (dq) or key row
-// (dk, dv) with head vectors in registers; attentionDecode runs one workgroup per query row with
-// the keys in parallel, for T = 1 against a long cache. Both forwards give the same result.
+// (dk, dv), in one of two variants (attentionRowVariant):
+//   'registers'  head vectors in named matrices (shaders/attention_small_head.wgsl), D = 16, 32,
+//                48 or 64 on software adapters (B16 T64 H4 D32, Node/SwiftShader, same run:
+//                forward 144–282 → 79–88 ms, backward 704–742 → 195–219 ms; B4 T128 H9 D64:
+//                forward 688–887 → 511–540 ms, backward 2,158–3,020 → 719–918 ms)
+//   'arrays'     head vectors in private arrays (shaders/attention.wgsl): any D, and GPUs.
+// attentionDecode (prefill and decode steps against a KV
+// cache) has two variants, chosen per adapter (attentionDecodeVariant):
+//   'rows'       the forward's thread per query row: software adapters, where a workgroup's
+//                barriers switch between all its invocations on one CPU thread (64 prompts of 40
+//                tokens, H 4, D 32, Node/SwiftShader: prefill 4,740 → 209 ms per layer, decode
+//                step 83 → 7.9 ms)
+//   'workgroup'  one workgroup per query row with the keys in parallel, so a single token still
+//                spreads over a GPU: hardware adapters.
+// All give the same result up to rounding.
 //
 // Key padding: an optional u32 (B,2) `keyRange` holds each batch row's valid keys [first, end).
 //   right padding (training):           [0, length)
@@ -26,22 +39,12 @@ import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/attention.wgsl?raw';
+import { ATTENTION_WG as WG, attentionDecodeVariant, rowKernel, shaderFor } from './attention-kernels';
+
+export { attentionDecodeVariant, attentionRowVariant, setAttentionDecodeVariant, setAttentionRowVariant } from './attention-kernels';
+export type { AttentionDecodeVariant, AttentionRowVariant } from './attention-kernels';
 
 const MAX_HEAD_DIM = 256; // the decode kernel's 64 threads cover D/4 vec4 columns
-const WG = 64; // threads per workgroup, every kernel
-
-/** The shader with HEAD_VEC4S = D/4, which sizes private arrays (WGSL needs a constant there). */
-const sources = new Map<number, string>();
-function shaderFor(headDim: number): string {
-  let text = sources.get(headDim);
-  if (!text) {
-    const declaration = 'const HEAD_VEC4S: u32 = 16u;';
-    if (!source.includes(declaration)) throw new Error('attention.wgsl: HEAD_VEC4S declaration not found.');
-    text = source.replace(declaration, `const HEAD_VEC4S: u32 = ${headDim / 4}u;`);
-    sources.set(headDim, text);
-  }
-  return text;
-}
 
 export interface AttentionShape {
   batch: number; // B
@@ -128,7 +131,7 @@ function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tens
   const workgroups = grid(kernel === 'attention_forward' ? ceilDiv(rows, WG) : rows);
   const range = keyRangeBinding(gpu, options.keyRange);
   gpu.dispatch({
-    pipeline: gpu.kernel(shaderFor(headDim), kernel, { WG }),
+    pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
     params: attentionParams(shape, !!options.keyRange, workgroups[0], rows),
     buffers: [q, k, v, range, out, lse],
     workgroups,
@@ -146,14 +149,15 @@ export function attentionForward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, opti
 }
 
 /**
- * A decode step: q (B,T,H,D), usually T = 1, against the first `length` rows of a KV cache
- * (B,Smax,KV,D) that already holds this step's keys and values (see kvCacheAppend). One workgroup
- * per query row with its keys in parallel, so a single token still spreads over the GPU.
- * Same result as attentionForward with keyLength = length; returns out (B,T,H,D).
+ * A prefill or decode step: q (B,T,H,D) against the first `length` rows of a KV cache
+ * (B,Smax,KV,D) that already holds this step's keys and values (see kvCacheAppend), with the
+ * kernel of attentionDecodeVariant. Same result as attentionForward with keyLength = length;
+ * returns out (B,T,H,D).
  */
 export function attentionDecode(gpu: Gpu, q: Tensor, kCache: Tensor, vCache: Tensor, length: number, keyRange?: Tensor | null, out?: Tensor): Tensor {
   const lse = gpu.empty([q.shape[0] ?? 1, q.shape[2] ?? 1, q.shape[1] ?? 1], 'f32', 'attention.decodeLse');
-  const result = forward('attentionDecode', 'attention_decode', gpu, q, kCache, vCache, { keyRange, keyLength: length, out, lse });
+  const kernel = attentionDecodeVariant(gpu) === 'rows' ? 'attention_forward' : 'attention_decode';
+  const result = forward('attentionDecode', kernel, gpu, q, kCache, vCache, { keyRange, keyLength: length, out, lse });
   lse.destroy();
   return result.out;
 }
@@ -188,7 +192,7 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   });
   const dq = gpu.empty(q.shape, 'f32', 'attention.dq');
   gpu.dispatch({
-    pipeline: gpu.kernel(shader, 'attention_backward_query', { WG }),
+    pipeline: rowKernel(gpu, 'attention_backward_query', headDim),
     params: queryParams,
     buffers: [q, k, v, range, dout, stats, dq],
     workgroups: queryGrid,
@@ -198,7 +202,7 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   const keyRows = batch * kvHeads * keyLen;
   const keyGrid = grid(ceilDiv(keyRows, WG));
   gpu.dispatch({
-    pipeline: gpu.kernel(shader, 'attention_backward_key', { WG }),
+    pipeline: rowKernel(gpu, 'attention_backward_key', headDim),
     params: attentionParams(shape, useKeyRange, keyGrid[0], keyRows),
     buffers: [q, k, v, range, dout, stats, dk, dv],
     workgroups: keyGrid,

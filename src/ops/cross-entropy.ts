@@ -84,7 +84,7 @@ export function crossEntropyForward(gpu: Gpu, logits: Tensor, targets: Tensor, o
   if (shape.rows === 0) return result;
   const workgroups = grid(shape.rows);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'ce_forward', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, 'ce_forward', { WG: gpu.reductionWidth(shape.vocab) }),
     params: rowParams(shape, 0, workgroups[0]),
     buffers: [logits, targets, result.losses, result.logprobs],
     workgroups,
@@ -118,7 +118,7 @@ export function crossEntropyFused(gpu: Gpu, logits: Tensor, targets: Tensor, opt
   const workgroups = grid(shape.rows);
   const buffers = [logits, targets, result.losses, result.logprobs];
   gpu.dispatch({
-    pipeline: gpu.kernel(source, inPlace ? 'ce_fused_inplace' : 'ce_fused', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, inPlace ? 'ce_fused_inplace' : 'ce_fused', { WG: gpu.reductionWidth(shape.vocab) }),
     params: rowParams(shape, 1 / options.normaliser, workgroups[0]),
     buffers: inPlace ? buffers : [...buffers, dlogits],
     workgroups,
@@ -155,7 +155,7 @@ export function reduceLoss(gpu: Gpu, losses: Tensor, targets: Tensor, options: R
     return total;
   }
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'ce_reduce', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, 'ce_reduce', { WG: gpu.reductionWidth(losses.size) }),
     params: params().u32(losses.size).f32(normaliser).u32(options.accumulate ? 1 : 0).u32(0).build(),
     buffers: [losses, targets, total],
     workgroups: [1],

@@ -58,6 +58,64 @@ export function dropoutBackward(gpu: Gpu, dy: Tensor, p: number, seed: number, o
   return launch(gpu, 'dropoutBackward', 'dy', dy, p, seed, offset, 'dropout.dx');
 }
 
+// ---- a mask drawn once -------------------------------------------------------------------------------
+
+const BITS_PER_WORD = 32;
+
+/**
+ * dropoutForward that also returns its keep mask, u32 (⌈n/32⌉) bits, so the backward and a second
+ * use of the dropped input need not draw again. y equals dropoutForward's bit for bit. p in (0, 1).
+ */
+export function dropoutForwardMasked(gpu: Gpu, x: Tensor, p: number, seed: number, offset = 0): { y: Tensor; mask: Tensor } {
+  const op = 'dropoutForwardMasked';
+  checkArgs(op, p, seed, offset);
+  if (p === 0) throw new ShapeError(op, 'p = 0 draws no mask; skip dropout instead.');
+  assertDType(op, { x }, 'f32');
+  if (x.size >= TWO_32 / 2) throw new ShapeError(op, `x${shapeString(x.shape)} has too many elements for one dispatch.`);
+  const y = gpu.empty(x.shape, 'f32', 'dropout.y');
+  const mask = gpu.empty([Math.max(1, ceilDiv(x.size, BITS_PER_WORD))], 'u32', 'dropout.mask');
+  if (x.size === 0) return { y, mask };
+  const workgroups = grid(ceilDiv(ceilDiv(x.size, BITS_PER_WORD), WG));
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'dropout_keep_bits', { WG }),
+    params: params().u32(x.size).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
+    buffers: [x, y, mask],
+    workgroups,
+  });
+  return { y, mask };
+}
+
+function applyMask(gpu: Gpu, op: string, src: Tensor, mask: Tensor, p: number, out: Tensor, accumulate: boolean): void {
+  if (!(p > 0 && p < 1)) throw new ShapeError(op, `p must be in (0, 1), got ${p}.`);
+  assertDType(op, { src, out }, 'f32');
+  assertDType(op, { mask }, 'u32');
+  if (mask.size !== Math.max(1, ceilDiv(src.size, BITS_PER_WORD))) {
+    throw new ShapeError(op, `mask${shapeString(mask.shape)} does not hold ${src.size} elements' bits (${shapeString(src.shape)}).`);
+  }
+  if (out.size !== src.size) throw new ShapeError(op, `out${shapeString(out.shape)} must have the size of ${shapeString(src.shape)}.`);
+  if (src.size === 0) return;
+  const workgroups = grid(ceilDiv(src.size, WG));
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'dropout_apply_bits', { WG }),
+    params: params().u32(src.size).u32(accumulate ? 1 : 0).f32(1 / (1 - p)).u32(workgroups[0] * WG).build(),
+    buffers: [src, mask, out],
+    workgroups,
+  });
+}
+
+/** x · keep / (1 − p) with a mask from dropoutForwardMasked on x: its y again, without drawing. */
+export function dropoutApplyMask(gpu: Gpu, x: Tensor, mask: Tensor, p: number): Tensor {
+  const y = gpu.empty(x.shape, 'f32', 'dropout.y');
+  applyMask(gpu, 'dropoutApplyMask', x, mask, p, y, false);
+  return y;
+}
+
+/** dx += dy · keep / (1 − p): the backward of dropoutForwardMasked, added into dx (same size as dy). */
+export function dropoutBackwardAccumulate(gpu: Gpu, dy: Tensor, mask: Tensor, p: number, dx: Tensor): void {
+  if (dx.buffer === dy.buffer) throw new ShapeError('dropoutBackwardAccumulate', 'dx must not share its buffer with dy.');
+  applyMask(gpu, 'dropoutBackwardAccumulate', dy, mask, p, dx, true);
+}
+
 // ---- Philox4x32-10 and the CPU reference -------------------------------------------------------------
 
 const PHILOX_M0 = 0xd2511f53;

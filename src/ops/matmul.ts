@@ -10,7 +10,9 @@
 //
 // Kernels, chosen per call:
 //   gemv_nt                x·Wᵀ with fewer than GEMV_MAX_ROWS rows (decoding), any adapter
-//   matmul_register_tile   variant 'register' (software adapters) when the vec4 dims allow
+//   matmul_register_tile   variant 'register' (software adapters) when the vec4 dims allow; its
+//                          8 threads lie along N, or along M when C has few tile columns
+//                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so)
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
 // Measured in Node (Dawn on SwiftShader, two shared cores; `npm run bench -- --only matmul`), medians: the
@@ -47,7 +49,7 @@ export interface MatmulDims {
 }
 
 const REGISTER_TILE = 16; // rows and columns of C per thread (matmul_register_tile)
-const REGISTER_WG_X = 8; // threads per workgroup, along N (measured best of 1…64)
+const REGISTER_WG = 8; // threads per workgroup (measured best of 1…64), laid out by registerLayout
 const WORKGROUP_TILE = 64; // rows and columns of C per workgroup (matmul_workgroup_tile)
 const SIMPLE_BLOCK = 4 * 8; // rows and columns of C per workgroup (matmul_simple: 8×8 threads of 4×4)
 const GEMV_COLUMNS = 8; // outputs per thread (gemv_nt)
@@ -175,7 +177,7 @@ function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: Matmu
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, WG_X: REGISTER_WG_X })
+        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...registerLayout(d) })
         : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
@@ -197,9 +199,24 @@ function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: Matmu
 
 function launchGrid(kernel: MatmulKernel, d: MatmulDims): [number, number, number] {
   if (kernel === 'gemv') return [ceilDiv(ceilDiv(d.N, GEMV_COLUMNS), GEMV_WG), d.M, d.batch];
-  if (kernel === 'register') return [ceilDiv(ceilDiv(d.N, REGISTER_TILE), REGISTER_WG_X), ceilDiv(d.M, REGISTER_TILE), d.batch];
+  if (kernel === 'register') {
+    const { WG_X, WG_Y } = registerLayout(d);
+    return [ceilDiv(ceilDiv(d.N, REGISTER_TILE), WG_X), ceilDiv(ceilDiv(d.M, REGISTER_TILE), WG_Y), d.batch];
+  }
   const block = kernel === 'simple' ? SIMPLE_BLOCK : WORKGROUP_TILE;
   return [ceilDiv(d.N, block), ceilDiv(d.M, block), d.batch];
+}
+
+/**
+ * Threads of a register-tile workgroup along N and M. Along N while C has tile columns for all
+ * of them; with fewer (LoRA's N = 16 is one tile column) the rest go along M, so no thread
+ * idles.
+ */
+export function registerLayout(d: MatmulDims): { WG_X: number; WG_Y: number } {
+  const tileColumns = ceilDiv(d.N, REGISTER_TILE);
+  let x = REGISTER_WG;
+  while (x > 1 && x / 2 >= tileColumns) x /= 2;
+  return { WG_X: x, WG_Y: REGISTER_WG / x };
 }
 
 /** A bias binding for launches without bias (the shader skips it; WebGPU still needs a buffer). */

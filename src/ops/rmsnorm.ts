@@ -19,8 +19,8 @@ function guard(op: string, x: Tensor, weight: Tensor): { rows: number; channels:
   return { rows, channels };
 }
 
-function rowParams(rows: number, channels: number, eps: number): ArrayBuffer {
-  return params().u32(rows).u32(channels).f32(eps).u32(0).build();
+function rowParams(rows: number, channels: number, eps: number, addResidual = false): ArrayBuffer {
+  return params().u32(rows).u32(channels).f32(eps).u32(addResidual ? 1 : 0).build();
 }
 
 /** x is (N,C), weight is (C) → y (N,C) and rstd (N). */
@@ -31,7 +31,7 @@ export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number)
   const y = gpu.empty([rows, channels], 'f32', 'rmsnorm.y');
   const rstd = gpu.empty([rows], 'f32', 'rmsnorm.rstd');
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG: gpu.reductionWorkgroupSize }),
+    pipeline: gpu.kernel(source, 'rmsnorm_forward', { WG: gpu.reductionWidth(channels) }),
     params: rowParams(rows, channels, eps),
     buffers: [x, weight, y, rstd],
     workgroups: grid(rows),
@@ -39,11 +39,16 @@ export function rmsnormForward(gpu: Gpu, x: Tensor, weight: Tensor, eps: number)
   return { y, rstd };
 }
 
+export interface RmsnormBackwardOptions {
+  /** (N,C) added into dx in the same pass: the gradient of a residual branch around the norm. */
+  residual?: Tensor;
+}
+
 /**
- * dx (written, (N,C)) and dWeight += Σ_rows dy·x̂ ((C), accumulated, deterministic).
- * x and dy are (N,C), weight is (C), rstd is (N) from `rmsnormForward`.
+ * dx (written, (N,C), plus `residual` when given) and dWeight += Σ_rows dy·x̂ ((C), accumulated,
+ * deterministic). x and dy are (N,C), weight is (C), rstd is (N) from `rmsnormForward`.
  */
-export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tensor, dy: Tensor, dWeight?: Tensor): Tensor {
+export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tensor, dy: Tensor, dWeight?: Tensor, options: RmsnormBackwardOptions = {}): Tensor {
   const op = 'rmsnormBackward';
   const { rows, channels } = guard(op, x, weight);
   assertDType(op, { rstd, dy }, 'f32');
@@ -53,12 +58,17 @@ export function rmsnormBackward(gpu: Gpu, x: Tensor, weight: Tensor, rstd: Tenso
     assertDType(op, { dWeight }, 'f32');
     assertShape(op, 'dWeight', dWeight, [channels]);
   }
+  const { residual } = options;
+  if (residual) {
+    assertDType(op, { residual }, 'f32');
+    assertShape(op, 'residual', residual, [rows, channels]);
+  }
   const dx = gpu.empty([rows, channels], 'f32', 'rmsnorm.dx');
   const p = rowParams(rows, channels, 0);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG: gpu.reductionWorkgroupSize }),
-    params: p,
-    buffers: [x, weight, rstd, dy, dx],
+    pipeline: gpu.kernel(source, 'rmsnorm_backward', { WG: gpu.reductionWidth(channels) }),
+    params: rowParams(rows, channels, 0, !!residual),
+    buffers: [x, weight, rstd, dy, dx, residual ?? dy], // dy stands in for an absent residual (never read)
     workgroups: grid(rows),
   });
   // A frozen weight (LoRA training) needs no gradient: skip its reduction.

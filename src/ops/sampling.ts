@@ -52,7 +52,7 @@ export function samplingSettingsTensor(gpu: Gpu, rows: readonly SamplingSettings
 
 function workgroupSize(gpu: Gpu, vocab: number): number {
   // Small vocabularies waste most of a wide workgroup; software adapters want narrow ones anyway.
-  return Math.min(gpu.reductionWorkgroupSize, vocab >= 4096 ? 256 : vocab >= 256 ? 64 : 32);
+  return Math.min(gpu.reductionWidth(vocab), vocab >= 4096 ? 256 : vocab >= 256 ? 64 : 32);
 }
 
 /**

@@ -12,9 +12,17 @@ import { matmul, matmulCpu } from './matmul';
 import { embeddingBackward, embeddingBackwardCpu, embeddingForward, embeddingForwardCpu } from './embedding';
 import { rmsnormBackward, rmsnormBackwardCpu, rmsnormForward, rmsnormForwardCpu } from './rmsnorm';
 import { ropeBackward, ropeBackwardCpu, ropeForward, ropeForwardCpu, ropeInvFreq, ropePositionIds } from './rope';
-import { attentionBackward, attentionBackwardCpu, attentionDecode, attentionForward, attentionForwardCpu, kvCacheAppend, type AttentionShape } from './attention';
+import { attentionChecks } from './selfcheck-attention';
 import { swigluBackward, swigluBackwardCpu, swigluForward, swigluForwardCpu } from './swiglu';
-import { dropoutBackward, dropoutBackwardCpu, dropoutForward, dropoutForwardCpu } from './dropout';
+import {
+  dropoutApplyMask,
+  dropoutBackward,
+  dropoutBackwardAccumulate,
+  dropoutBackwardCpu,
+  dropoutForward,
+  dropoutForwardCpu,
+  dropoutForwardMasked,
+} from './dropout';
 import { crossEntropyBackwardCpu, crossEntropyForwardCpu, crossEntropyFused, IGNORE_TARGET, reduceLoss, reduceLossCpu } from './cross-entropy';
 import { adamwStep, adamwStepCpu, clipFactor, clipFactorCpu, gradNormSquared, gradNormSquaredCpu } from './adamw';
 import { sampleCpu, sampleTokens, samplingUniform, type SamplingSettings } from './sampling';
@@ -46,95 +54,6 @@ function matmulCheck(name: string, layout: 'NT' | 'NN' | 'TN', M: number, K: num
     },
   };
 }
-
-// ---- attention ---------------------------------------------------------------------------------
-
-// tests/ops/attention.test.ts: f32 dot products of D ≤ 16 terms, softmax over a few keys.
-const ATTENTION_FWD_TOL: Tolerance = { atol: 2e-6, rtol: 1e-5 };
-const ATTENTION_BWD_TOL: Tolerance = { atol: 1e-5, rtol: 1e-4 };
-
-/** B2 T5 H4 KV2 D8: two query heads per kv head; row 0 right-padded to 3 keys, row 1 left-padded by 2. */
-const ATTN: AttentionShape = { batch: 2, queryLen: 5, keyLen: 5, keyRows: 5, heads: 4, kvHeads: 2, headDim: 8 };
-const ATTN_KEY_RANGES = Uint32Array.of(0, 3, 2, 5);
-
-function attentionInputs(gpu: Gpu, rng: Rng) {
-  const { batch: B, queryLen: T, keyRows: S, heads: H, kvHeads: KV, headDim: D } = ATTN;
-  const host = {
-    q: rng.uniformArray(B * T * H * D, -2, 2),
-    k: rng.uniformArray(B * S * KV * D, -2, 2),
-    v: rng.uniformArray(B * S * KV * D),
-    dout: rng.uniformArray(B * T * H * D),
-  };
-  const dev = {
-    q: gpu.upload(host.q, [B, T, H, D]),
-    k: gpu.upload(host.k, [B, S, KV, D]),
-    v: gpu.upload(host.v, [B, S, KV, D]),
-    dout: gpu.upload(host.dout, [B, T, H, D]),
-    keyRange: gpu.upload(ATTN_KEY_RANGES, [B, 2], 'u32'),
-  };
-  return { host, dev };
-}
-
-const attentionChecks: SelfCheck[] = [
-  {
-    name: 'attention forward (B2 T5 H4 KV2 D8)',
-    tolerance: ATTENTION_FWD_TOL,
-    async run(gpu, rng) {
-      const { host, dev } = attentionInputs(gpu, rng);
-      const { out, lse } = attentionForward(gpu, dev.q, dev.k, dev.v, { keyRange: dev.keyRange });
-      const ref = attentionForwardCpu(host.q, host.k, host.v, ATTN, ATTN_KEY_RANGES);
-      return [
-        { label: 'out', gpu: await out.read(), cpu: ref.out },
-        { label: 'lse', gpu: await lse.read(), cpu: ref.lse },
-      ];
-    },
-  },
-  {
-    name: 'attention backward (B2 T5 H4 KV2 D8)',
-    tolerance: ATTENTION_BWD_TOL,
-    async run(gpu, rng) {
-      const { host, dev } = attentionInputs(gpu, rng);
-      const { out, lse } = attentionForward(gpu, dev.q, dev.k, dev.v, { keyRange: dev.keyRange });
-      const grads = attentionBackward(gpu, dev.q, dev.k, dev.v, out, lse, dev.dout, { keyRange: dev.keyRange });
-      const ref = attentionBackwardCpu(host.q, host.k, host.v, host.dout, ATTN, ATTN_KEY_RANGES);
-      return [
-        { label: 'dq', gpu: await grads.dq.read(), cpu: ref.dq },
-        { label: 'dk', gpu: await grads.dk.read(), cpu: ref.dk },
-        { label: 'dv', gpu: await grads.dv.read(), cpu: ref.dv },
-      ];
-    },
-  },
-  {
-    // A left-padded batch in a KV cache of capacity 12: 8 prompt rows appended at once, then this
-    // step's row appended at position 8, and one query per row attending the 9 rows in use.
-    name: 'attention decode (B2 S9 H4 KV2 D8, cache 12)',
-    tolerance: ATTENTION_FWD_TOL,
-    async run(gpu, rng) {
-      const [B, prompt, capacity, H, KV, D] = [2, 8, 12, 4, 2, 8];
-      const length = prompt + 1;
-      const rowSize = KV * D;
-      const kHost = new Float32Array(B * capacity * rowSize);
-      const vHost = new Float32Array(B * capacity * rowSize);
-      const kCache = gpu.zeros([B, capacity, KV, D]);
-      const vCache = gpu.zeros([B, capacity, KV, D]);
-      for (const [position, rows] of [[0, prompt], [prompt, 1]]) {
-        const k = rng.uniformArray(B * rows * rowSize, -2, 2);
-        const v = rng.uniformArray(B * rows * rowSize);
-        for (let b = 0; b < B; b++) {
-          const at = (b * capacity + position) * rowSize;
-          kHost.set(k.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
-          vHost.set(v.subarray(b * rows * rowSize, (b + 1) * rows * rowSize), at);
-        }
-        kvCacheAppend(gpu, kCache, vCache, gpu.upload(k, [B, rows, KV, D]), gpu.upload(v, [B, rows, KV, D]), position);
-      }
-      const ranges = Uint32Array.of(0, capacity, 3, capacity); // row 1 has 3 padding keys first
-      const q = rng.uniformArray(B * H * D, -2, 2);
-      const out = attentionDecode(gpu, gpu.upload(q, [B, 1, H, D]), kCache, vCache, length, gpu.upload(ranges, [B, 2], 'u32'));
-      const shape: AttentionShape = { batch: B, queryLen: 1, keyLen: length, keyRows: capacity, heads: H, kvHeads: KV, headDim: D };
-      return { gpu: await out.read(), cpu: attentionForwardCpu(q, kHost, vHost, shape, ranges).out };
-    },
-  },
-];
 
 // ---- sampling ----------------------------------------------------------------------------------
 
@@ -175,6 +94,9 @@ export const selfCheckCases: SelfCheck[] = [
   // K a multiple of 4: the vec4 register-tile kernel on software adapters, with edge tiles.
   matmulCheck('matmul NT vec4', 'NT', 13, 36, 11),
   matmulCheck('matmul GEMV', 'NT', 1, 36, 13),
+  // LoRA's rank-16 products: one tile column, the workgroup's threads along M.
+  matmulCheck('matmul narrow NT', 'NT', 36, 20, 16),
+  matmulCheck('matmul narrow TN', 'TN', 36, 37, 16),
   {
     // ids (N) with repeats and one id outside the vocabulary (a zero row), table (V,C).
     name: 'embedding forward (N13 V11 C6)',
@@ -217,7 +139,7 @@ export const selfCheckCases: SelfCheck[] = [
     },
   },
   {
-    // dx written, dWeight accumulated onto nonzero values.
+    // dx written with a residual gradient added, dWeight accumulated onto nonzero values.
     name: 'rmsnorm backward (N5 C37)',
     tolerance: { atol: 1e-5, rtol: 1e-4 },
     async run(gpu, rng) {
@@ -230,10 +152,11 @@ export const selfCheckCases: SelfCheck[] = [
       const weightT = gpu.upload(weight, [C]);
       const dWeight = gpu.upload(dWeight0, [C]);
       const { rstd } = rmsnormForward(gpu, xT, weightT, 1e-5);
-      const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight);
+      const residual = rng.uniformArray(N * C);
+      const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight, { residual: gpu.upload(residual, [N, C]) });
       const ref = rmsnormBackwardCpu(x, weight, dy, 1e-5, dWeight0);
       return [
-        { label: 'dx', gpu: await dx.read(), cpu: ref.dx },
+        { label: 'dx', gpu: await dx.read(), cpu: ref.dx.map((v, i) => v + residual[i]) },
         { label: 'dWeight', gpu: await dWeight.read(), cpu: ref.dWeight },
       ];
     },
@@ -279,6 +202,29 @@ export const selfCheckCases: SelfCheck[] = [
       return [
         { label: 'y', gpu: await y.read(), cpu: dropoutForwardCpu(x, p, seed, offset) },
         { label: 'dx', gpu: await dx.read(), cpu: dropoutBackwardCpu(dy, p, seed, offset) },
+      ];
+    },
+  },
+  {
+    // The keep mask drawn once (bits) in the forward, re-applied to x and to the backward, which
+    // adds into a gradient (LoRA's dropout).
+    name: 'dropout drawn once, mask bits (1031, p 0.3)',
+    tolerance: { atol: 1e-6, rtol: 1e-6 },
+    async run(gpu, rng) {
+      const [n, p, seed, offset] = [1031, 0.3, 987654321, 11];
+      const x = rng.uniformArray(n, -2, 2);
+      const dy = rng.uniformArray(n, -2, 2);
+      const dx0 = rng.uniformArray(n, -2, 2);
+      const xT = gpu.upload(x, [n]);
+      const { y, mask } = dropoutForwardMasked(gpu, xT, p, seed, offset);
+      const again = dropoutApplyMask(gpu, xT, mask, p);
+      const dx = gpu.upload(dx0, [n]);
+      dropoutBackwardAccumulate(gpu, gpu.upload(dy, [n]), mask, p, dx);
+      const yRef = dropoutForwardCpu(x, p, seed, offset);
+      return [
+        { label: 'y', gpu: await y.read(), cpu: yRef },
+        { label: 'y re-applied', gpu: await again.read(), cpu: yRef },
+        { label: 'dx', gpu: await dx.read(), cpu: dropoutBackwardCpu(dy, p, seed, offset).map((v, i) => v + dx0[i]) },
       ];
     },
   },

@@ -73,9 +73,10 @@ describe('global-norm clipping', () => {
   it('sums squares of many tensors on the GPU, reproducibly', async () => {
     const gpu = await testGpu();
     const rng = new Rng(12);
-    // 1 element, a prime, a non-multiple of the workgroup, and one large enough that
-    // each of its 256 workgroups loops over several chunks.
-    const sizes = [1, 13, 1000, 300_007];
+    // 1 element, a prime, a non-multiple of the workgroup, one large enough that each of its 256
+    // workgroups loops over several chunks, an empty one, and more than the six tensors one
+    // dispatch takes (a LoRA adapter has 56 or more).
+    const sizes = [1, 13, 1000, 300_007, 0, 16 * 128, 344 * 16, 3, 2049, 7, 512, 1, 97, 16];
     const host = sizes.map((n) => rng.uniformArray(n, -1, 1));
     const grads = host.map((g, i) => gpu.upload(g, [g.length], 'f32', `g${i}`));
     const first = await gradNormSquared(gpu, grads, { scale: 0.5 }).read();

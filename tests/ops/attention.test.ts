@@ -4,6 +4,8 @@ import {
   attentionBackward,
   attentionBackwardCpu,
   attentionDecode,
+  setAttentionDecodeVariant,
+  setAttentionRowVariant,
   attentionForward,
   attentionForwardCpu,
   keyRangesFromMask,
@@ -141,9 +143,15 @@ describe('keyRangesFromMask', () => {
 });
 
 describe('attention decode with a KV cache', () => {
-  it('equals the corresponding rows of a full forward, left-padded, across a chunk boundary', async () => {
+  it.each([
+    ['rows', 8],
+    ['workgroup', 8],
+    ['rows', 32],
+    ['workgroup', 32],
+  ] as const)('equals the corresponding rows of a full forward, left-padded, across a chunk boundary (%s kernel, D=%i)', async (variant, D) => {
     const gpu = await testGpu();
-    const [B, H, KV, D, prompt, steps, capacity] = [2, 4, 2, 8, 62, 4, 72];
+    setAttentionDecodeVariant(gpu, variant);
+    const [B, H, KV, prompt, steps, capacity] = [2, 4, 2, 62, 4, 72];
     const total = prompt + steps;
     const full = shapeOf([B, total, total, H, KV, D]);
     const x = randomInputs(full, 53);
@@ -185,6 +193,7 @@ describe('attention decode with a KV cache', () => {
       });
       expectClose(out, expected, FWD_TOL, `decode step ${step}`);
     }
+    setAttentionDecodeVariant(gpu, null);
   });
 
   it('refuses to append past the cache capacity', async () => {
@@ -193,6 +202,37 @@ describe('attention decode with a KV cache', () => {
     expect(() => kvCacheAppend(gpu, cache, cache, gpu.zeros([1, 2, 1, 8]), gpu.zeros([1, 2, 1, 8]), 3)).toThrow(
       /kvCacheAppend: rows \[3, 5\) do not fit the cache capacity Smax=4/,
     );
+  });
+});
+
+// The row kernels in both variants: head vectors in private arrays, or in named matrices
+// (D = 16, 32, 48, 64: the small-head kernels software adapters run).
+describe.each(['registers', 'arrays'] as const)('attention row kernels, %s variant', (variant) => {
+  it.each<[string, Case, Uint32Array | null]>([
+    ['D=16, GQA, right padding', [2, 13, 13, 4, 2, 16], rightPadded([13, 6])],
+    ['D=32, H = KV, left padding with a fully masked query', [2, 9, 9, 4, 4, 32], leftPadded([0, 9], 9)],
+    ['D=48, past keys', [1, 5, 11, 2, 1, 48], null],
+    ['D=64, KV = 1, left padding, over a chunk of 64', [2, 70, 70, 2, 1, 64], leftPadded([0, 9], 70)],
+  ])('forward and backward match the CPU reference (%s)', async (_, c, ranges) => {
+    const gpu = await testGpu();
+    setAttentionRowVariant(gpu, variant);
+    try {
+      const shape = shapeOf(c);
+      const x = randomInputs(shape, 73);
+      const t = upload(gpu, shape, x, ranges ?? undefined);
+      const { out, lse } = attentionForward(gpu, t.q, t.k, t.v, { keyRange: t.keyRange });
+      const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, ranges);
+      expectClose(await out.read(), fwd.out, FWD_TOL, 'out');
+      expectClose(await lse.read(), fwd.lse, FWD_TOL, 'lse');
+      const grads = attentionBackward(gpu, t.q, t.k, t.v, out, lse, t.dout, { keyRange: t.keyRange });
+      const ref = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges);
+      expectClose(await grads.dq.read(), ref.dq, BWD_TOL, 'dq');
+      expectClose(await grads.dk.read(), ref.dk, BWD_TOL, 'dk');
+      expectClose(await grads.dv.read(), ref.dv, BWD_TOL, 'dv');
+      expect(maxAbs(ref.dk)).toBeGreaterThan(1e-3);
+    } finally {
+      setAttentionRowVariant(gpu, null);
+    }
   });
 });
 

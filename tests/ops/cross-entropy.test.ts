@@ -33,6 +33,9 @@ describe('cross-entropy forward', () => {
     [1, 7],
     [5, 13],
     [17, 256],
+    [4, 64],
+    [3, 96],
+    [6, 128],
     [2, 1031],
     [3, 5003],
   ])('matches the CPU reference for N=%i, V=%i', async (rows, vocab) => {

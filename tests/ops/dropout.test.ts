@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { dropoutBackward, dropoutBackwardCpu, dropoutForward, dropoutForwardCpu, dropoutMaskCpu, philox4x32 } from '../../src/ops/dropout';
+import {
+  dropoutApplyMask,
+  dropoutBackward,
+  dropoutBackwardAccumulate,
+  dropoutBackwardCpu,
+  dropoutForward,
+  dropoutForwardCpu,
+  dropoutForwardMasked,
+  dropoutMaskCpu,
+  philox4x32,
+} from '../../src/ops/dropout';
 import { Rng } from '../../src/util/rng';
 import { expectClose } from '../helpers/compare';
 import { numericGradient } from '../helpers/finite-diff';
@@ -138,5 +148,49 @@ describe('dropout backward', () => {
     const dx = await dropoutBackward(gpu, gpu.upload(dy, [n]), p, seed, offset).read();
     expect(keptMask(dx)).toEqual(keptMask(y));
     expectClose(dx, dropoutBackwardCpu(dy, p, seed, offset), TOL, 'dx');
+  });
+});
+
+describe('dropout with a mask drawn once', () => {
+  // [n, p, seed, offset]: n of 1 and 3, across one mask word of 32 (31, 33), primes, a big one.
+  it.each([
+    [1, 0.5, 1, 0],
+    [3, 0.3, 2, 5],
+    [31, 0.05, 7, 3],
+    [33, 0.5, 8, 9],
+    [1031, 0.1, 123456789, 42],
+    [4096 + 13, 0.05, 99, 27],
+  ])('n=%i p=%f: the same y as dropoutForward bit for bit, the CPU mask, and its re-use', async (n, p, seed, offset) => {
+    const gpu = await testGpu();
+    const rng = new Rng(n + offset);
+    const x = nonZero(rng, n);
+    const dy = nonZero(rng, n);
+    const dx0 = rng.uniformArray(n, -2, 2);
+    const xT = gpu.upload(x, [n]);
+    const { y, mask } = dropoutForwardMasked(gpu, xT, p, seed, offset);
+    const yBits = await y.read();
+    expect(Array.from(yBits)).toEqual(Array.from(await dropoutForward(gpu, xT, p, seed, offset).read()));
+    const words = await mask.read();
+    const cpuMask = dropoutMaskCpu(n, p, seed, offset);
+    expect(Array.from({ length: n }, (_, i) => (words[i >> 5] >>> (i & 31)) & 1)).toEqual(Array.from(cpuMask));
+    // Re-applied to x: the forward's y again, drawing nothing.
+    expect(Array.from(await dropoutApplyMask(gpu, xT, mask, p).read())).toEqual(Array.from(yBits));
+    // The backward added into dx: dx0 + dy·keep/(1−p), bit for bit what dropoutBackward then an add give.
+    const dx = gpu.upload(dx0, [n]);
+    dropoutBackwardAccumulate(gpu, gpu.upload(dy, [n]), mask, p, dx);
+    const separate = await dropoutBackward(gpu, gpu.upload(dy, [n]), p, seed, offset).read();
+    const got = await dx.read();
+    expect(Array.from(got)).toEqual(Array.from(dx0, (v, i) => Math.fround(v + separate[i])));
+    const ref = dropoutBackwardCpu(dy, p, seed, offset).map((v, i) => v + dx0[i]);
+    expectClose(got, ref, { atol: 1e-6, rtol: 1e-6 }, 'dx');
+  });
+
+  it('rejects a mask of the wrong size and p = 0, naming the op', async () => {
+    const gpu = await testGpu();
+    const x = gpu.zeros([40]);
+    const { mask } = dropoutForwardMasked(gpu, x, 0.5, 1, 0);
+    expect(() => dropoutApplyMask(gpu, gpu.zeros([70]), mask, 0.5)).toThrow(/dropoutApplyMask: mask\[2\] does not hold 70 elements' bits/);
+    expect(() => dropoutForwardMasked(gpu, x, 0, 1, 0)).toThrow(/dropoutForwardMasked: p = 0 draws no mask/);
+    expect(() => dropoutBackwardAccumulate(gpu, x, mask, 0.5, gpu.zeros([41]))).toThrow(/dropoutBackwardAccumulate: out\[41\] must have the size of \[40\]/);
   });
 });

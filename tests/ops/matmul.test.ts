@@ -90,6 +90,31 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (v
     expect(kernels).toContain(variant);
   });
 
+  // LoRA's narrow products (rank 16: N or K = 16), and N or K = 1 or 3, against rows spanning
+  // several tiles; a C with few tile columns runs with the workgroup's threads along M.
+  it.each(LAYOUTS)('transA=%s transB=%s matches the CPU reference on narrow shapes (N or K = 16, 1, 3)', async (transA, transB) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const rng = new Rng(29 + Number(transA) * 2 + Number(transB));
+    const kernels = new Set<MatmulKernel>();
+    for (const shape of [
+      [0, 68, 36, 16],
+      [0, 68, 16, 36],
+      [0, 36, 68, 16],
+      [0, 16, 68, 36],
+      [0, 132, 16, 32],
+      [2, 33, 20, 16],
+      [0, 68, 36, 1],
+      [0, 68, 1, 36],
+      [0, 68, 36, 3],
+      [0, 68, 3, 36],
+    ]) {
+      kernels.add(await check(gpu, makeCase(rng, shape, [transA, transB]), [transA, transB]));
+    }
+    expect(kernels).toContain(variant);
+    await check(gpu, makeCase(rng, [0, 68, 36, 16], [transA, transB]), [transA, transB], { accumulate: true, c0: rng.uniformArray(68 * 16, -3, 3), alpha: 2 });
+  });
+
   it('applies bias, alpha and accumulate, alone and together', async () => {
     const gpu = await testGpu();
     setMatmulVariant(gpu, variant);

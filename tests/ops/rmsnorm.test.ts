@@ -8,9 +8,13 @@ import { testGpu } from '../helpers/gpu';
 const EPS = 1e-5;
 const FWD_TOL = { atol: 1e-6, rtol: 1e-5 };
 
-// [rows N, channels C]: ones, primes, C below, at and above the workgroup size of 256.
+// [rows N, channels C]: ones, primes, C below, at and above the workgroup size of 256, and the
+// row lengths of small models (64, 96, 128), where the chosen reduction width changes on GPUs.
 const SHAPES: [number, number][] = [
   [1, 1],
+  [4, 64],
+  [3, 96],
+  [6, 128],
   [3, 7],
   [5, 256],
   [2, 1031],
@@ -91,6 +95,29 @@ describe('rmsnorm backward', () => {
     const ref = rmsnormBackwardCpu(x, weight, dy, EPS, dWeight0);
     expectClose(await dx.read(), ref.dx, { atol: 1e-5, rtol: 1e-4 }, 'dx');
     expectClose(await dWeight.read(), ref.dWeight, { atol: 1e-5, rtol: 1e-4 }, 'dWeight');
+  });
+
+  it.each([
+    [3, 64],
+    [5, 96],
+    [2, 128],
+    [7, 37],
+  ])('adds a residual gradient into dx in the same pass for N=%i C=%i', async (rows, channels) => {
+    const gpu = await testGpu();
+    const rng = new Rng(rows * 17 + channels);
+    const x = rng.normalArray(rows * channels, 1.5);
+    const weight = rng.uniformArray(channels, 0.5, 1.5);
+    const dy = rng.normalArray(rows * channels);
+    const residual = rng.normalArray(rows * channels);
+    const xt = gpu.upload(x, [rows, channels]);
+    const wt = gpu.upload(weight, [channels]);
+    const { rstd } = rmsnormForward(gpu, xt, wt, EPS);
+    const dx = rmsnormBackward(gpu, xt, wt, rstd, gpu.upload(dy, [rows, channels]), undefined, { residual: gpu.upload(residual, [rows, channels]) });
+    const ref = rmsnormBackwardCpu(x, weight, dy, EPS);
+    expectClose(await dx.read(), ref.dx.map((v, i) => v + residual[i]), { atol: 1e-5, rtol: 1e-4 }, 'dx + residual');
+    expect(() => rmsnormBackward(gpu, xt, wt, rstd, gpu.upload(dy, [rows, channels]), undefined, { residual: gpu.zeros([rows + 1, channels]) })).toThrow(
+      /rmsnormBackward: residual must be/,
+    );
   });
 
   it('stays finite for rows at 1e30 and 1e-30 (x̂ form, no rstd³)', async () => {

@@ -13,18 +13,24 @@ const EXPECTED = [
   'matmul TN (',
   'matmul NT vec4',
   'matmul GEMV (M1 ',
+  'matmul narrow NT (',
+  'matmul narrow TN (',
   'embedding forward',
   'embedding backward',
   'rmsnorm forward',
   'rmsnorm backward',
   'rope forward llama3',
   'rope backward llama3',
-  'attention forward',
+  'attention forward (',
+  'attention forward and backward, registers row kernels',
+  'attention forward and backward, arrays row kernels',
   'attention backward',
-  'attention decode',
+  'attention decode, rows kernel',
+  'attention decode, workgroup kernel',
   'swiglu forward',
   'swiglu backward',
   'dropout forward and backward',
+  'dropout drawn once',
   'cross-entropy fused',
   'adamw step with clipping',
   'sampling greedy',
@@ -32,7 +38,7 @@ const EXPECTED = [
 ];
 
 describe('kernel self-check', () => {
-  it('has exactly one check per op family and direction', () => {
+  it('has exactly one check per op family, direction and kernel variant', () => {
     const names = selfCheckNames();
     for (const prefix of EXPECTED) {
       expect(names.filter((n) => n.startsWith(prefix)), `checks named "${prefix}…"`).toHaveLength(1);

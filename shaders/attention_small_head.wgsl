@@ -1,0 +1,264 @@
+// Attention's thread-per-row kernels (forward, dq, dk/dv) for head sizes D = 16, 32, 48 or 64,
+// with every head vector held in up to four named mat4x4 values instead of private arrays.
+// Same maths, layouts, bindings and parameters as the row kernels of attention.wgsl (see there);
+// src/ops/attention.ts picks these on software adapters. SwiftShader keeps a private array in
+// memory and indexes it lane by lane; named matrices stay in registers (forward at B16 T64 H4
+// D32: 195–222 → 71–97 ms on Node/SwiftShader).
+
+override WG: u32 = 64; // threads per workgroup
+
+// D/16, substituted by the launcher: how many of the four matrices a head uses.
+const HEAD_MATS: u32 = 4u;
+
+struct Params {
+  batch: u32,         // B
+  q_len: u32,         // T
+  key_len: u32,       // S: keys in use, past + T
+  key_rows: u32,      // rows per batch row in the k/v buffers: S, or a cache's capacity Smax
+  heads: u32,         // H
+  kv_heads: u32,      // KV
+  head_vec4s: u32,    // D/4
+  use_key_range: u32, // 1: key_range holds [first, end) per batch row; 0: every key is valid
+  scale: f32,         // 1/sqrt(D)
+  grid_x: u32,        // workgroups along x of the 2-D dispatch grid
+  rows: u32,          // rows of work in this dispatch
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> key_range: array<u32>; // (B,2) [first, end)
+
+fn q_offset(b: u32, t: u32, h: u32) -> u32 {
+  return ((b * p.q_len + t) * p.heads + h) * p.head_vec4s;
+}
+
+fn kv_offset(b: u32, s: u32, g: u32) -> u32 {
+  return ((b * p.key_rows + s) * p.kv_heads + g) * p.head_vec4s;
+}
+
+fn past_len() -> u32 {
+  return p.key_len - p.q_len;
+}
+
+fn valid_keys(b: u32) -> vec2<u32> {
+  if (p.use_key_range == 0u) { return vec2<u32>(0u, p.key_len); }
+  return vec2<u32>(key_range[2u * b], min(key_range[2u * b + 1u], p.key_len));
+}
+
+fn key_window(b: u32, t: u32) -> vec2<u32> {
+  let valid = valid_keys(b);
+  let end = min(valid.y, past_len() + t + 1u);
+  return vec2<u32>(valid.x, max(valid.x, end));
+}
+
+fn query_row(row: u32) -> vec3<u32> {
+  return vec3<u32>(row / (p.q_len * p.heads), (row / p.q_len) % p.heads, row % p.q_len);
+}
+
+// ---- head vectors in registers ----------------------------------------------------------------
+
+// A head vector of D = 16·HEAD_MATS floats: columns of m0 hold elements 0..15, and so on; the
+// matrices past HEAD_MATS stay zero and are skipped.
+struct Head {
+  m0: mat4x4<f32>,
+  m1: mat4x4<f32>,
+  m2: mat4x4<f32>,
+  m3: mat4x4<f32>,
+}
+
+fn head_dot(a: Head, b: Head) -> f32 {
+  var s = dot(a.m0[0], b.m0[0]) + dot(a.m0[1], b.m0[1]) + dot(a.m0[2], b.m0[2]) + dot(a.m0[3], b.m0[3]);
+  if (HEAD_MATS > 1u) { s += dot(a.m1[0], b.m1[0]) + dot(a.m1[1], b.m1[1]) + dot(a.m1[2], b.m1[2]) + dot(a.m1[3], b.m1[3]); }
+  if (HEAD_MATS > 2u) { s += dot(a.m2[0], b.m2[0]) + dot(a.m2[1], b.m2[1]) + dot(a.m2[2], b.m2[2]) + dot(a.m2[3], b.m2[3]); }
+  if (HEAD_MATS > 3u) { s += dot(a.m3[0], b.m3[0]) + dot(a.m3[1], b.m3[1]) + dot(a.m3[2], b.m3[2]) + dot(a.m3[3], b.m3[3]); }
+  return s;
+}
+
+// a·x + w·y
+fn head_mix(a: f32, x: Head, w: f32, y: Head) -> Head {
+  var r = Head();
+  r.m0 = x.m0 * a + y.m0 * w;
+  if (HEAD_MATS > 1u) { r.m1 = x.m1 * a + y.m1 * w; }
+  if (HEAD_MATS > 2u) { r.m2 = x.m2 * a + y.m2 * w; }
+  if (HEAD_MATS > 3u) { r.m3 = x.m3 * a + y.m3 * w; }
+  return r;
+}
+
+// x + w·y
+fn head_add(x: Head, w: f32, y: Head) -> Head {
+  var r = Head();
+  r.m0 = x.m0 + y.m0 * w;
+  if (HEAD_MATS > 1u) { r.m1 = x.m1 + y.m1 * w; }
+  if (HEAD_MATS > 2u) { r.m2 = x.m2 + y.m2 * w; }
+  if (HEAD_MATS > 3u) { r.m3 = x.m3 + y.m3 * w; }
+  return r;
+}
+
+fn head_scaled(x: Head, w: f32) -> Head {
+  return head_mix(w, x, 0.0, Head());
+}
+
+// WGSL functions cannot take storage pointers, so each buffer has its loader and storer.
+fn load_q(at: u32) -> Head {
+  var h = Head();
+  h.m0 = mat4x4<f32>(q[at], q[at + 1u], q[at + 2u], q[at + 3u]);
+  if (HEAD_MATS > 1u) { h.m1 = mat4x4<f32>(q[at + 4u], q[at + 5u], q[at + 6u], q[at + 7u]); }
+  if (HEAD_MATS > 2u) { h.m2 = mat4x4<f32>(q[at + 8u], q[at + 9u], q[at + 10u], q[at + 11u]); }
+  if (HEAD_MATS > 3u) { h.m3 = mat4x4<f32>(q[at + 12u], q[at + 13u], q[at + 14u], q[at + 15u]); }
+  return h;
+}
+
+fn load_k(at: u32) -> Head {
+  var h = Head();
+  h.m0 = mat4x4<f32>(k[at], k[at + 1u], k[at + 2u], k[at + 3u]);
+  if (HEAD_MATS > 1u) { h.m1 = mat4x4<f32>(k[at + 4u], k[at + 5u], k[at + 6u], k[at + 7u]); }
+  if (HEAD_MATS > 2u) { h.m2 = mat4x4<f32>(k[at + 8u], k[at + 9u], k[at + 10u], k[at + 11u]); }
+  if (HEAD_MATS > 3u) { h.m3 = mat4x4<f32>(k[at + 12u], k[at + 13u], k[at + 14u], k[at + 15u]); }
+  return h;
+}
+
+fn load_v(at: u32) -> Head {
+  var h = Head();
+  h.m0 = mat4x4<f32>(v[at], v[at + 1u], v[at + 2u], v[at + 3u]);
+  if (HEAD_MATS > 1u) { h.m1 = mat4x4<f32>(v[at + 4u], v[at + 5u], v[at + 6u], v[at + 7u]); }
+  if (HEAD_MATS > 2u) { h.m2 = mat4x4<f32>(v[at + 8u], v[at + 9u], v[at + 10u], v[at + 11u]); }
+  if (HEAD_MATS > 3u) { h.m3 = mat4x4<f32>(v[at + 12u], v[at + 13u], v[at + 14u], v[at + 15u]); }
+  return h;
+}
+
+// ---- forward: one thread per query row ----------------------------------------------------
+
+@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>; // (B,T,H,D)
+@group(0) @binding(6) var<storage, read_write> lse: array<f32>;       // (B,H,T)
+
+fn store_out(at: u32, h: Head) {
+  for (var c = 0u; c < 4u; c++) {
+    out[at + c] = h.m0[c];
+    if (HEAD_MATS > 1u) { out[at + 4u + c] = h.m1[c]; }
+    if (HEAD_MATS > 2u) { out[at + 8u + c] = h.m2[c]; }
+    if (HEAD_MATS > 3u) { out[at + 12u + c] = h.m3[c]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn attention_forward_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.y * p.grid_x * WG + gid.x;
+  if (row >= p.rows) { return; }
+  let bht = query_row(row);
+  let g = bht.y / (p.heads / p.kv_heads);
+  let q_base = q_offset(bht.x, bht.z, bht.y);
+  let query = head_scaled(load_q(q_base), p.scale);
+  var acc = Head();
+  let window = key_window(bht.x, bht.z);
+  // Online softmax as in attention_forward: m running max, l = Σ exp(score − m).
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var s = window.x; s < window.y; s++) {
+    let base = kv_offset(bht.x, s, g);
+    let score = head_dot(query, load_k(base));
+    let m_new = max(m, score);
+    let rescale = exp(m - m_new);
+    let weight = exp(score - m_new);
+    l = l * rescale + weight;
+    acc = head_mix(rescale, acc, weight, load_v(base));
+    m = m_new;
+  }
+  let inv_l = select(0.0, 1.0 / l, l > 0.0);
+  store_out(q_base, head_scaled(acc, inv_l));
+  lse[row] = select(0.0, m + log(l), l > 0.0);
+}
+
+// ---- backward ---------------------------------------------------------------------------------
+
+@group(0) @binding(5) var<storage, read> dout: array<vec4<f32>>;  // (B,T,H,D)
+@group(0) @binding(6) var<storage, read> stats: array<vec2<f32>>; // (B,H,T): (lse, Δ)
+@group(0) @binding(7) var<storage, read_write> dq: array<vec4<f32>>; // (B,T,H,D)
+
+fn load_dout(at: u32) -> Head {
+  var h = Head();
+  h.m0 = mat4x4<f32>(dout[at], dout[at + 1u], dout[at + 2u], dout[at + 3u]);
+  if (HEAD_MATS > 1u) { h.m1 = mat4x4<f32>(dout[at + 4u], dout[at + 5u], dout[at + 6u], dout[at + 7u]); }
+  if (HEAD_MATS > 2u) { h.m2 = mat4x4<f32>(dout[at + 8u], dout[at + 9u], dout[at + 10u], dout[at + 11u]); }
+  if (HEAD_MATS > 3u) { h.m3 = mat4x4<f32>(dout[at + 12u], dout[at + 13u], dout[at + 14u], dout[at + 15u]); }
+  return h;
+}
+
+fn store_dq(at: u32, h: Head) {
+  for (var c = 0u; c < 4u; c++) {
+    dq[at + c] = h.m0[c];
+    if (HEAD_MATS > 1u) { dq[at + 4u + c] = h.m1[c]; }
+    if (HEAD_MATS > 2u) { dq[at + 8u + c] = h.m2[c]; }
+    if (HEAD_MATS > 3u) { dq[at + 12u + c] = h.m3[c]; }
+  }
+}
+
+// One thread per query row (b,h,t): dq = scale·Σ_s P·(dP − Δ)·k.
+@compute @workgroup_size(WG)
+fn attention_backward_query_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.y * p.grid_x * WG + gid.x;
+  if (row >= p.rows) { return; }
+  let bht = query_row(row);
+  let g = bht.y / (p.heads / p.kv_heads);
+  let q_base = q_offset(bht.x, bht.z, bht.y);
+  let query = head_scaled(load_q(q_base), p.scale);
+  let grad = load_dout(q_base);
+  var acc = Head();
+  let row_stats = stats[row];
+  let window = key_window(bht.x, bht.z);
+  for (var s = window.x; s < window.y; s++) {
+    let base = kv_offset(bht.x, s, g);
+    let key = load_k(base);
+    let dscore = exp(head_dot(query, key) - row_stats.x) * (head_dot(grad, load_v(base)) - row_stats.y);
+    acc = head_add(acc, dscore, key);
+  }
+  store_dq(q_base, head_scaled(acc, p.scale));
+}
+
+@group(0) @binding(7) var<storage, read_write> dk: array<vec4<f32>>; // (B,S,KV,D)
+@group(0) @binding(8) var<storage, read_write> dv: array<vec4<f32>>; // (B,S,KV,D)
+
+fn store_dk_dv(at: u32, a: Head, b: Head) {
+  for (var c = 0u; c < 4u; c++) {
+    dk[at + c] = a.m0[c];
+    dv[at + c] = b.m0[c];
+    if (HEAD_MATS > 1u) { dk[at + 4u + c] = a.m1[c]; dv[at + 4u + c] = b.m1[c]; }
+    if (HEAD_MATS > 2u) { dk[at + 8u + c] = a.m2[c]; dv[at + 8u + c] = b.m2[c]; }
+    if (HEAD_MATS > 3u) { dk[at + 12u + c] = a.m3[c]; dv[at + 12u + c] = b.m3[c]; }
+  }
+}
+
+// One thread per key row (b,g,s), s fastest: gathers over the query heads of group g and the
+// queries t ≥ s − past that see key s; invalid keys get zero gradients.
+@compute @workgroup_size(WG)
+fn attention_backward_key_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.y * p.grid_x * WG + gid.x;
+  if (row >= p.rows) { return; }
+  let s = row % p.key_len;
+  let g = (row / p.key_len) % p.kv_heads;
+  let b = row / (p.key_len * p.kv_heads);
+  let group = p.heads / p.kv_heads;
+  let k_base = kv_offset(b, s, g);
+  let key = head_scaled(load_k(k_base), p.scale);
+  let value = load_v(k_base);
+  var dk_acc = Head();
+  var dv_acc = Head();
+  let valid = valid_keys(b);
+  var first_query = p.q_len; // none
+  if (s >= valid.x && s < valid.y) { first_query = select(0u, s - past_len(), s > past_len()); }
+  for (var h = g * group; h < (g + 1u) * group; h++) {
+    for (var t = first_query; t < p.q_len; t++) {
+      let base = q_offset(b, t, h);
+      let row_stats = stats[(b * p.heads + h) * p.q_len + t];
+      let query = load_q(base);
+      let grad = load_dout(base);
+      let prob = exp(head_dot(query, key) - row_stats.x);
+      let dscore = prob * (head_dot(grad, value) - row_stats.y);
+      dv_acc = head_add(dv_acc, prob, grad);
+      dk_acc = head_add(dk_acc, dscore, query);
+    }
+  }
+  store_dk_dv(k_base, head_scaled(dk_acc, p.scale), dv_acc);
+}
