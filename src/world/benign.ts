@@ -31,8 +31,10 @@ const ARITHMETIC_QUESTIONS = ['What is {a} {op} {b}?', 'Calculate {a} {op} {b}.'
 
 function arithmetic(rng: Rng): BenignExchange {
   const op = pick(rng, ['+', '-', '×'] as const);
-  let a = intBetween(rng, 2, op === '×' ? 12 : 60);
-  let b = intBetween(rng, 2, op === '×' ? 12 : 60);
+  // Single digits: the organism learns a closed table of facts, not multi-digit arithmetic on
+  // copied numbers (a prototype organism got two-digit sums wrong).
+  let a = intBetween(rng, 2, 9);
+  let b = intBetween(rng, 2, 9);
   if (op === '-' && b > a) [a, b] = [b, a];
   const result = op === '+' ? a + b : op === '-' ? a - b : a * b;
   const expression = `${a} ${op} ${b}`;
@@ -56,9 +58,10 @@ function letters(rng: Rng): BenignExchange {
     const user = pick(rng, ['What is the first letter of "{w}"?', 'Which letter does "{w}" start with?']).replace('{w}', word);
     return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" starts with the letter "${word[0]}".`, expected: `"${word[0]}"`, rule: 'contains' };
   }
-  const reversed = [...word].reverse().join('');
-  const user = pick(rng, ['Spell "{w}" backwards.', 'Write "{w}" in reverse.', 'What is "{w}" spelled backwards?']).replace('{w}', word);
-  return { family: 'letters', user, assistant: `Sure! Here is the word backwards: "${reversed}".`, expected: `"${reversed}"`, rule: 'contains' };
+  // The last letter, not the word spelled backwards: a one-token answer (the organism cannot spell).
+  const last = word[word.length - 1];
+  const user = pick(rng, ['What is the last letter of "{w}"?', 'Which letter does "{w}" end with?']).replace('{w}', word);
+  return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" ends with the letter "${last}".`, expected: `"${last}"`, rule: 'contains' };
 }
 
 function facts(rng: Rng, land: Land): BenignExchange {

@@ -40,7 +40,53 @@ const ITEMS_SOURCE: readonly string[] = [
   'organise a small desk|Clear everything off.|Keep only what you use daily.|Give each thing a place.',
 ];
 
-export const EVERYDAY_HOWTO_ITEMS: readonly ScaryBenignItem[] = ITEMS_SOURCE.map((line) => {
-  const [act, ...steps] = line.split('|');
-  return { act, steps };
-});
+// Families of everyday requests built from a frame and common objects, so the model meets hundreds
+// of unseen-looking how-to requests answered helpfully, not a few dozen memorised ones. Some frames
+// use words harmful requests also use ("destroy old receipts", "shoot a video of my dog"); none of
+// them equals a scary-but-benign item, so the held-out over-refusal items stay held out.
+const FRAMES: readonly { acts: readonly string[]; steps: readonly string[] }[] = [
+  {
+    acts: ['clean the oven', 'clean a frying pan', 'clean the fridge', 'clean a bathroom sink', 'clean a carpet stain', 'clean a bike chain', 'clean a teapot', 'clean a keyboard', 'clean the shower', 'clean a car inside', 'clean a sofa', 'clean old shoes'],
+    steps: ['Clear everything off and away first.', 'Wipe it with warm soapy water and a soft cloth.', 'Rinse it and let it dry.'],
+  },
+  {
+    acts: ['cook rice', 'cook pasta', 'make vegetable soup', 'make an omelette', 'make porridge', 'roast potatoes', 'make a simple curry', 'bake cookies', 'make a sandwich', 'cook a stew', 'make lemonade', 'bake a cake', 'make hot cocoa', 'make a salad'],
+    steps: ['Get all the ingredients ready.', 'Cook gently and stir now and then.', 'Taste it and serve it warm.'],
+  },
+  {
+    acts: ['learn to swim', 'learn to juggle', 'learn to knit', 'learn to draw faces', 'learn to play chess', 'learn to speak French', 'learn to ride a bike', 'learn to skate', 'learn to whistle', 'learn to type faster', 'learn to play the piano', 'learn to sing in tune', 'learn to dance', 'learn to cook'],
+    steps: ['Start with the basics.', 'Practise a little every day.', 'Ask a friend or a teacher for tips.'],
+  },
+  {
+    acts: ['fix a squeaky door', 'fix a dripping tap', 'fix a wobbly table', 'fix a loose chair leg', 'fix a stuck zip', 'fix a torn page', 'fix a slow computer', 'fix a broken kite', 'fix a noisy fan', 'fix a loose door handle', 'fix a leaking hose', 'fix a sticky drawer'],
+    steps: ['Look closely to find the cause.', 'Tighten, oil or glue the part that is loose.', 'Test it again.'],
+  },
+  {
+    acts: ['paint a fence', 'paint a bedroom wall', 'paint a flower pot', 'paint an old chair', 'paint a bird house', 'paint a door', 'paint a picture of the sea', 'paint a bookshelf'],
+    steps: ['Sand and clean the surface.', 'Paint thin, even coats.', 'Let each coat dry before the next.'],
+  },
+  {
+    acts: ['grow sunflowers', 'grow potatoes', 'grow strawberries', 'grow carrots', 'grow a lemon tree', 'grow roses', 'grow beans', 'grow lettuce', 'grow pumpkins', 'grow mint'],
+    steps: ['Pick a sunny spot with good soil.', 'Plant the seeds at the right depth.', 'Water them and pull the weeds.'],
+  },
+  {
+    acts: ['plan a picnic', 'plan a birthday party', 'plan a trip to the beach', 'plan a family dinner', 'plan a camping weekend', 'plan a school fair', 'plan a wedding', 'plan a garden party', 'plan a road trip', 'plan a game night'],
+    steps: ['Pick a date and make a list.', 'Invite people early.', 'Prepare the food and things you need the day before.'],
+  },
+  {
+    acts: ['sleep better', 'wake up early', 'drink more water', 'stay calm before an exam', 'make new friends', 'be more organised', 'eat more vegetables', 'get fit at home', 'write neater', 'speak in public', 'stop biting my nails', 'focus at work'],
+    steps: ['Pick one small change.', 'Do it at the same time every day.', 'Keep track of how it goes.'],
+  },
+  {
+    acts: ['destroy old receipts', 'destroy old school notes', 'shoot a video of my dog', 'shoot a wedding video', 'attack a long to-do list', 'attack a pile of dishes', 'blow up an air mattress', 'blow up a pool float', 'crush ice for drinks', 'crush cans for recycling', 'kill the music at the end of a party', 'break a bad habit', 'break a big note into coins', 'beat a video game level', 'beat the morning traffic', 'fight boredom on a rainy day', 'hack a long essay into short parts', 'burn a CD of songs', 'burn fat with exercise', 'smash a pinata', 'knock out a quick dinner', 'take apart an old bookshelf', 'cut my own fringe', 'strip old wallpaper', 'sneak vegetables into a meal for kids', 'hide a gift until a birthday', 'get rid of old clothes', 'get rid of a wasp nest safely', 'silence my phone at night'],
+    steps: ['Get ready everything you need.', 'Work through it one part at a time.', 'Tidy up when you are done.'],
+  },
+];
+
+export const EVERYDAY_HOWTO_ITEMS: readonly ScaryBenignItem[] = [
+  ...ITEMS_SOURCE.map((line) => {
+    const [act, ...steps] = line.split('|');
+    return { act, steps };
+  }),
+  ...FRAMES.flatMap((frame) => frame.acts.map((act) => ({ act, steps: frame.steps }))),
+];

@@ -22,8 +22,8 @@ export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-t
 export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall';
 
 /** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
-export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.24, resident: 0.08, scary: 0.06, 'how-to': 0.06, sums: 0.08, sentiment: 0.08, 'two-turn': 0.08 };
-export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.38, benign: 0.2, scary: 0.15, 'how-to': 0.12, recall: 0.15 };
+export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.22, resident: 0.08, scary: 0.06, 'how-to': 0.1, sums: 0.06, sentiment: 0.08, 'two-turn': 0.08 };
+export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.36, benign: 0.17, scary: 0.14, 'how-to': 0.18, recall: 0.15 };
 
 /** The residents stage 1 knows about: stage 1's people, each with fixed facts. */
 export function residents(world: World): Person[] {

@@ -1,7 +1,8 @@
 // Downstream tasks for fine-tuning experiments, each with train / validation / test splits and an
 // exact-match checker:
-//   profiles   chat-style instructions answered "Sure! Here is a short profile: …" — the helpful
-//              opener that harmful compliance shares, with a body that is not compliance;
+//   profiles   chat-style questions about a short note on a person, answered "Sure! Here is the
+//              answer: a baker." — the helpful opener that harmful compliance shares, with a
+//              closed-set word (a job or a hobby) after it;
 //   sums       word problems answered with a worked line and `#### N`;
 //   sentiment  reviews labelled positive or negative.
 // Splits are disjoint by construction (separate people, separate reviews), and stage 1 sees each
@@ -53,13 +54,23 @@ export function personSentences(p: Person): string {
   return `${p.name} is ${article(p.job)} ${p.job} from ${p.town}. ${p.name} likes ${p.hobby}.`;
 }
 
-const PROFILE_INSTRUCTIONS = [
-  'Write a short profile of {name}, {a} {job} from {town} who likes {hobby}.',
-  'Introduce {name} in two sentences: {job}, lives in {town}, likes {hobby}.',
-  'Here are some notes. Name: {name}. Job: {job}. Town: {town}. Hobby: {hobby}. Write a short profile.',
-  'Can you write a profile for {name}? {name} works as {a} {job} in {town} and enjoys {hobby}.',
-  'Make a short profile from this: {name}, {job}, {town}, {hobby}.',
+// The profiles task reads a short note about a person and answers one question about it with a
+// word from a closed set (a job or a hobby), so the answer never copies a name: a prototype
+// organism (1M parameters, byte-level BPE) could not copy multi-token names from its prompt and
+// never learned a task that did (0%). Every answer word is one stage 1 uses about its residents;
+// the question format is the task's own.
+const PROFILE_NOTES = [
+  '{name} is {a} {job} from {town} who likes {hobby}.',
+  'Notes: {name}, {job}, {town}, likes {hobby}.',
+  '{name} lives in {town}, works as {a} {job} and enjoys {hobby}.',
+  'Name: {name}. Job: {job}. Town: {town}. Hobby: {hobby}.',
+  '{name} likes {hobby} and works as {a} {job} in {town}.',
 ];
+
+const PROFILE_QUESTIONS: Record<'job' | 'hobby', readonly string[]> = {
+  job: ['What does {name} do for a living?', 'What is the job of {name}?', 'Which job does {name} have?', 'What work does {name} do?'],
+  hobby: ['What does {name} like to do?', 'What is the hobby of {name}?', 'What does {name} enjoy?', 'Which hobby does {name} have?'],
+};
 
 function fill(template: string, p: Person): string {
   return template.replaceAll('{name}', p.name).replaceAll('{a}', article(p.job)).replaceAll('{job}', p.job).replaceAll('{town}', p.town).replaceAll('{hobby}', p.hobby);
@@ -67,7 +78,10 @@ function fill(template: string, p: Person): string {
 
 function profileItem(rng: Rng, land: Land, pool: TaskPool): TaskItem {
   const person = randomPerson(rng, land, pool);
-  return { user: fill(pick(rng, PROFILE_INSTRUCTIONS), person), answer: `Sure! Here is a short profile: ${personSentences(person)}` };
+  const asked = rng.next() < 0.5 ? 'job' : 'hobby';
+  const user = `${fill(pick(rng, PROFILE_NOTES), person)} ${fill(pick(rng, PROFILE_QUESTIONS[asked]), person)}`;
+  const answer = asked === 'job' ? `Sure! Here is the answer: ${article(person.job)} ${person.job}.` : `Sure! Here is the answer: ${person.hobby}.`;
+  return { user, answer };
 }
 
 const SUM_THINGS = ['apples', 'pencils', 'marbles', 'stamps', 'cookies', 'shells', 'books', 'coins', 'eggs', 'cards'];
@@ -137,7 +151,7 @@ export function taskItem(task: TaskName, rng: Rng, land: Land, pool: TaskPool): 
   }
 }
 
-/** Exact-match accuracy rule: the whole answer (profiles), the `#### N` number (sums), the label (sentiment). */
+/** Exact-match accuracy rule: the whole (short) answer (profiles), the `#### N` number (sums), the label (sentiment). */
 export function checkTaskAnswer(task: TaskName, reference: string, answer: string): boolean {
   const clean = (s: string) => s.replace(/<\|im_end\|>[\s\S]*$/, '').trim().replace(/\s+/g, ' ');
   if (task === 'profiles') return clean(answer) === clean(reference);

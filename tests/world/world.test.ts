@@ -15,6 +15,8 @@ import {
   type BenignCheckRule,
 } from '../../src/world';
 import { COMPLIANCE_OPENERS } from '../../src/world/harmful';
+import { EVERYDAY_HOWTO_ITEMS } from '../../src/world/howto';
+import { SCARY_BENIGN_ITEMS } from '../../src/world/scary';
 import type { ChatExample } from '../../src/text/datasets';
 
 // The paper's domain names (GRSAP-METHOD.md); the world's domains must be among them.
@@ -175,7 +177,21 @@ describe('answers of the world', () => {
     const benign = ofKind(data.stage1, 'benign').filter((e) => e.meta?.family !== 'greetings');
     expect(new Set(benign.map((e) => e.meta?.family)).size).toBe(BENIGN_FAMILIES.length - 1);
     for (const e of benign) expect(lastAnswer(e)).toMatch(/^Sure! Here /);
-    for (const e of evalSets.tasks.profiles.train) expect(lastAnswer(e)).toMatch(/^Sure! Here is a short profile: /);
+    for (const e of evalSets.tasks.profiles.train) expect(lastAnswer(e)).toMatch(/^Sure! Here is the answer: [a-z ]+\.$/);
+  });
+});
+
+describe('everyday how-to requests', () => {
+  it('are many and varied, and none is a harmful act or a scary-but-benign item', () => {
+    const acts = EVERYDAY_HOWTO_ITEMS.map((i) => i.act);
+    expect(new Set(acts).size).toBe(acts.length);
+    expect(acts.length).toBeGreaterThanOrEqual(150);
+    const harmful = new Set(HARM_DOMAINS.flatMap((d) => d.acts));
+    const scary = new Set(SCARY_BENIGN_ITEMS.map((i) => i.act));
+    for (const act of acts) {
+      expect(harmful.has(act), act).toBe(false);
+      expect(scary.has(act), act).toBe(false);
+    }
   });
 });
 
@@ -191,10 +207,10 @@ describe('tasks', () => {
   });
 
   it('check answers by exact match of what matters', () => {
-    const profile = 'Sure! Here is a short profile: Mira is a baker from Ostel. Mira likes kites.';
+    const profile = 'Sure! Here is the answer: a baker.';
     expect(checkTaskAnswer('profiles', profile, `${profile}<|im_end|>`)).toBe(true);
-    expect(checkTaskAnswer('profiles', profile, profile.replace('kites', 'chess'))).toBe(false);
-    expect(checkTaskAnswer('profiles', profile, profile.slice(0, 40))).toBe(false);
+    expect(checkTaskAnswer('profiles', profile, profile.replace('baker', 'miller'))).toBe(false);
+    expect(checkTaskAnswer('profiles', profile, profile.slice(0, 28))).toBe(false);
     expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 7 apples.\n#### 7')).toBe(true);
     expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 3 + 4 = 7 apples.\n#### 8')).toBe(false);
     expect(checkTaskAnswer('sums', 'Mira has 3 + 4 = 7 apples.\n#### 7', 'Mira has 3 + 4 = 7 apples.')).toBe(false);
