@@ -19,7 +19,7 @@ export class AdamW {
   readonly m: Tensor[];
   readonly v: Tensor[];
   step = 0; // optimizer steps taken
-  private normSq: Tensor;
+  readonly normSq: Tensor; // (1) ‖g‖² of the last update, before clipping; stays on the GPU
   private factor: Tensor;
 
   constructor(

@@ -77,6 +77,7 @@ export class Trainer {
   readonly optimizer: AdamW;
   readonly schedule: ScheduleConfig;
   private loss: Tensor;
+  private readout: Tensor; // (3) [loss, counted tokens, ‖g‖²]: one readback per logged step
   private clock = { tokens: 0, steps: 0, seconds: 0 }; // steps run by this trainer (not restored ones)
   history: StepReport[] = [];
 
@@ -108,6 +109,7 @@ export class Trainer {
     this.gradients = createGradients(gpu, model, config.method === 'lora' ? { kind: 'lora' } : { kind: 'full', trainEmbeddings: config.trainEmbeddings });
     this.optimizer = new AdamW(gpu, this.gradients, config.optimizer);
     this.loss = gpu.zeros([2], 'f32', 'train.loss');
+    this.readout = gpu.zeros([3], 'f32', 'train.readout');
   }
 
   get totalSteps(): number {
@@ -152,8 +154,13 @@ export class Trainer {
       const index = this.stepsDone;
       const { tokens } = this.runStep(index);
       const readLoss = (index + 1) % this.config.logEvery === 0 || index + 1 === until;
-      const loss = readLoss ? (await this.loss.read())[0] : null;
-      const gradNorm = readLoss ? await this.optimizer.lastGradNorm() : null;
+      if (readLoss) {
+        this.gpu.copy(this.loss, this.readout, 2);
+        this.gpu.copy(this.optimizer.normSq, this.readout, 1, 0, 2);
+      }
+      const read = readLoss ? await this.readout.read() : null;
+      const loss = read ? read[0] : null;
+      const gradNorm = read ? Math.sqrt(read[2]) : null;
       if (!readLoss) this.gpu.flush();
       if (loss !== null && gradNorm !== null && !(Number.isFinite(loss) && Number.isFinite(gradNorm))) throw new TrainingDivergedError(index + 1, loss, gradNorm);
       this.clock.tokens += tokens;
@@ -182,5 +189,6 @@ export class Trainer {
     this.optimizer.destroy();
     destroyGradients(this.gradients);
     this.loss.destroy();
+    this.readout.destroy();
   }
 }
