@@ -10,21 +10,11 @@
 // sample becomes a row, kept or dropped with its reason, and each batch's rows are handed to the
 // caller as soon as they exist, so a cancelled extraction keeps everything it finished.
 
-import { assertSequenceFitsWindow, type ModelConfig } from '../model/config';
+import { assertSequenceFitsWindow } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
-import type { DecoderModel } from '../model/model';
 import { ChatTemplateError, renderWithPrefill, type ChatTemplate } from '../text/chat-template';
-import type { TextTokenizer } from '../text/tokenizer';
 import { pcgHash } from '../util/hash';
-
-/** A loaded chat model as the method needs it (the studio's LoadedModel fits this shape). */
-export interface ChatModel {
-  id: string; // e.g. 'hf:HuggingFaceTB/SmolLM2-135M-Instruct@main'
-  cfg: ModelConfig;
-  model: DecoderModel;
-  tokenizer: TextTokenizer;
-  template: ChatTemplate | null; // extraction needs one; null for a base model
-}
+import { stopIdsOf, type ChatModel } from './chat-model';
 
 export type ExtractionStrategy = 'assistant-prefill' | 'user-prefill' | 'magpie';
 
@@ -148,6 +138,13 @@ export interface ExtractedRow {
   tokens: number; // tokens generated for this row
 }
 
+/** A row whose request was read out, the input of the filters. */
+export type KeptRow = ExtractedRow & { request: string; dropped: null };
+
+export function keptRows(rows: readonly ExtractedRow[]): KeptRow[] {
+  return rows.filter((r): r is KeptRow => r.request !== null);
+}
+
 export interface ExtractionProgress {
   done: number; // samples generated so far
   total: number;
@@ -251,11 +248,6 @@ export function countExtraction(rows: readonly ExtractedRow[]): ExtractionCounts
     }
   }
   return counts;
-}
-
-/** Ids that end a turn: the tokenizer's end tokens and config.json's eos_token_id. */
-function stopIdsOf(loaded: ChatModel): number[] {
-  return [...new Set([...loaded.tokenizer.eosIds, ...loaded.cfg.eosTokenIds])];
 }
 
 /**
