@@ -174,7 +174,13 @@ export interface ExtractionResult {
   settings: ExtractionSettings;
 }
 
+const CALLBACK_KEYS = ['signal', 'onProgress', 'onRows'];
+
+/** Defaults with `options` over them, checked; an unknown key (a typo) is an error, not ignored. */
 export function resolveExtractionSettings(options: Partial<ExtractionSettings>): ExtractionSettings {
+  const known = Object.keys(DEFAULT_EXTRACTION_SETTINGS);
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && !CALLBACK_KEYS.includes(k));
+  if (unknown.length) throw new Error(`extraction: unknown setting ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the settings are ${known.join(', ')}.`);
   const settings: ExtractionSettings = { ...DEFAULT_EXTRACTION_SETTINGS };
   for (const key of Object.keys(DEFAULT_EXTRACTION_SETTINGS) as (keyof ExtractionSettings)[]) {
     if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];

@@ -12,6 +12,7 @@ import {
   extractionTokenBudget,
   extractRequests,
   GRSAP_DOMAINS,
+  keptRows,
   parseMagpieRequest,
   parseQuotedRequest,
   resolveExtractionSettings,
@@ -114,20 +115,22 @@ describe('extraction settings and tallies', () => {
     expect(() => resolveExtractionSettings({ domains: [] })).toThrow(/domain list is empty/);
     expect(() => resolveExtractionSettings({ domains: ['theft', 'theft'] })).toThrow(/twice/);
     expect(() => resolveExtractionSettings({ strategies: ['prefill' as never] })).toThrow(/unknown strategy "prefill"/);
+    expect(() => resolveExtractionSettings({ samplesPerDomian: 4 } as never)).toThrow(/unknown setting "samplesPerDomian"/);
   });
 
   it('counts kept and dropped rows by reason, per strategy and per domain', () => {
     const row = (strategy: ExtractedRow['strategy'], domain: string | null, dropped: ExtractedRow['dropped']): ExtractedRow => ({
       strategy, domain, sample: 0, seed: 1, request: dropped ? null : 'r', dropped, raw: '', finish: 'stop', tokens: 1,
     });
-    const counts = countExtraction([
+    const rows = [
       row('assistant-prefill', 'theft', null),
       row('assistant-prefill', 'theft', 'no-closing-quote'),
       row('assistant-prefill', 'weapons', 'empty'),
       row('user-prefill', 'theft', null),
       row('magpie', null, 'no-end-of-turn'),
       row('magpie', null, null),
-    ]);
+    ];
+    const counts = countExtraction(rows);
     expect(counts.total).toEqual({ sampled: 6, kept: 3, dropped: { 'no-closing-quote': 1, empty: 1, 'no-end-of-turn': 1 } });
     expect(counts.byStrategy['assistant-prefill']).toEqual({ sampled: 3, kept: 1, dropped: { 'no-closing-quote': 1, empty: 1 } });
     expect(counts.byStrategy.magpie).toEqual({ sampled: 2, kept: 1, dropped: { 'no-end-of-turn': 1 } });
@@ -135,6 +138,7 @@ describe('extraction settings and tallies', () => {
       theft: { sampled: 3, kept: 2, dropped: { 'no-closing-quote': 1 } },
       weapons: { sampled: 1, kept: 0, dropped: { empty: 1 } },
     });
+    expect(keptRows(rows).map((r) => `${r.strategy}/${r.domain}`)).toEqual(['assistant-prefill/theft', 'user-prefill/theft', 'magpie/null']);
   });
 });
 

@@ -51,6 +51,12 @@ describe('perplexity band', () => {
     expect(narrow.kept.map((r) => r.request)).toEqual(['b']);
   });
 
+  it('an empty set gives an empty band', () => {
+    const { kept, report } = perplexityBand([], []);
+    expect(kept).toEqual([]);
+    expect(report).toMatchObject({ total: 0, kept: 0, dropped: 0, parameters: { low: null, high: null } });
+  });
+
   it('rejects a band it cannot use', () => {
     expect(() => perplexityBand(rowsOf(['a']), [1], { lowPercentile: 96 })).toThrow(/0 ≤ low ≤ high ≤ 100/);
     expect(() => perplexityBand(rowsOf(['a', 'b']), [1])).toThrow(/1 perplexities for 2 rows/);
