@@ -134,10 +134,10 @@ export function selectAtHardRatio<R extends ReplayRequest>(hard: readonly Replay
   if (!Number.isInteger(total) || total < 0) throw new Error(`hard ratio selection: total must be an integer ≥ 0, got ${total}.`);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`hard ratio selection: seed must be an integer ≥ 0, got ${seed}.`);
   hard.forEach((p, i) => {
-    if (p.kind !== 'hard') throw new Error(`hard ratio selection: hard pool item ${i} is a ${p.kind} pair.`);
+    if (p.kind !== 'hard') throw new Error(`hard ratio selection: hard pool item ${i} is a pair of kind ${p.kind}.`);
   });
   easy.forEach((p, i) => {
-    if (p.kind !== 'easy') throw new Error(`hard ratio selection: easy pool item ${i} is a ${p.kind} pair.`);
+    if (p.kind !== 'easy') throw new Error(`hard ratio selection: easy pool item ${i} is a pair of kind ${p.kind}.`);
   });
   const counts = splitCounts(total, hardRatio, [hard.length, easy.length], shortage, HARD_EASY);
   const pairs = [...drawSeeded(hard, counts.taken[0], seed), ...drawSeeded(easy, counts.taken[1], seed + 1)];

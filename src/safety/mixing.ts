@@ -79,7 +79,7 @@ function mixSettings(options: Partial<MixSettings>): MixSettings {
 
 function checkPool(name: string, pool: readonly ReplayPair[], kind: ReplayKind): void {
   pool.forEach((p, i) => {
-    if (p.kind !== kind) throw new Error(`mixing: the ${name} pool's item ${i} is a ${p.kind} pair; pass ${kind} pairs only.`);
+    if (p.kind !== kind) throw new Error(`mixing: the ${name} pool's item ${i} is a pair of kind ${p.kind}; pass ${kind} pairs only.`);
   });
 }
 
