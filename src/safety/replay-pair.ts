@@ -62,3 +62,34 @@ export function replayPairToExample(pair: ReplayPair): ChatExample {
     meta,
   };
 }
+
+const PAIR_KEYS = new Set([MIX_SOURCE_KEY, 'kind', 'revised', 'judge', 'judge_label', 'judge_score', 'seed']);
+const KINDS: readonly ReplayKind[] = ['hard', 'easy', 'benign'];
+
+/**
+ * A replay pair read back from its example (a line of a saved replay set): the inverse of
+ * replayPairToExample, except that the source's provenance fields come back as strings.
+ */
+export function replayPairFromExample(example: ChatExample, where = 'replay example'): ReplayPair<ReplayRequest & Record<string, string>> {
+  const fail = (message: string) => new Error(`${where}: ${message} A replay set line is {"messages": [user, assistant], "kind", "domain", "judge", "judge_label", "seed", …} as replayPairToExample writes it.`);
+  const [user, assistant, ...rest] = example.messages;
+  if (user?.role !== 'user' || assistant?.role !== 'assistant' || rest.length) throw fail('needs exactly a user turn then an assistant turn.');
+  const meta = example.meta ?? {};
+  const kind = meta.kind as ReplayKind;
+  if (!KINDS.includes(kind)) throw fail(`has kind ${JSON.stringify(meta.kind)}, not hard, easy or benign.`);
+  if (typeof meta.domain !== 'string') throw fail('has no domain.');
+  if (typeof meta.judge !== 'string' || !['harmful', 'safe', 'unlabelled'].includes(meta.judge_label)) throw fail('has no judge and judge_label.');
+  const seed = Number(meta.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw fail(`has seed ${JSON.stringify(meta.seed)}, not an integer ≥ 0.`);
+  const source: ReplayRequest & Record<string, string> = { domain: meta.domain, request: user.content };
+  for (const [key, value] of Object.entries(meta)) if (!PAIR_KEYS.has(key)) source[key] = value;
+  const score = meta.judge_score === undefined ? null : Number(meta.judge_score);
+  return {
+    kind,
+    source,
+    response: assistant.content,
+    verdict: { label: meta.judge_label as Verdict['label'], score, judge: meta.judge },
+    revised: meta.revised === 'true',
+    seed,
+  };
+}
