@@ -7,7 +7,6 @@
 import { assertSequenceFitsWindow, type ModelConfig } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
 import type { DecoderModel } from '../model/model';
-import type { SamplingSettings } from '../ops/sampling';
 import { ChatTemplateError, renderWithPrefill, type ChatMessage, type ChatTemplate } from '../text/chat-template';
 import type { TextTokenizer } from '../text/tokenizer';
 import { pcgHash } from '../util/hash';
@@ -36,9 +35,16 @@ export interface GeneratedText {
   finish: FinishReason; // 'eos' | 'stop' | 'length'
 }
 
+/** How one row samples (a subset of the engine's SamplingSettings; this layer may not import ops). */
+export interface RowSampling {
+  temperature: number; // 0 = greedy
+  topP?: number; // nucleus; 1 or absent = off
+  seed?: number; // u32
+}
+
 export interface ChatGenerationOptions {
   maxNewTokens: number;
-  sampling: SamplingSettings[]; // one per prompt, each with its own seed
+  sampling: RowSampling[]; // one per prompt, each with its own seed
   signal?: AbortSignal; // aborts the generation in flight
 }
 
