@@ -101,6 +101,28 @@ function largestMixWithin(s: MixSettings, N: number, capacity: number): [number,
   return [task, shareCount(task, s.ratio)];
 }
 
+/**
+ * Task and replay row counts when the replay pools may be short. Task rows never stand in for
+ * replay rows: 'fill' takes every pair and keeps the task part, 'keep-ratio' shrinks both.
+ */
+function planReplayRows(s: MixSettings, N: number, taskWanted: number, replayWanted: number, pools: { hard: number; easy: number; benign: number }): { task: number; replay: number; note: string | null } {
+  const capacity = replayCapacity(s, pools.benign, pools.hard, pools.easy);
+  if (capacity >= replayWanted) return { task: taskWanted, replay: replayWanted, note: null };
+  const held = `${pools.hard} hard, ${pools.easy} easy and ${pools.benign} benign pairs`;
+  if (s.shortage === 'error') throw new Error(`mixing: ${replayWanted} replay rows wanted (r = ${s.ratio} of N = ${N}) but the pools hold ${held}; replay more requests, lower r, or choose the shortage policy 'fill' or 'keep-ratio'.`);
+  if (s.shortage === 'keep-ratio') {
+    if (capacity === 0) throw new Error(`mixing: the shortage policy 'keep-ratio' cannot keep the asked shares (hard ratio ${s.hardRatio}, benign share ${s.benignShare}) with ${held}: not one replay row fits. Choose 'fill', or change the shares.`);
+    const [task, replay] = largestMixWithin(s, N, capacity);
+    return { task, replay, note: `the replay pools give at most ${capacity} rows at the asked shares, not ${replayWanted}: the replay share is kept, so the task part shrinks to ${task} rows (of ${taskWanted}).` };
+  }
+  const rows = taskWanted + capacity;
+  return {
+    task: taskWanted,
+    replay: capacity,
+    note: `the replay pools hold ${capacity} pairs for the ${replayWanted} replay rows wanted (r = ${s.ratio} of N = ${N}): all are taken and task rows do not stand in, so the mix has ${rows} rows and a replay share of ${(capacity / rows).toFixed(3)}.`,
+  };
+}
+
 function taskRow(example: ChatExample): ChatExample {
   return { messages: example.messages.map((m) => ({ ...m })), meta: { ...example.meta, [MIX_SOURCE_KEY]: 'task' } };
 }
@@ -123,21 +145,9 @@ export function mixReplay(input: MixInput, options: Partial<MixSettings> = {}): 
   const notes: string[] = [];
   if (s.ratio > 0 && replayWanted === 0) notes.push(`r = ${s.ratio} of N = ${N} rounds to 0 replay rows; the mix is task data only.`);
 
-  // Top level: replay against task rows (task rows never stand in for replay).
-  const capacity = replayCapacity(s, benignPool.length, input.hard.length, input.easy.length);
-  let replayCount = replayWanted;
-  let taskCount = taskWanted;
-  if (capacity < replayWanted) {
-    if (s.shortage === 'error') throw new Error(`mixing: ${replayWanted} replay rows wanted (r = ${s.ratio} of N = ${N}) but the pools hold ${pooled} pairs (${input.hard.length} hard, ${input.easy.length} easy, ${benignPool.length} benign); replay more requests, lower r, or choose the shortage policy 'fill' or 'keep-ratio'.`);
-    if (s.shortage === 'keep-ratio') {
-      if (capacity === 0) throw new Error(`mixing: the shortage policy 'keep-ratio' cannot keep the asked shares (hard ratio ${s.hardRatio}, benign share ${s.benignShare}) with ${input.hard.length} hard, ${input.easy.length} easy and ${benignPool.length} benign pairs: not one replay row fits. Choose 'fill', or change the shares.`);
-      [taskCount, replayCount] = largestMixWithin(s, N, capacity);
-      notes.push(`the replay pools give at most ${capacity} rows at the asked shares, not ${replayWanted}: the replay share is kept, so the task part shrinks to ${taskCount} rows (of ${taskWanted}).`);
-    } else {
-      replayCount = capacity;
-      notes.push(`the replay pools hold ${capacity} pairs for the ${replayWanted} replay rows wanted (r = ${s.ratio} of N = ${N}): all are taken and task rows do not stand in, so the mix has ${taskCount + capacity} rows and a replay share of ${(capacity / (taskCount + capacity)).toFixed(3)}.`);
-    }
-  }
+  const top = planReplayRows(s, N, taskWanted, replayWanted, { hard: input.hard.length, easy: input.easy.length, benign: benignPool.length });
+  if (top.note) notes.push(top.note);
+  const [taskCount, replayCount] = [top.task, top.replay];
 
   // Replay: benign against safety, then hard against easy within safety.
   const safetyCapacity = s.shortage === 'keep-ratio' ? largestAtShare(s.hardRatio, input.hard.length, input.easy.length) : input.hard.length + input.easy.length;

@@ -113,7 +113,7 @@ describe('mixing with too few replay pairs', () => {
   });
 
   it("'error': throws with the counts", () => {
-    expect(() => mixReplay(input(100, 2, 2), { shortage: 'error' })).toThrow(/10 replay rows wanted \(r = 0.1 of N = 100\) but the pools hold 4 pairs/);
+    expect(() => mixReplay(input(100, 2, 2), { shortage: 'error' })).toThrow(/10 replay rows wanted \(r = 0.1 of N = 100\) but the pools hold 2 hard, 2 easy and 0 benign pairs/);
     expect(() => mixReplay(input(100, 1, 20), { shortage: 'error' })).toThrow(/need 5 hard and 5 easy, but there are 1 hard and 20 easy/);
   });
 });
