@@ -20,7 +20,7 @@ export interface EasyHardSplit<R extends ReplayRequest = ReplayRequest> {
 export interface SplitOptions<R extends ReplayRequest> {
   signal?: AbortSignal;
   onProgress?: JudgeOptions['onProgress'];
-  onJudged?: (rows: JudgedResponse<R>[]) => void; // each batch the judge finished, so a cancel keeps them
+  onJudged?: (rows: JudgedResponse<R>[]) => void; // each batch the judge finished (judges that report onVerdicts: all of judges/), so a cancel keeps them
 }
 
 /** Judge every self-response and sort the pairs into easy, hard and unlabelled (input order kept). */

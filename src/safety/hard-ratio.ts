@@ -7,7 +7,7 @@
 // and the report says what happened in a sentence:
 //   'fill' (default): keep the count; the other pool fills the gap, so the hard share comes out
 //     lower (or higher) than asked. The count is what the mixing ratio r is about.
-//   'keep-ratio': keep the share exact; the count shrinks to the most the pools allow.
+//   'keep-ratio': keep the share (round(share·t) of t pairs); the count shrinks to the most t the pools allow.
 //   'error': throw, naming the counts.
 // Pairs are never repeated to make up a shortage: a few pairs seen many times would weigh more than
 // the rest of the replay.
