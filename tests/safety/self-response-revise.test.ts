@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { rowSeed } from '../../src/safety/chat-generation';
+import { judgeInBatches, type Judge } from '../../src/safety/judges/judge';
 import { easyPairs, splitEasyHard, type EasyHardSplit, type JudgedResponse } from '../../src/safety/easy-hard';
 import { hardPairs, REVISE_STREAM, REVISE_SUFFIX, reviseHard, reviseSplit } from '../../src/safety/revise';
 import { respondToRequests, SELF_RESPONSE_STREAM, type SelfResponse } from '../../src/safety/self-response';
@@ -87,6 +88,25 @@ describe('easy/hard split', () => {
       ['easy', 'request 4', 'I cannot do 4', false],
       ['easy', 'request 7', 'I cannot do 7', false],
     ]);
+  });
+});
+
+describe('easy/hard split, cancelled', () => {
+  it('keeps the rows of the batches judged before the cancel', async () => {
+    const inner = new FirstWordJudge();
+    const batched: Judge = { name: inner.name, measures: inner.measures, judge: (pairs, options = {}) => judgeInBatches(pairs, 2, options, (batch) => inner.judge(batch)) };
+    const responses = await respondToRequests(fakeGenerator(byNumber), requests(6));
+    const controller = new AbortController();
+    const kept: JudgedResponse[] = [];
+    const run = splitEasyHard(batched, responses, {
+      signal: controller.signal,
+      onJudged: (rows) => {
+        kept.push(...rows);
+        if (kept.length === 4) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(kept.map((r) => `${r.index}:${r.verdict.label}`)).toEqual(['0:harmful', '1:safe', '2:unlabelled', '3:harmful']);
   });
 });
 
