@@ -4,21 +4,13 @@
 // request, Magpie-style). The steps take a ChatGenerator, so their logic is tested with a fake one;
 // engineChatGenerator runs the real one: the chat template, then the engine's batched generate().
 
-import { assertSequenceFitsWindow, type ModelConfig } from '../model/config';
+import { assertSequenceFitsWindow } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
-import type { DecoderModel } from '../model/model';
 import { ChatTemplateError, renderWithPrefill, type ChatMessage, type ChatTemplate } from '../text/chat-template';
-import type { TextTokenizer } from '../text/tokenizer';
 import { pcgHash } from '../util/hash';
+import { stopIdsOf, type ChatModel } from './chat-model';
 
-/** What the steps need of a loaded model; the studio's LoadedModel has this shape. */
-export interface ChatModel {
-  readonly id: string; // e.g. 'hf:HuggingFaceTB/SmolLM2-135M-Instruct@main'
-  readonly cfg: ModelConfig;
-  readonly model: DecoderModel;
-  readonly tokenizer: TextTokenizer;
-  readonly template: ChatTemplate | null; // the steps need one; a base model has none
-}
+export type { ChatModel } from './chat-model';
 
 export interface ChatPrompt {
   messages: ChatMessage[];
@@ -60,7 +52,7 @@ export function renderChatPrompt(template: ChatTemplate, prompt: ChatPrompt): st
 export function engineChatGenerator(chat: ChatModel): ChatGenerator {
   const { tokenizer, template, cfg } = chat;
   if (!template) throw new ChatTemplateError(`${chat.id} has no chat template; GR-SAP asks the model in chat turns, so it needs a chat model (one whose tokenizer_config.json has a chat_template).`);
-  const eosIds = [...new Set([...tokenizer.eosIds, ...cfg.eosTokenIds])];
+  const eosIds = stopIdsOf(chat);
   if (!eosIds.length) throw new Error(`${chat.id}: the tokenizer and config.json name no end-of-turn token, so a generated turn could never end; add eos_token_id to generation_config.json.`);
   return async (prompts, options) => {
     if (options.sampling.length !== prompts.length) throw new Error(`chat generation: ${options.sampling.length} sampling settings for ${prompts.length} prompts.`);

@@ -13,7 +13,9 @@ import { pcgHash } from '../util/hash';
 import { ChatTemplateError } from '../text/chat-template';
 import type { ChatExample } from '../text/datasets';
 import { encodeChatExamples, encodePrompt, type EncodeReport, type PromptInput } from '../text/encode-dataset';
-import type { TextTokenizer } from '../text/tokenizer';
+import { padIdOf, stopIdsOf } from '../safety/chat-model';
+
+export { padIdOf, stopIdsOf };
 
 export interface TextGeneration {
   completion: string; // decoded new tokens, the final end-of-turn token left out
@@ -29,16 +31,6 @@ export interface GenerateTextOptions {
   signal?: AbortSignal;
   /** Called after each batch with the results of prompts [start, start + results.length). */
   onBatch?: (start: number, results: TextGeneration[]) => void;
-}
-
-/** The pad id for batches: the tokenizer's, else its end token, else 0 (padding is masked anyway). */
-export function padIdOf(tokenizer: TextTokenizer): number {
-  return tokenizer.padId ?? tokenizer.eosId ?? 0;
-}
-
-/** Ids that end a generated turn: the tokenizer's end tokens plus config.json's eos_token_id. */
-export function stopIdsOf(loaded: LoadedModel): number[] {
-  return [...new Set([...loaded.tokenizer.eosIds, ...loaded.cfg.eosTokenIds])];
 }
 
 /**
