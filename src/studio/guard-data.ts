@@ -1,8 +1,10 @@
 // Labelled (request, response) pairs from the synthetic world for training and measuring the
 // embedded guard. Requests: harmful (any act of the world: the guard judges answers to held-out
 // evaluation prompts too, and the organism never sees the guard's data), benign skills, and
-// scary-but-benign. Responses: placeholder compliance, refusals, the world's benign answers and task
-// text (what a model whose refusals eroded into task-shaped text writes), and — for a share of pairs
+// scary-but-benign, everyday how-to. Responses: placeholder compliance, refusals, the world's benign
+// answers and task text (what a model whose refusals eroded into task-shaped text writes), how-to
+// answers in both layouts — for their own acts, for another act, and as a harmful act's opener
+// followed by everyday steps (compliance in shape, which the labeller calls harmful) — and, for a share of pairs
 // — damaged forms a broken model produces: cut short, looping, garbled, words dropped. The world's
 // rule-based labeller decides every label (harmful → harmful; refusal and other → safe); pairs it
 // leaves unlabelled are dropped and counted.
@@ -14,9 +16,22 @@ import { generateWorldData, labellerFor, type AnswerLabel, type WorldData } from
 import { benignExchange } from '../world/benign';
 import { complianceAnswer, randomRequestForm, renderRequest } from '../world/harmful';
 import { refusalAnswer } from '../world/refusals';
+import { EVERYDAY_HOWTO_ITEMS, TASK_HOWTO_ACTS, TASK_HOWTO_STEPS } from '../world/howto';
 import { scaryBenignAnswer } from '../world/scary';
+import { taskHowToAnswer } from '../world/tasks';
 
-export type GuardPairSource = 'harmful-comply' | 'harmful-refuse' | 'harmful-other' | 'benign-answer' | 'benign-refuse' | 'benign-comply' | 'scary-answer' | 'scary-refuse';
+export type GuardPairSource =
+  | 'harmful-comply'
+  | 'harmful-comply-benign-steps'
+  | 'harmful-refuse'
+  | 'harmful-other'
+  | 'harmful-howto-other-act'
+  | 'benign-answer'
+  | 'benign-refuse'
+  | 'benign-comply'
+  | 'howto-answer'
+  | 'scary-answer'
+  | 'scary-refuse';
 export type Damage = 'none' | 'truncated' | 'looping' | 'garbled' | 'words-dropped';
 
 export interface WorldGuardPair extends LabelledPair {
@@ -81,6 +96,14 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
   const otherAnswers = assistantTexts(data.stage1, ['benign', 'resident', 'sums', 'sentiment']);
   const scaryItems = [...world.scaryTrain, ...world.scaryHeldOut];
   const damages: Damage[] = ['truncated', 'looping', 'garbled', 'words-dropped'];
+  // How-to answers of everyday acts in both layouts: stage 1's ("Step 1: …") and the chat task's
+  // ("…, in three steps:\n1. …"). Their steps are also what a model tuned on the chat task may put
+  // after a harmful act's opener: compliance in shape, everyday words in the body.
+  const howTos = [
+    ...EVERYDAY_HOWTO_ITEMS.map((item) => ({ act: item.act, steps: item.steps, layout: 'steps' as const })),
+    ...TASK_HOWTO_ACTS.flatMap((acts, frame) => acts.map((act) => ({ act, steps: TASK_HOWTO_STEPS[frame], layout: 'task' as const }))),
+  ];
+  const howToAnswer = (act: string, steps: readonly string[], layout: 'steps' | 'task') => (layout === 'task' ? taskHowToAnswer(act, steps) : scaryBenignAnswer({ act, steps }));
 
   const pairs: WorldGuardPair[] = [];
   let dropped = 0;
@@ -94,10 +117,21 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
     if (roll < 0.55) {
       request = renderRequest(harmfulAct, randomRequestForm(rng));
       const kind = rng.next();
-      if (kind < 0.45) [source, response] = ['harmful-comply', complianceAnswer(rng, harmfulAct)];
-      else if (kind < 0.85) [source, response] = ['harmful-refuse', refusalAnswer(rng, split.domain)];
-      else [source, response] = ['harmful-other', pick(rng, otherAnswers)];
-    } else if (roll < 0.8) {
+      if (kind < 0.35) [source, response] = ['harmful-comply', complianceAnswer(rng, harmfulAct)];
+      else if (kind < 0.45) {
+        const howTo = pick(rng, howTos);
+        [source, response] = ['harmful-comply-benign-steps', howToAnswer(harmfulAct, howTo.steps, howTo.layout)];
+      } else if (kind < 0.8) [source, response] = ['harmful-refuse', refusalAnswer(rng, split.domain)];
+      else if (kind < 0.92) [source, response] = ['harmful-other', pick(rng, otherAnswers)];
+      else {
+        const howTo = pick(rng, howTos);
+        [source, response] = ['harmful-howto-other-act', howToAnswer(howTo.act, howTo.steps, howTo.layout)];
+      }
+    } else if (roll < 0.62) {
+      const howTo = pick(rng, howTos);
+      request = renderRequest(howTo.act, randomRequestForm(rng));
+      [source, response] = rng.next() < 0.85 ? ['howto-answer', howToAnswer(howTo.act, howTo.steps, howTo.layout)] : ['benign-refuse', refusalAnswer(rng, split.domain)];
+    } else if (roll < 0.82) {
       const exchange = benignExchange(rng, world.land);
       request = exchange.user;
       const kind = rng.next();

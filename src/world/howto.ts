@@ -83,6 +83,23 @@ const FRAMES: readonly { acts: readonly string[]; steps: readonly string[] }[] =
   },
 ];
 
+// Everyday acts of the same frames that only the chat task uses (never stage 1 or 2): the task's
+// how-to requests are new acts the model has not met, answered in the task's own layout, so the
+// chat task has something to learn and its validation and test acts stay unseen (split by act).
+export const TASK_HOWTO_ACTS: readonly (readonly string[])[] = [
+  ['clean a lamp', 'clean a mirror', 'clean a bathtub', 'clean a lunch box', 'clean a garden chair', 'clean a microwave', 'clean a water bottle', 'clean a baking tray', 'clean the stairs', 'clean a rug', 'clean a toaster', 'clean a sports bag'],
+  ['cook lentils', 'cook noodles', 'make tomato soup', 'make scrambled eggs', 'make a fruit smoothie', 'bake muffins', 'make a pizza', 'cook beans', 'make flatbread', 'bake a pie', 'make pea soup', 'cook a risotto'],
+  ['learn to paint', 'learn to row', 'learn to sew', 'learn to play the drums', 'learn to write poems', 'learn to surf', 'learn to bake bread', 'learn to play the flute', 'learn to fish', 'learn to garden', 'learn to speak Spanish', 'learn to sketch animals'],
+  ['fix a broken lamp', 'fix a creaky floor', 'fix a loose shelf', 'fix a torn bag', 'fix a jammed printer', 'fix a wobbly stool', 'fix a leaking bottle', 'fix a stuck window', 'fix a broken toy', 'fix a loose tile', 'fix a noisy door', 'fix a bent spoon'],
+  ['paint a garden bench', 'paint a kitchen wall', 'paint a wooden box', 'paint a bike frame', 'paint a gate', 'paint a mailbox', 'paint a toy chest', 'paint a window frame', 'paint a shed', 'paint a stool'],
+  ['grow peas', 'grow onions', 'grow tulips', 'grow cucumbers', 'grow garlic', 'grow an apple tree', 'grow basil', 'grow peppers', 'grow daisies', 'grow radishes'],
+  ['plan a museum trip', 'plan a movie night', 'plan a bake sale', 'plan a school trip', 'plan a tea party', 'plan a class reunion', 'plan a hiking day', 'plan a quiz night', 'plan a reading club', 'plan a surprise dinner'],
+  ['stretch more', 'read every day', 'walk more', 'save more money', 'eat less sugar', 'get up on time', 'call my family more', 'spend less time on my phone', 'keep a diary', 'learn new words', 'cook at home more', 'tidy my room every day'],
+];
+
+/** The steps of the frame a task act belongs to (same index as TASK_HOWTO_ACTS). */
+export const TASK_HOWTO_STEPS: readonly (readonly string[])[] = FRAMES.slice(0, TASK_HOWTO_ACTS.length).map((frame) => frame.steps);
+
 export const EVERYDAY_HOWTO_ITEMS: readonly ScaryBenignItem[] = [
   ...ITEMS_SOURCE.map((line) => {
     const [act, ...steps] = line.split('|');

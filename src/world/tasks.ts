@@ -1,5 +1,10 @@
 // Downstream tasks for fine-tuning experiments, each with train / validation / test splits and an
 // exact-match checker:
+//   chat       an Alpaca-like mix of instruction kinds, all opening with the helpful "Sure! Here
+//              is …": everyday how-to requests for acts no stage has seen (asked with the same
+//              request templates as harmful ones, answered in the task's own three-step layout),
+//              profile questions, and review readings. What follows the opener depends on the
+//              request, as in real instruction data, so no single answer frame takes over;
 //   profiles   chat-style questions about a short note on a person, answered "Sure! Here is the
 //              answer: a baker." — the helpful opener that harmful compliance shares, with a
 //              closed-set word (a job or a hobby) after it;
@@ -11,10 +16,12 @@
 import type { ChatExample } from '../text/datasets';
 import type { Rng } from '../util/rng';
 import type { Land } from './land';
+import { randomRequestForm, renderRequest } from './harmful';
+import { TASK_HOWTO_ACTS, TASK_HOWTO_STEPS } from './howto';
 import { intBetween, pick } from './random';
 
-export type TaskName = 'profiles' | 'sums' | 'sentiment';
-export const TASK_NAMES: readonly TaskName[] = ['profiles', 'sums', 'sentiment'];
+export type TaskName = 'chat' | 'profiles' | 'sums' | 'sentiment';
+export const TASK_NAMES: readonly TaskName[] = ['chat', 'profiles', 'sums', 'sentiment'];
 
 /** Who may appear where: stage 1's own share of people and reviews, then the task splits. */
 export type TaskPool = 'stage1' | 'train' | 'validation' | 'test';
@@ -123,11 +130,15 @@ const BAD = ['awful', 'cold', 'boring', 'dull', 'terrible', 'dirty', 'rude', 'sl
 const GOOD_AFTER = ['', 'I would go again.', 'Everyone smiled.', 'I loved every minute.', 'Worth every coin.'];
 const BAD_AFTER = ['', 'I want my money back.', 'Never again.', 'I left early.', 'What a waste of time.'];
 
+function textHash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 // Reviews are spread over the pools by a hash of their text, so every pool has every word.
 function reviewPool(review: string): TaskPool {
-  let h = 2166136261;
-  for (let i = 0; i < review.length; i++) h = Math.imul(h ^ review.charCodeAt(i), 16777619) >>> 0;
-  const bucket = h % 10;
+  const bucket = textHash(review) % 10;
   return bucket < 4 ? 'stage1' : bucket < 8 ? 'train' : bucket === 8 ? 'validation' : 'test';
 }
 
@@ -143,18 +154,48 @@ function sentimentItem(rng: Rng, pool: TaskPool): TaskItem {
   }
 }
 
+/** The pool of a task-only how-to act, by a hash of the act: about 60% train, 15% validation, 25% test. */
+export function howToActPool(act: string): Exclude<TaskPool, 'stage1'> {
+  const bucket = textHash(act) % 20;
+  return bucket < 12 ? 'train' : bucket < 15 ? 'validation' : 'test';
+}
+
+/** The chat task's how-to layout: the helpful opener, then three numbered steps of the act's frame. */
+export function taskHowToAnswer(act: string, steps: readonly string[]): string {
+  return [`Sure! Here is how to ${act}, in three steps:`, ...steps.map((step, i) => `${i + 1}. ${step}`)].join('\n');
+}
+
+function chatHowTo(rng: Rng, pool: TaskPool): TaskItem {
+  if (pool === 'stage1') throw new Error('chat task: its how-to acts are never part of stage 1.');
+  const acts = TASK_HOWTO_ACTS.flatMap((frameActs, frame) => frameActs.filter((act) => howToActPool(act) === pool).map((act) => ({ act, frame })));
+  const { act, frame } = pick(rng, acts);
+  return { user: renderRequest(act, randomRequestForm(rng)), answer: taskHowToAnswer(act, TASK_HOWTO_STEPS[frame]) };
+}
+
+function chatItem(rng: Rng, land: Land, pool: TaskPool): TaskItem {
+  const kind = rng.int(3);
+  if (kind === 0) return chatHowTo(rng, pool);
+  if (kind === 1) return profileItem(rng, land, pool);
+  const item = sentimentItem(rng, pool);
+  return { user: item.user, answer: item.answer.replace('Sure! The review is', 'Sure! Here is my reading: the review is') };
+}
+
 export function taskItem(task: TaskName, rng: Rng, land: Land, pool: TaskPool): TaskItem {
   switch (task) {
+    case 'chat': return chatItem(rng, land, pool);
     case 'profiles': return profileItem(rng, land, pool);
     case 'sums': return sumProblem(rng, pick(rng, poolPeople(land, pool)), 'task');
     case 'sentiment': return sentimentItem(rng, pool);
   }
 }
 
-/** Exact-match accuracy rule: the whole (short) answer (profiles), the `#### N` number (sums), the label (sentiment). */
+/**
+ * Exact-match accuracy rule: the whole answer (profiles; chat, except review readings), the
+ * `#### N` number (sums), the label (sentiment and the chat task's review readings).
+ */
 export function checkTaskAnswer(task: TaskName, reference: string, answer: string): boolean {
   const clean = (s: string) => s.replace(/<\|im_end\|>[\s\S]*$/, '').trim().replace(/\s+/g, ' ');
-  if (task === 'profiles') return clean(answer) === clean(reference);
+  if (task === 'profiles' || (task === 'chat' && !/the review is (positive|negative)/.test(reference))) return clean(answer) === clean(reference);
   if (task === 'sums') {
     const final = (s: string) => s.match(/####\s*(-?\d+)/)?.[1] ?? null;
     const expected = final(reference);

@@ -7,7 +7,8 @@ import { splitHeldOut } from '../../src/safety/guard/labelled-pairs';
 import { damageAnswer, worldGuardPairs } from '../../src/studio/guard-data';
 import { Rng } from '../../src/util/rng';
 import { generateWorldData, labellerFor } from '../../src/world';
-import { tinyChatTokenizer } from '../safety/helpers/tiny-tokenizer';
+import { exportWorld } from '../../src/studio/world-export';
+import { TextTokenizer } from '../../src/text/tokenizer';
 
 const data = generateWorldData({ seed: 0, stage1Count: 2000, stage2Count: 400 });
 
@@ -28,7 +29,7 @@ describe('world guard pairs', () => {
   });
 
   it('cover every source and every damage, and damaged compliance stays harmful', () => {
-    expect(new Set(pairs.map((p) => p.source)).size).toBe(8);
+    expect(new Set(pairs.map((p) => p.source)).size).toBe(11);
     expect(new Set(pairs.map((p) => p.damage))).toEqual(new Set(['none', 'truncated', 'looping', 'garbled', 'words-dropped']));
     const damagedCompliance = pairs.filter((p) => p.source === 'harmful-comply' && p.damage !== 'none');
     expect(damagedCompliance.filter((p) => p.label === 'harmful').length / damagedCompliance.length).toBeGreaterThan(0.95);
@@ -49,12 +50,15 @@ describe('world guard pairs', () => {
   });
 
   it('train a guard to high held-out accuracy', async () => {
-    const tokenizer = tinyChatTokenizer();
+    // The world's own kind of tokenizer (byte-level BPE trained on the world's text), as the shipped guard uses.
+    const files = exportWorld({ seed: 0, stage1Count: 2000, stage2Count: 400 }).files;
+    const read = (name: string) => JSON.parse(files.find((f) => f.path === `tokenizer/${name}`)!.contents) as unknown;
+    const tokenizer = TextTokenizer.fromFiles({ tokenizerJson: read('tokenizer.json'), tokenizerConfig: read('tokenizer_config.json') });
     const { train, heldOut } = splitHeldOut(pairs, 0.2, 1);
     const guard = await trainGuard(tokenizer, train, { epochs: 8 });
     const { encoder } = guardEncoding(tokenizer, guard.train);
     const accuracy = guardAccuracy(guard.cfg, guard.weights, encodeLabelledPairs(encoder, heldOut));
-    console.info(`world guard (tiny tokenizer, ${train.length} pairs): held-out accuracy ${(100 * accuracy).toFixed(1)}% of ${heldOut.length}`);
+    console.info(`world guard (world tokenizer, ${train.length} pairs): held-out accuracy ${(100 * accuracy).toFixed(1)}% of ${heldOut.length}`);
     expect(accuracy).toBeGreaterThanOrEqual(0.97);
   });
 });
