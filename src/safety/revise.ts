@@ -6,7 +6,8 @@
 // Batches are generated and judged one after the other; each finished batch goes to `onRows`, so a
 // cancel keeps the rows finished before it.
 
-import { checkPositiveInteger, checkSampling, rowSeed, type ChatGenerator, type StepProgress } from './chat-generation';
+import { rowSeed, type ChatGenerator, type StepProgress } from './chat-generation';
+import { selfResponseSettings } from './self-response';
 import type { EasyHardSplit, JudgedResponse } from './easy-hard';
 import type { FinishReason } from '../model/generate';
 import type { Judge, Verdict } from './judges/judge';
@@ -58,18 +59,7 @@ export function revisePrompt(request: string): string {
 }
 
 function reviseSettings(options: Partial<ReviseSettings>): ReviseSettings {
-  const s: ReviseSettings = {
-    temperature: options.temperature ?? DEFAULT_REVISE.temperature,
-    topP: options.topP ?? DEFAULT_REVISE.topP,
-    maxNewTokens: options.maxNewTokens ?? DEFAULT_REVISE.maxNewTokens,
-    batchSize: options.batchSize ?? DEFAULT_REVISE.batchSize,
-    seed: options.seed ?? DEFAULT_REVISE.seed,
-  };
-  checkSampling('revise', s.temperature, s.topP);
-  checkPositiveInteger('revise', 'maxNewTokens', s.maxNewTokens);
-  checkPositiveInteger('revise', 'batchSize', s.batchSize);
-  if (!Number.isInteger(s.seed) || s.seed < 0) throw new Error(`revise: seed must be an integer ≥ 0, got ${s.seed}.`);
-  return s;
+  return selfResponseSettings(options, 'revise', DEFAULT_REVISE);
 }
 
 function outcomeOf(verdict: Verdict): ReviseOutcome {

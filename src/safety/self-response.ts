@@ -35,13 +35,14 @@ export interface SelfResponseOptions<R extends ReplayRequest> extends Partial<Se
   onRows?: (rows: SelfResponse<R>[]) => void; // each finished batch, in order
 }
 
-export function selfResponseSettings(options: Partial<SelfResponseSettings>, where = 'self-response'): SelfResponseSettings {
+/** Settings filled from `defaults` (the self-responses' unless given) and checked; errors name `where`. */
+export function selfResponseSettings(options: Partial<SelfResponseSettings>, where = 'self-response', defaults: SelfResponseSettings = DEFAULT_SELF_RESPONSE): SelfResponseSettings {
   const s: SelfResponseSettings = {
-    temperature: options.temperature ?? DEFAULT_SELF_RESPONSE.temperature,
-    topP: options.topP ?? DEFAULT_SELF_RESPONSE.topP,
-    maxNewTokens: options.maxNewTokens ?? DEFAULT_SELF_RESPONSE.maxNewTokens,
-    batchSize: options.batchSize ?? DEFAULT_SELF_RESPONSE.batchSize,
-    seed: options.seed ?? DEFAULT_SELF_RESPONSE.seed,
+    temperature: options.temperature ?? defaults.temperature,
+    topP: options.topP ?? defaults.topP,
+    maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens,
+    batchSize: options.batchSize ?? defaults.batchSize,
+    seed: options.seed ?? defaults.seed,
   };
   checkSampling(where, s.temperature, s.topP);
   checkPositiveInteger(where, 'maxNewTokens', s.maxNewTokens);
