@@ -18,15 +18,25 @@ import type {
   DeviceReport,
   GeneratedRow,
   GenerateRequest,
+  JudgeChoice,
   LoadDetail,
+  MixRequest,
+  MixResult,
   ModelRequest,
+  ReplaySetRequest,
   ModelSummary,
   StudioApi,
   TrainEvent,
   TrainRequest,
   TrainResult,
 } from './api';
+import { WorldLabellerJudge } from './eval-world';
 import { generateTexts } from './inference';
+import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge } from './judges';
+import { buildReplaySet, defaultReplayDomains, type ReplaySetPair, type ReplaySetResult } from './replay';
+import { mixReplaySet } from './replay-set';
+import type { Judge } from '../safety/judges/judge';
+import { generateWorldData } from '../world';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
@@ -227,6 +237,54 @@ export class StudioEngine implements StudioApi {
       },
       listener,
     );
+  }
+
+  /** The judge a replay run asked for, and how to release it. */
+  private async openJudge(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void): Promise<{ judge: Judge; release: () => Promise<void> }> {
+    const none = async () => {};
+    const loading = (p: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}`, payload: undefined as never });
+    switch (choice.kind) {
+      case 'keyword':
+        return { judge: keywordRefusalJudge(), release: none };
+      case 'world':
+        return { judge: WorldLabellerJudge.forWorld(generateWorldData({ seed: choice.worldSeed ?? 0 })), release: none };
+      case 'onnx': {
+        const judge = await loadOnnxClassifierJudge(await this.source(choice.model, signal, loading), { harmfulLabel: choice.harmfulLabel });
+        return { judge, release: () => judge.dispose() };
+      }
+      case 'guard': {
+        const guard = await loadModel(await this.getGpu(), await this.source(choice.model, signal, loading), { signal });
+        return { judge: generativeGuardJudge(guard), release: async () => guard.model.destroy() };
+      }
+      default:
+        throw new Error(`Unknown judge ${JSON.stringify((choice as { kind?: unknown }).kind)}; use keyword, world, onnx or guard.`);
+    }
+  }
+
+  replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId {
+    return this.jobs.start(
+      'replay',
+      async ({ signal, progress }) => {
+        const { loaded, source } = this.requireSession();
+        const { judge: choice, ...options } = request;
+        let domains = options.domains;
+        if (domains === undefined) {
+          const config = await source.json<{ _name_or_path?: unknown }>('config.json');
+          domains = defaultReplayDomains(typeof config._name_or_path === 'string' ? config._name_or_path : null);
+        }
+        const { judge, release } = await this.openJudge(choice, signal, progress as (p: JobProgress<never>) => void);
+        try {
+          return await buildReplaySet(loaded, { ...options, domains, judge }, { signal, onProgress: progress });
+        } finally {
+          await release();
+        }
+      },
+      listener,
+    );
+  }
+
+  async mixReplay(request: MixRequest): Promise<MixResult> {
+    return mixReplaySet(request.task, request.replay, request.settings);
   }
 
   async adapters(): Promise<AdapterInfo[]> {
