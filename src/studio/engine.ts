@@ -30,13 +30,11 @@ import type {
   TrainRequest,
   TrainResult,
 } from './api';
-import { WorldLabellerJudge } from './eval-world';
 import { generateTexts } from './inference';
-import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge } from './judges';
+import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet } from './replay-set';
 import type { Judge } from '../safety/judges/judge';
-import { generateWorldData } from '../world';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
@@ -247,7 +245,7 @@ export class StudioEngine implements StudioApi {
       case 'keyword':
         return { judge: keywordRefusalJudge(), release: none };
       case 'world':
-        return { judge: WorldLabellerJudge.forWorld(generateWorldData({ seed: choice.worldSeed ?? 0 })), release: none };
+        return { judge: worldLabellerJudge(choice.worldSeed ?? 0), release: none };
       case 'onnx': {
         const judge = await loadOnnxClassifierJudge(await this.source(choice.model, signal, loading), { harmfulLabel: choice.harmfulLabel });
         return { judge, release: () => judge.dispose() };

@@ -27,8 +27,9 @@ import type { LoadedModel } from './load-model';
 import { FunnelCounter, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
 import { resolveReplaySettings, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
 
-export { defaultReplayDomains, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
+export { defaultReplayDomains, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
 export { describeFunnel, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
+export { EXTRACTION_STRATEGIES, GRSAP_DOMAINS } from '../safety/extraction';
 
 /** A replay request with its provenance, as saved with each pair (replayPairToExample writes the scalars as meta). */
 export interface ReplaySource extends ReplayRequest {
@@ -213,5 +214,5 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
   }
 }
 
-export type { ExtractionSettings, PerplexityBandSettings, NearDuplicateSettings, DomainRelevanceSettings, SelfResponseSettings, ReviseSettings, ShortagePolicy };
+export type { ExtractionSettings, ExtractionStrategy, PerplexityBandSettings, NearDuplicateSettings, DomainRelevanceSettings, SelfResponseSettings, ReviseSettings, ShortagePolicy };
 export { DEFAULT_PERPLEXITY_BAND, DEFAULT_NEAR_DUPLICATES, DEFAULT_DOMAIN_RELEVANCE, resolveExtractionSettings };
