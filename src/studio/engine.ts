@@ -32,7 +32,7 @@ import type {
 } from './api';
 import { generateTexts } from './inference';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
-import { buildReplaySet, defaultReplayDomains, type ReplaySetPair, type ReplaySetResult } from './replay';
+import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet } from './replay-set';
 import type { Judge } from '../safety/judges/judge';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
@@ -238,9 +238,10 @@ export class StudioEngine implements StudioApi {
   }
 
   /** The judge a replay run asked for, and how to release it. */
-  private async openJudge(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void): Promise<{ judge: Judge; release: () => Promise<void> }> {
+  private async openJudge(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<ReplaySetPair[]>) => void): Promise<{ judge: Judge; release: () => Promise<void> }> {
     const none = async () => {};
-    const loading = (p: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}`, payload: undefined as never });
+    // A judge model's download and upload, reported as phases of the replay job: 'judge-download', 'judge-upload'.
+    const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
     switch (choice.kind) {
       case 'keyword':
         return { judge: keywordRefusalJudge(), release: none };
@@ -265,12 +266,13 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const { loaded, source } = this.requireSession();
         const { judge: choice, ...options } = request;
-        let domains = options.domains;
-        if (domains === undefined) {
-          const config = await source.json<{ _name_or_path?: unknown }>('config.json');
-          domains = defaultReplayDomains(typeof config._name_or_path === 'string' ? config._name_or_path : null);
+        const config = await source.json<{ _name_or_path?: unknown }>('config.json');
+        const name = typeof config._name_or_path === 'string' ? config._name_or_path : null;
+        if (choice.kind === 'world' && !isEmbeddedModelName(name)) {
+          throw new Error(`The world's labeller knows only the embedded world, and ${loaded.id} is not the embedded model; judge its replay with an ONNX classifier or a guard model.`);
         }
-        const { judge, release } = await this.openJudge(choice, signal, progress as (p: JobProgress<never>) => void);
+        const domains = options.domains ?? defaultReplayDomains(name);
+        const { judge, release } = await this.openJudge(choice, signal, progress);
         try {
           return await buildReplaySet(loaded, { ...options, domains, judge }, { signal, onProgress: progress });
         } finally {

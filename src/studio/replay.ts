@@ -12,15 +12,15 @@
 
 import { engineChatGenerator, rowSeed } from '../safety/chat-generation';
 import { splitEasyHard } from '../safety/easy-hard';
-import { extractRequests, keptRows, resolveExtractionSettings, type ExtractedRow, type ExtractionSettings, type ExtractionStrategy } from '../safety/extraction';
+import { extractRequests, keptRows, type ExtractedRow, type ExtractionStrategy } from '../safety/extraction';
 import type { FilterResult } from '../safety/filters/filter';
-import { DEFAULT_DOMAIN_RELEVANCE, filterByDomainRelevance, type DomainRelevanceSettings } from '../safety/filters/domain-relevance';
-import { DEFAULT_NEAR_DUPLICATES, dropNearDuplicates, type NearDuplicateSettings } from '../safety/filters/near-duplicates';
-import { DEFAULT_PERPLEXITY_BAND, filterByPerplexity, type PerplexityBandSettings } from '../safety/filters/perplexity-band';
+import { filterByDomainRelevance } from '../safety/filters/domain-relevance';
+import { dropNearDuplicates } from '../safety/filters/near-duplicates';
+import { filterByPerplexity } from '../safety/filters/perplexity-band';
 import { selectAtHardRatio, type ShortagePolicy } from '../safety/hard-ratio';
 import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
-import { hardPairs, reviseHard, type ReviseSettings } from '../safety/revise';
-import { respondToRequests, type SelfResponseSettings } from '../safety/self-response';
+import { hardPairs, reviseHard } from '../safety/revise';
+import { respondToRequests } from '../safety/self-response';
 import { ChatTemplateError } from '../text/chat-template';
 import { JobCancelledError, progressOf, type JobProgress } from './jobs';
 import type { LoadedModel } from './load-model';
@@ -214,5 +214,4 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
   }
 }
 
-export type { ExtractionSettings, ExtractionStrategy, PerplexityBandSettings, NearDuplicateSettings, DomainRelevanceSettings, SelfResponseSettings, ReviseSettings, ShortagePolicy };
-export { DEFAULT_PERPLEXITY_BAND, DEFAULT_NEAR_DUPLICATES, DEFAULT_DOMAIN_RELEVANCE, resolveExtractionSettings };
+export type { ExtractionStrategy, ShortagePolicy };

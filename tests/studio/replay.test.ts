@@ -124,9 +124,13 @@ describe('buildReplaySet', () => {
     expect(again.pairs).toEqual(pairs);
   });
 
-  it('draws a given number of pairs at the hard ratio, and skips revise when asked', async () => {
+  it('draws a given number of pairs at the hard ratio, skips revise when asked, and chains the domain relevance filter', async () => {
     const judge = new HashJudge();
-    const { pairs, funnel } = await buildReplaySet(quoting, { ...SMALL, judge, revise: false, selection: { pairs: 2, hardRatio: 0.5, shortage: 'keep-ratio' } });
+    const { pairs, funnel } = await buildReplaySet(quoting, { ...SMALL, judge, revise: false, domainRelevance: { topK: 1 }, selection: { pairs: 2, hardRatio: 0.5, shortage: 'keep-ratio' } });
+    expect(funnel.filters.map((f) => f.name)).toEqual(['perplexity-band', 'near-duplicates', 'domain-relevance']);
+    expect(funnel.filters[2]).toMatchObject({ total: funnel.filters[1].kept, parameters: { topK: 1, domains: 2 } });
+    expect(funnel.responded).toBe(funnel.filters[2].kept);
+    expect(Object.values(funnel.byDomain).reduce((n, d) => n + d.filtered, 0)).toBe(funnel.filters[2].kept);
     expect(funnel.revise).toBeNull();
     expect(funnel.usable.hard).toBe(0);
     expect(judge.pairs).toBe(funnel.responded); // no second answers were judged
