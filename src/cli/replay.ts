@@ -204,7 +204,10 @@ export async function runReplay(values: ParsedValues, ctx: CliContext): Promise<
         ctx.log(`selected ${result.pairs.length} of the ${written} usable pairs; ${out} rewritten with them.`);
       }
     } catch (e) {
-      if (!(e instanceof JobCancelledError)) throw e;
+      if (!(e instanceof JobCancelledError)) {
+        if (written) ctx.log(`the ${written} usable pairs finished before the error stay in ${out} (not selected at the hard ratio).`);
+        throw e;
+      }
       result = e.partial as ReplaySetResult;
       ctx.log(`stopped: the ${result.pairs.length} pairs finished are kept in ${out} (not selected at the hard ratio).`);
       code = 130;
