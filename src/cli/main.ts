@@ -8,7 +8,9 @@ import { createContext, type CliContext } from './common';
 import { evaluateSpec, runEvaluate } from './evaluate';
 import { generateSpec, runGenerate } from './generate';
 import { judgeSpec, runJudge } from './judge';
+import { mixSpec, runMix } from './mix';
 import { organismSpec, runOrganism } from './organism';
+import { replaySpec, runReplay } from './replay';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
 import { runTrainGuard, trainGuardSpec } from './train-guard';
@@ -27,6 +29,8 @@ const COMMANDS: Command[] = [
   { spec: organismSpec, run: runOrganism },
   { spec: trainGuardSpec, run: runTrainGuard },
   { spec: judgeSpec, run: runJudge },
+  { spec: replaySpec, run: runReplay },
+  { spec: mixSpec, run: runMix },
   { spec: evaluateSpec, run: runEvaluate },
 ];
 
