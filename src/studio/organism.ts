@@ -53,10 +53,12 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
   worldSeed: 0,
   initSeed: 0,
   shape: { hidden: 128, layers: 4, heads: 4, intermediate: 344, maxPositions: 256 },
-  // ~1M tokens: 500 steps × 32 conversations at a high learning rate (a "pre-training").
-  stage1: { examples: 16_000, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.05, minLrRatio: 0.1, seed: 1 } },
-  // ~0.1M tokens: 100 steps × 32, the depth a shallow alignment needs and no more.
-  stage2: { examples: 1_600, train: { method: 'full', trainEmbeddings: true, epochs: 2, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.05, minLrRatio: 0.1, seed: 2 } },
+  // ~1.7M tokens: 800 steps × 32 distinct conversations at a high learning rate (a "pre-training").
+  // 500 steps left a prototype organism unable to read its prompt (benign checks 15%; 41% at 800).
+  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1 } },
+  // ~0.44M tokens: 200 steps × 32 distinct conversations; after the longer stage 1, 100 steps left
+  // a prototype's alignment too shallow (17% harmful on held-out acts).
+  stage2: { examples: 6_400, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.1, minLrRatio: 0.1, seed: 2 } },
   checkpointEvery: 25,
 };
 
