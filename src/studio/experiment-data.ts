@@ -9,11 +9,26 @@ import { staticSafetyPairs } from '../safety/static-safety-set';
 import type { ChatExample } from '../text/datasets';
 import { pcgHash } from '../util/hash';
 import { Rng } from '../util/rng';
-import type { TaskName, WorldData } from '../world';
+import { GRSAP_DOMAINS } from '../safety/extraction';
+import { generateWorldData, HARM_DOMAINS, type TaskName, type WorldData } from '../world';
 import type { ArmSpec, ExperimentPreset } from './experiment';
+import { ORGANISM_RECIPE } from './organism';
 
 export const ORIGINAL_DATA_JUDGE = 'world-stage2:original-alignment-data';
 export const POISON_SOURCE = 'poison';
+
+/**
+ * The world an experiment runs in: its evaluation sets and tasks, the organism recipe's stage 2 (the
+ * original alignment data), and the start of stage 1 (the organism saw it; the poison comes from it).
+ */
+export function experimentWorld(seed: number): WorldData {
+  return generateWorldData({ seed, stage1Count: 600, stage2Count: ORGANISM_RECIPE.stage2.examples });
+}
+
+/** Harm domains to replay: the world's own for the embedded model, which knows no others; the paper's 38 otherwise. */
+export function replayDomainsFor(embedded: boolean): readonly string[] {
+  return embedded ? HARM_DOMAINS.map((d) => d.name) : GRSAP_DOMAINS;
+}
 
 /** The world's stage-2 refusals (harmful request → refusal) as pairs: the original alignment data. */
 export function originalAlignmentPairs(world: WorldData): ReplayPair<ReplayRequest & { source: string }>[] {

@@ -310,6 +310,9 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
       if (savedMix) examples = parseDataset(dec(savedMix), unitPath(u.id, 'mix.jsonl'));
       else {
         const replay = u.arm.source === 'replay' ? await ctx.replayOf(u.seed, index, u.id, u.arm.benignShare > 0) : null;
+        if (replay && !replay.pairs.length) {
+          throw new Error(`experiment: ${u.id} needs replay, but the replay set of seed ${u.seed} holds no usable pair (saved as ${replayPath(u.seed)}): the model regenerated no request it answers safely. Check the extraction yield, raise the preset's samples per domain or tokens per request, or delete that file to build it again.`);
+        }
         say({ phase: 'mix', unit: u.id, unitIndex: index, message: `mixing ${u.arm.id} for ${u.task}, seed ${u.seed}` });
         const data = armData(preset, u.arm, u.task, u.seed, { world: env.world, replay: replay?.pairs ?? null, benign: replay?.benign ?? null, embedded: env.embedded });
         examples = data.examples;
