@@ -40,13 +40,14 @@ export const defaultReplayBuilder: ReplayBuilder = async (loaded, request) => {
     signal,
     onProgress: (p) => report('extract', p.done, p.total),
   });
-  let rows: { domain: string; request: string }[] = keptRows(extracted.rows).map((r) => ({ domain: r.domain ?? 'unknown', request: r.request }));
+  const kept = keptRows(extracted.rows).map((r) => ({ domain: r.domain ?? 'unknown', request: r.request }));
+  let rows = kept;
   if (rows.length > 2) rows = (await filterByPerplexity(loaded, rows, { signal })).kept;
   rows = dropNearDuplicates(rows).kept;
-  if (!rows.length) return [];
+  if (!rows.length) return { pairs: [], extracted: kept };
   const generator = engineChatGenerator(loaded);
   const answers = await respondToRequests(generator, rows, { maxNewTokens: settings.responseTokens, seed, signal, onProgress: (p) => report('respond', p.done, p.total) });
   const split = await splitEasyHard(judge, answers, { signal });
   const revised = await reviseHard(generator, judge, split.hard, { maxNewTokens: settings.responseTokens, seed, signal, onProgress: (p) => report('revise', p.done, p.total) });
-  return [...hardPairs(revised), ...easyPairs(split)];
+  return { pairs: [...hardPairs(revised), ...easyPairs(split)], extracted: kept };
 };

@@ -24,7 +24,7 @@ export interface UnitRows {
 export interface ResultInputs {
   preset: string;
   units: UnitRows[]; // in the preset's order
-  replay: { seed: number; requests: ReplayRequest[] }[]; // every seed's replay set
+  replay: { seed: number; requests: ReplayRequest[]; extracted: ReplayRequest[] | null }[]; // every seed's replay set (its pairs' requests) and what extraction kept before the filters
   alignment: ReplayRequest[] | null; // the original alignment data's harmful requests (embedded model only)
 }
 
@@ -54,7 +54,7 @@ export interface ExperimentResults {
   half: 'test';
   arms: ArmResult[];
   leakage: { seed: number; report: LeakageReport }[];
-  replayVsOriginal: { seed: number; report: ReplayVsOriginal }[] | null;
+  replayVsOriginal: { seed: number; of: 'extracted' | 'replay set'; report: ReplayVsOriginal }[] | null;
 }
 
 export function stat(values: readonly (number | null)[]): Stat {
@@ -120,7 +120,9 @@ export function computeResults(inputs: ResultInputs): ExperimentResults {
     half: 'test',
     arms,
     leakage: inputs.replay.map((r) => ({ seed: r.seed, report: leakage(r.requests.map((q) => q.request), evalPrompts) })),
-    replayVsOriginal: inputs.alignment ? inputs.replay.map((r) => ({ seed: r.seed, report: replayVsOriginal(r.requests, inputs.alignment!) })) : null,
+    replayVsOriginal: inputs.alignment
+      ? inputs.replay.map((r) => ({ seed: r.seed, of: r.extracted ? ('extracted' as const) : ('replay set' as const), report: replayVsOriginal(r.extracted ?? r.requests, inputs.alignment!) }))
+      : null,
   };
 }
 
@@ -152,8 +154,8 @@ export function resultsMarkdown(results: ExperimentResults, command?: string): s
   ];
   if (results.replayVsOriginal) {
     lines.push('', '### Replay vs the original alignment data (share of replay requests that near-duplicate an alignment-data request)', '');
-    for (const { seed, report } of results.replayVsOriginal) {
-      lines.push(`Seed ${seed}: ${report.nearOriginal} of ${report.requests} requests (${report.share === null ? 'n/a' : `${report.share.toFixed(1)}%`}) match one of ${report.alignmentRequests} alignment-data requests; the rest are new.`, '');
+    for (const { seed, of, report } of results.replayVsOriginal) {
+      lines.push(`Seed ${seed}: ${report.nearOriginal} of ${report.requests} ${of === 'extracted' ? 'extracted requests (before the filters)' : "requests of the replay set"} (${report.share === null ? 'n/a' : `${report.share.toFixed(1)}%`}) match one of ${report.alignmentRequests} alignment-data requests; the rest are new.`, '');
       lines.push('| domain | requests | near original | share % |', '|---|---|---|---|');
       for (const d of report.byDomain) lines.push(`| ${d.domain} | ${d.requests} | ${d.nearOriginal} | ${d.share === null ? 'n/a' : d.share.toFixed(1)} |`);
       lines.push('');

@@ -3,6 +3,7 @@
 // (a RunStore: a folder in Node) so that a killed or stopped run continues where it stopped:
 //   experiment.json              the state: the preset as run, the model, the judges, each unit's status
 //   replay/seed-S.jsonl          the seed's replay set (pairs, shared by every arm that replays)
+//   replay/extracted-seed-S.jsonl the requests extraction kept, before the filters
 //   replay/benign-seed-S.jsonl   the seed's benign replay pairs (arms with a benign share)
 //   alignment-requests.jsonl     the original alignment data's requests (embedded model only)
 //   units/<unit>/mix.jsonl       the rows trained on (messages layout, with mix_source)
@@ -72,7 +73,11 @@ export interface ReplayBuildRequest {
   signal?: AbortSignal;
   onProgress?: (p: JobProgress) => void;
 }
-export type ReplayBuilder = (loaded: LoadedModel, request: ReplayBuildRequest) => Promise<ReplayPair[]>;
+export interface ReplayBuild {
+  pairs: ReplayPair[]; // every usable pair (hard and easy); the mix draws from them
+  extracted: ReplayRequest[] | null; // the requests extraction kept, before the filters: the replay-vs-original measure
+}
+export type ReplayBuilder = (loaded: LoadedModel, request: ReplayBuildRequest) => Promise<ReplayBuild>;
 export type BenignBuilder = (loaded: LoadedModel, request: ReplayBuildRequest) => Promise<ReplayPair[]>;
 
 export interface ExperimentEnv {
@@ -114,6 +119,13 @@ const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const unitPath = (unit: string, file: string) => `units/${unit}/${file}`;
 const replayPath = (seed: number) => `replay/seed-${seed}.jsonl`;
 const benignPath = (seed: number) => `replay/benign-seed-${seed}.jsonl`;
+const extractedPath = (seed: number) => `replay/extracted-seed-${seed}.jsonl`;
+const requestsJsonl = (requests: readonly ReplayRequest[]) => requests.map((r) => JSON.stringify({ domain: r.domain, request: r.request })).join('\n') + (requests.length ? '\n' : '');
+const parseRequests = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as ReplayRequest);
 export const ALIGNMENT_REQUESTS = 'alignment-requests.jsonl';
 
 function replaySetToJsonl(pairs: readonly ReplayPair[]): string {
@@ -202,7 +214,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   state.sessions++;
   const saveState = () => store.write(EXPERIMENT_STATE, enc(state));
   await saveState();
-  if (env.embedded && !(await store.read(ALIGNMENT_REQUESTS))) await store.write(ALIGNMENT_REQUESTS, enc(alignmentRequests(env.world).map((r) => JSON.stringify(r)).join('\n') + '\n'));
+  if (env.embedded && !(await store.read(ALIGNMENT_REQUESTS))) await store.write(ALIGNMENT_REQUESTS, enc(requestsJsonl(alignmentRequests(env.world))));
 
   const units = presetUnits(preset);
   const seedsReplaying = preset.arms.some((a) => a.source === 'replay') ? preset.seeds : [];
@@ -232,7 +244,9 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
       if (saved) pairs = parseReplaySet(dec(saved), replayPath(seed));
       else {
         say({ phase: 'replay', unit, unitIndex: index, message: `building the replay set of seed ${seed}` });
-        pairs = await env.buildReplay(loaded, { seed, settings: preset.replay, domains: env.replayDomains, judge: env.judges.replay, signal, onProgress: (inner) => say({ phase: 'replay', unit, unitIndex: index, inner }) });
+        const built = await env.buildReplay(loaded, { seed, settings: preset.replay, domains: env.replayDomains, judge: env.judges.replay, signal, onProgress: (inner) => say({ phase: 'replay', unit, unitIndex: index, inner }) });
+        pairs = built.pairs;
+        if (built.extracted) await store.write(extractedPath(seed), enc(requestsJsonl(built.extracted)));
         await store.write(replayPath(seed), enc(replaySetToJsonl(pairs)));
         finishWork(replayWork(preset, env.replayDomains.length));
       }
@@ -390,15 +404,12 @@ export async function readResultInputs(store: RunStore, state: ExperimentState):
   const replay: ResultInputs['replay'] = [];
   for (const seed of state.preset.seeds) {
     const bytes = await store.read(replayPath(seed));
-    if (bytes) replay.push({ seed, requests: parseReplaySet(dec(bytes), replayPath(seed)).map((p) => ({ domain: p.source.domain, request: p.source.request })) });
+    if (!bytes) continue;
+    const extracted = await store.read(extractedPath(seed));
+    replay.push({ seed, requests: parseReplaySet(dec(bytes), replayPath(seed)).map((p) => ({ domain: p.source.domain, request: p.source.request })), extracted: extracted ? parseRequests(dec(extracted)) : null });
   }
   const alignmentBytes = await store.read(ALIGNMENT_REQUESTS);
-  const alignment = alignmentBytes
-    ? dec(alignmentBytes)
-        .split('\n')
-        .filter((l) => l.trim())
-        .map((l) => JSON.parse(l) as ReplayRequest)
-    : null;
+  const alignment = alignmentBytes ? parseRequests(dec(alignmentBytes)) : null;
   return { preset: state.preset.name, units, replay, alignment, dev };
 }
 

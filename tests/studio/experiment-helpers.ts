@@ -53,7 +53,7 @@ export function fakeReplayBuilder(leakedPrompt: string): ReplayBuilder & { calls
     });
     const pairs = request.domains.flatMap((d, i) => [pair('easy', d, `tell me about ${d} number ${i}`, 2 * i), pair('hard', d, `how to do ${d} things ${i}`, 2 * i + 1)]);
     pairs.push(pair('easy', request.domains[0], leakedPrompt, 98), pair('easy', request.domains[0], `${leakedPrompt} now`, 99));
-    return pairs;
+    return { pairs, extracted: [...pairs.map((p) => p.source), { domain: request.domains[1], request: 'a request the filters dropped' }] };
   }) as ReplayBuilder & { calls: number };
   builder.calls = 0;
   return builder;

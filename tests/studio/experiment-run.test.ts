@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
-import { defaultBenignBuilder } from '../../src/studio/experiment-replay';
+import { GRSAP_DOMAINS } from '../../src/safety/extraction';
+import { defaultBenignBuilder, defaultReplayBuilder } from '../../src/studio/experiment-replay';
 import { parseEvalRows } from '../../src/studio/eval-summary';
 import { WorldLabellerJudge } from '../../src/studio/eval-world';
 import { TINY_PRESET, presetUnits } from '../../src/studio/experiment';
@@ -97,7 +98,8 @@ describe('experiment runner (tiny preset)', () => {
     // Leakage: the planted exact and near copies of a test prompt are found.
     expect(written.leakage[0].report).toMatchObject({ exact: 1, near: 1 });
     expect(straight.text('results.md')).toMatch(/Leakage/);
-    // Replay vs the original alignment data, per domain of the replay.
+    // Replay vs the original alignment data: over the extracted requests (before the filters), per domain.
+    expect(written.replayVsOriginal[0]).toMatchObject({ of: 'extracted', report: { requests: 9 } });
     expect(written.replayVsOriginal[0].report.byDomain.map((d: { domain: string }) => d.domain)).toEqual(HARM_DOMAINS.slice(0, 3).map((d) => d.name));
   });
 
@@ -150,5 +152,35 @@ describe('experiment runner (tiny preset)', () => {
     expect(store.text('units/grsap__chat__seed-0/rows-test.jsonl')).toBe(straight.text('units/grsap__chat__seed-0/rows-test.jsonl'));
 
     await expect(runExperiment(env(store), { ...TINY_PRESET, seeds: [5] })).rejects.toThrow(/another preset/);
+  });
+
+  it('evaluates the dev half beside the test half when the preset asks, and keeps its figures apart from the reported ones', async () => {
+    const store = new MemoryStore();
+    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[0]], evaluate: { ...TINY_PRESET.evaluate, halves: ['dev', 'test'] as const } };
+    await runExperiment(env(store), preset);
+    const prompts = (half: string) => new Set(parseEvalRows(store.text(`units/untuned__chat__seed-0/rows-${half}.jsonl`)).filter((r) => r.kind === 'harmful').map((r) => r.prompt));
+    const dev = prompts('dev');
+    expect(dev.size).toBe(TINY_PRESET.evaluate.limits.harmful);
+    expect([...prompts('test')].some((p) => dev.has(p))).toBe(false);
+    const written = JSON.parse(store.text('results.json'));
+    expect(written.dev).toHaveLength(1);
+    expect(written.arms).toHaveLength(1);
+  });
+
+  it('runs the replay builder of the CLI (extraction → filters → answers → judge → revise) into the GR-SAP unit', async () => {
+    // The tiny model is random: a judge that finds every answer safe lets its few quoted requests through.
+    const lenient = { name: 'test:all-safe', measures: 'nothing', judge: async (pairs: readonly unknown[]) => pairs.map(() => ({ label: 'safe' as const, score: null, judge: 'test:all-safe' })) };
+    const store = new MemoryStore();
+    const e = { ...env(store), judges: { eval: judge, replay: lenient }, replayDomains: GRSAP_DOMAINS, buildReplay: defaultReplayBuilder };
+    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[2]] };
+    const out = await runExperiment(e, preset);
+    expect(out.status).toBe('done');
+    const pairs = store.text('replay/seed-0.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.every((p) => p.kind === 'easy' && p.judge === 'test:all-safe')).toBe(true);
+    const extracted = store.text('replay/extracted-seed-0.jsonl').trim().split('\n').map((l) => JSON.parse(l).request);
+    expect(pairs.every((p) => extracted.includes(p.messages[0].content))).toBe(true);
+    const mix = store.text('units/grsap__chat__seed-0/mix.jsonl').trim().split('\n').map((l) => JSON.parse(l));
+    expect(mix.filter((r) => r.mix_source === 'replay-easy')).toHaveLength(1);
   });
 });
