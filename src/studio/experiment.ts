@@ -250,8 +250,9 @@ export function presetArithmetic(preset: ExperimentPreset): PresetArithmetic {
 export function describeArithmetic(preset: ExperimentPreset): string {
   const a = presetArithmetic(preset);
   const steps = [...new Set(Object.values(a.stepsPerRun))].join(' or ');
+  const restricted = preset.arms.filter((x) => x.tasks !== null).length;
   return (
-    `${preset.name}: ${preset.arms.length} arms × ${preset.tasks.length} task${preset.tasks.length === 1 ? '' : 's'} × ${preset.seeds.length} seed${preset.seeds.length === 1 ? '' : 's'} → ` +
+    `${preset.name}: ${preset.arms.length} arms${restricted ? ` (${restricted} on one task only)` : ''} × ${preset.tasks.length} task${preset.tasks.length === 1 ? '' : 's'} × ${preset.seeds.length} seed${preset.seeds.length === 1 ? '' : 's'} → ` +
     `${a.units} evaluations, ${a.trainedRuns} trained runs of ${steps || 0} steps × ${(preset.train.batchSize ?? 4) * (preset.train.gradAccumulation ?? 1)} rows; ` +
     `${a.trainedRows.toLocaleString('en')} trained rows ≈ ${(a.trainedTokens / 1000).toFixed(0)}k tokens (at ~${preset.tokensPerRow} tokens a row; ` +
     `${(a.tokensPerRun / 1000).toFixed(0)}k per run), ${a.replaySets} replay set${a.replaySets === 1 ? '' : 's'}, at most ${a.evalPrompts.toLocaleString('en')} evaluation prompts`
