@@ -9,7 +9,9 @@ import { evaluateSpec, runEvaluate } from './evaluate';
 import { experimentSpec, runExperimentCommand } from './experiment';
 import { generateSpec, runGenerate } from './generate';
 import { judgeSpec, runJudge } from './judge';
+import { mixSpec, runMix } from './mix';
 import { organismSpec, runOrganism } from './organism';
+import { replaySpec, runReplay } from './replay';
 import { runScore, scoreSpec } from './score';
 import { runTrain, trainSpec } from './train';
 import { runTrainGuard, trainGuardSpec } from './train-guard';
@@ -28,6 +30,8 @@ const COMMANDS: Command[] = [
   { spec: organismSpec, run: runOrganism },
   { spec: trainGuardSpec, run: runTrainGuard },
   { spec: judgeSpec, run: runJudge },
+  { spec: replaySpec, run: runReplay },
+  { spec: mixSpec, run: runMix },
   { spec: evaluateSpec, run: runEvaluate },
   { spec: experimentSpec, run: runExperimentCommand },
 ];

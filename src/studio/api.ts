@@ -10,9 +10,15 @@ import type { ChatExample } from '../text/datasets';
 import type { PromptInput } from '../text/encode-dataset';
 import type { TrainConfig, TrainOverrides } from '../train/config';
 import type { JobId, JobListener } from './jobs';
+import type { ReplaySetPair, ReplaySetResult } from './replay';
+import type { ReplayRunOptions } from './replay-settings';
+import type { MixResult, MixSettings } from './replay-set';
+import type { ReplayPair } from '../safety/replay-pair';
 import type { TrainingPoint, TrainingRecord } from './training-run';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
+export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
+export type { ReplayFunnel } from './replay-funnel';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
@@ -99,6 +105,25 @@ export interface AdapterInfo {
   record: TrainingRecord;
 }
 
+/** The judge of a replay run, named as data (a Judge object cannot cross the worker boundary). */
+export type JudgeChoice =
+  | { kind: 'keyword' } // refusal phrases: 'harmful' means only "no refusal" (crude for a real model)
+  | { kind: 'world'; worldSeed?: number } // the embedded world's rule-based labeller: for the embedded model only
+  | { kind: 'onnx'; model: ModelRequest; harmfulLabel?: string } // a text-classification export (the embedded guard, or any)
+  | { kind: 'guard'; model: ModelRequest }; // a Llama-Guard-style model, loaded beside the model for the run
+
+/** A replay run on the loaded model (studio/replay.ts); domains left out: the model's default (the world's for the embedded model, else the paper's 38). */
+export interface ReplaySetRequest extends ReplayRunOptions {
+  judge: JudgeChoice;
+}
+
+/** A replay set mixed into task data (r of N replay, the rest task; safety/mixing.ts). */
+export interface MixRequest {
+  task: ChatExample[];
+  replay: ReplayPair[];
+  settings?: Partial<MixSettings>;
+}
+
 export interface StudioApi {
   /** Acquire the GPU (once) and describe the adapter, its limits and features. */
   describeDevice(): Promise<DeviceReport>;
@@ -112,6 +137,10 @@ export interface StudioApi {
   generate(request: GenerateRequest, listener: JobListener<GeneratedRow[], GeneratedRow[]>): JobId;
   /** Fine-tune the loaded model: a fresh adapter (or weights copy) from the base model. */
   train(request: TrainRequest, listener: JobListener<TrainEvent, TrainResult>): JobId;
+  /** Build a replay set from the loaded model: extract → filter → answer → judge → revise → select. Usable pairs arrive as progress and are kept when cancelled. */
+  replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId;
+  /** Mix a replay set into task data for training (quick: no job). */
+  mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */
   adapters(): Promise<AdapterInfo[]>;
   /** Use an adapter for chat and generation, or the untuned base model (null). */

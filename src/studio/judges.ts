@@ -13,6 +13,8 @@ import { KeywordRefusalJudge } from '../safety/judges/keyword-refusal';
 import { OnnxClassifierJudge, type OnnxClassifierOptions } from '../safety/judges/onnx-classifier';
 import type { ModelSource } from '../storage/model-source';
 import { generateTexts } from './inference';
+import { WorldLabellerJudge } from './eval-world';
+import { generateWorldData } from '../world';
 
 export interface GuardGenerationOptions {
   maxNewTokens?: number; // "unsafe\nS1,S10" fits in a dozen tokens of a Llama-3 vocabulary: 12
@@ -38,12 +40,17 @@ export function generativeGuardJudge(loaded: LoadedModel, options: GuardGenerati
   return new GenerativeGuardJudge({ name: `guard:${loaded.id}`, generate: engineGuardGenerate(loaded, options), batchSize: options.batchSize });
 }
 
-/** An ONNX text-classification judge from a folder with model.onnx, config.json and tokenizer.json. */
 /** The keyword refusal judge (it measures refusal, not harm). */
 export function keywordRefusalJudge(): Judge {
   return new KeywordRefusalJudge();
 }
 
+/** The world's rule-based labeller as a judge: for models of that world (the embedded organism) only. */
+export function worldLabellerJudge(worldSeed = 0): Judge {
+  return WorldLabellerJudge.forWorld(generateWorldData({ seed: worldSeed }));
+}
+
+/** An ONNX text-classification judge from a folder with model.onnx, config.json and tokenizer.json. */
 export async function loadOnnxClassifierJudge(source: ModelSource, options: OnnxClassifierOptions = {}): Promise<OnnxClassifierJudge> {
   for (const name of ['model.onnx', 'config.json', 'tokenizer.json']) {
     if (!(await source.has(name))) throw new Error(`${source.id} has no ${name}; an ONNX text-classification judge needs model.onnx, config.json (id2label) and tokenizer.json.`);

@@ -13,6 +13,12 @@ describe.concurrent('CLI usage errors', () => {
     const none = await runCli([]);
     expect(none.code).toBe(2);
     expect(none.stdout).toMatch(/generate[\s\S]*score[\s\S]*train/);
+    expect(none.stdout).toMatch(/\n {2}replay +regenerate a safety replay set[\s\S]*\n {2}mix +mix a replay set into task data/);
+    const replay = await runCli(['replay', '--help']);
+    expect(replay.code).toBe(0);
+    for (const flag of ['--model DIR', '--out FILE.jsonl', '--strategy assistant-prefill|user-prefill|magpie', '--domains world|paper|FILE', '--samples N', '--judge world|keyword|onnx|guard', '--hard-ratio R', '--no-revise']) {
+      expect(replay.stdout).toContain(flag);
+    }
     const help = await runCli(['train', '--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--model DIR', '--data FILE.jsonl', '--out DIR', '--method lora|full', '--grad-accum N', '--lora-dropout P', '--resume CHECKPOINT', '--checkpoint-every N', '--eval FILE.jsonl']) {

@@ -1,0 +1,217 @@
+// GR-SAP's replay, as one use case: the loaded model regenerates the requests it was aligned to
+// refuse (extraction), they pass the filters (perplexity band, near-duplicates, optionally domain
+// relevance), the model answers them, a judge sorts the answers into easy (safe) and hard (unsafe),
+// hard requests are asked again with the revise suffix and kept when now safe, and the replay set
+// is drawn at the hard ratio. Each step is src/safety's; this file runs them in order as one job,
+// with progress in a phase per step and a funnel of every count (replay-funnel.ts).
+//
+// After the filters, the requests go through answer → judge → revise in rounds of one answer batch,
+// so each round's usable pairs are handed to `onRows` as soon as they exist and a cancel keeps every
+// pair finished before it (a JobCancelledError whose `partial` holds them, unselected, with the
+// funnel so far). The selection needs every pair, so it runs only at the end.
+
+import { engineChatGenerator, rowSeed } from '../safety/chat-generation';
+import { splitEasyHard } from '../safety/easy-hard';
+import { extractRequests, keptRows, type ExtractedRow, type ExtractionStrategy } from '../safety/extraction';
+import type { FilterResult } from '../safety/filters/filter';
+import { filterByDomainRelevance } from '../safety/filters/domain-relevance';
+import { dropNearDuplicates } from '../safety/filters/near-duplicates';
+import { filterByPerplexity } from '../safety/filters/perplexity-band';
+import { selectAtHardRatio, type ShortagePolicy } from '../safety/hard-ratio';
+import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
+import { hardPairs, reviseHard } from '../safety/revise';
+import { respondToRequests } from '../safety/self-response';
+import { ChatTemplateError } from '../text/chat-template';
+import { JobCancelledError, progressOf, type JobProgress } from './jobs';
+import type { LoadedModel } from './load-model';
+import { FunnelCounter, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
+import { resolveReplaySettings, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
+
+export { defaultReplayDomains, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
+export { describeFunnel, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
+export { EXTRACTION_STRATEGIES, GRSAP_DOMAINS } from '../safety/extraction';
+
+/** A replay request with its provenance, as saved with each pair (replayPairToExample writes the scalars as meta). */
+export interface ReplaySource extends ReplayRequest {
+  strategy: ExtractionStrategy;
+  sample: number; // draw index within its (strategy, domain)
+  extraction_seed: number; // the sampling seed of the request
+  perplexity?: number; // the perplexity band filter's measure
+  duplicate_similarity?: number; // highest Jaccard similarity to an earlier kept request
+  relevance_rank?: number; // the request's own domain's rank by relevance (1 = first choice)
+  first_judge_score?: number; // hard pairs: the judge's score of the unsafe first answer
+}
+
+export type ReplaySetPair = ReplayPair<ReplaySource>;
+
+export type ReplayPhase = 'extract' | 'perplexity' | 'near-duplicates' | 'domain-relevance' | 'respond' | 'judge' | 'revise' | 'select';
+
+export interface ReplayCallbacks {
+  signal?: AbortSignal; // stops the batch in flight; the pairs finished before are kept
+  /** Progress in the studio's shape, one phase per step; judge and revise events carry the pairs they finished. */
+  onProgress?: (p: JobProgress<ReplaySetPair[]>) => void;
+  onRows?: (pairs: ReplaySetPair[]) => void; // usable pairs as they finish (candidates for the selection)
+}
+
+export interface ReplaySetRecord {
+  model: string; // the loaded model's source id
+  fingerprint: string;
+  adaptation: { kind: 'lora'; r: number; alpha: number } | { kind: 'full' } | null; // what was attached during the run
+  judge: { name: string; measures: string };
+  settings: ReplaySettings;
+  seconds: number;
+  complete: boolean;
+}
+
+export interface ReplaySetResult {
+  pairs: ReplaySetPair[]; // the selection (hard pairs, then easy); cancelled: every usable pair finished, unselected
+  funnel: ReplayFunnel;
+  record: ReplaySetRecord;
+}
+
+const CHUNK_STREAM = 0x43484e4b; // 'CHNK': one answer seed per round
+
+interface FilterRow {
+  request: string;
+  domain: string | null; // null for Magpie: the filters judge no domain for it
+  row: ExtractedRow;
+  scores: Partial<Pick<ReplaySource, 'perplexity' | 'duplicate_similarity' | 'relevance_rank'>>;
+}
+
+/** Keep a filter's rows, each with the filter's measure under `field`. */
+function applyFilter(rows: readonly FilterRow[], result: FilterResult<FilterRow>, field: keyof FilterRow['scores']): FilterRow[] {
+  return rows.flatMap((row, i) => {
+    const d = result.decisions[i];
+    return d.keep ? [{ ...row, scores: { ...row.scores, ...(d.score === null ? {} : { [field]: d.score }) } }] : [];
+  });
+}
+
+function sourceOf(f: FilterRow): ReplaySource {
+  const { row } = f;
+  return { domain: row.domain ?? NO_DOMAIN, request: f.request, strategy: row.strategy, sample: row.sample, extraction_seed: row.seed, ...f.scores };
+}
+
+/** Build a replay set from `loaded` (see the file comment). Options are checked before any work. */
+export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOptions, callbacks: ReplayCallbacks = {}): Promise<ReplaySetResult> {
+  if (typeof options?.judge?.judge !== 'function') throw new Error('replay: a judge is required: it labels each answer safe (easy) or unsafe (hard).');
+  const s = resolveReplaySettings(options);
+  const { judge } = options;
+  if (!loaded.template) throw new ChatTemplateError(`${loaded.id} has no chat template; replay prompts the model through its chat turns. Use a chat (instruct) model.`);
+  const generator = engineChatGenerator(loaded);
+  const { signal, onRows } = callbacks;
+  const counter = new FunnelCounter(judge.name, s.revise !== false);
+  const usable: ReplaySetPair[] = [];
+  const started = performance.now();
+  let phase: ReplayPhase = 'extract';
+  let phaseStart = started;
+  const enter = (next: ReplayPhase) => {
+    if (next !== phase) [phase, phaseStart] = [next, performance.now()];
+  };
+  const report = (done: number, total: number | null, payload?: ReplaySetPair[]) => callbacks.onProgress?.(progressOf(phase, 'items', done, total, phaseStart, payload));
+  const attached = loaded.model.attachment;
+  const result = (pairs: ReplaySetPair[], complete: boolean): ReplaySetResult => ({
+    pairs,
+    funnel: counter.funnel(complete, complete ? null : phase),
+    record: {
+      model: loaded.id,
+      fingerprint: loaded.fingerprint,
+      adaptation: attached === null ? null : attached.kind === 'lora' ? { kind: 'lora', r: attached.adapter.config.r, alpha: attached.adapter.config.alpha } : { kind: 'full' },
+      judge: { name: judge.name, measures: judge.measures },
+      settings: s,
+      seconds: (performance.now() - started) / 1000,
+      complete,
+    },
+  });
+
+  try {
+    // 1. Extraction.
+    const extracted: ExtractedRow[] = [];
+    await extractRequests(loaded, {
+      ...s.extraction,
+      signal,
+      onRows: (rows) => {
+        extracted.push(...rows);
+        counter.addExtracted(rows);
+      },
+      onProgress: (p) => report(p.done, p.total),
+    });
+
+    // 2. Filters, each given the rows the one before kept.
+    let rows: FilterRow[] = keptRows(extracted).map((row) => ({ request: row.request, domain: row.domain, row, scores: {} }));
+    if (s.perplexity !== false) {
+      enter('perplexity');
+      const r = await filterByPerplexity(loaded, rows, { ...s.perplexity, batchSize: s.scoreBatchSize, signal, onProgress: (done, total) => report(done, total) });
+      counter.addFilter(r.report);
+      rows = applyFilter(rows, r, 'perplexity');
+    }
+    if (s.nearDuplicates !== false) {
+      enter('near-duplicates');
+      const r = dropNearDuplicates(rows, s.nearDuplicates);
+      counter.addFilter(r.report);
+      rows = applyFilter(rows, r, 'duplicate_similarity');
+      report(r.report.total, r.report.total);
+    }
+    if (s.domainRelevance !== false) {
+      enter('domain-relevance');
+      const r = await filterByDomainRelevance(loaded, rows, s.extraction.domains, { ...s.domainRelevance, batchSize: s.scoreBatchSize, signal, onProgress: (done, total) => report(done, total) });
+      counter.addFilter(r.report);
+      rows = applyFilter(rows, r, 'relevance_rank');
+    }
+    counter.setFiltered(rows.map((r) => r.domain));
+    const requests = rows.map(sourceOf);
+
+    // 3–4. Answer, judge and revise, one round per answer batch.
+    const round = s.responses.batchSize;
+    let judged = 0;
+    let revised = 0;
+    for (let start = 0, k = 0; start < requests.length; start += round, k++) {
+      signal?.throwIfAborted();
+      const chunk = requests.slice(start, start + round);
+      enter('respond');
+      const answers = await respondToRequests(generator, chunk, { ...s.responses, seed: rowSeed(s.responses.seed, CHUNK_STREAM, k), signal });
+      counter.addResponded(answers.length);
+      report(start + answers.length, requests.length);
+
+      enter('judge');
+      const split = await splitEasyHard(judge, answers.map((a) => ({ ...a, index: start + a.index })), { signal });
+      for (const r of split.easy) counter.addFirstAnswer(r.source.domain, 'easy');
+      for (const r of split.hard) counter.addFirstAnswer(r.source.domain, 'hard');
+      for (const r of split.unlabelled) counter.addFirstAnswer(r.source.domain, 'unlabelled');
+      const easy: ReplaySetPair[] = split.easy.map((r) => ({ kind: 'easy', source: r.source, response: r.response, verdict: r.verdict, revised: false, seed: r.seed }));
+      judged += answers.length;
+      usable.push(...easy);
+      if (easy.length) onRows?.(easy);
+      report(judged, requests.length, easy);
+
+      if (s.revise !== false && split.hard.length) {
+        enter('revise');
+        const outcome = await reviseHard(generator, judge, split.hard, { ...s.revise, seed: rowSeed(s.revise.seed, CHUNK_STREAM, k), signal });
+        for (const r of outcome.rows) counter.addRevised(r.first.source.domain, r.outcome);
+        const firstScore = new Map(split.hard.map((h) => [h.source, h.verdict.score]));
+        const hard: ReplaySetPair[] = hardPairs(outcome).map((p) => {
+          const score = firstScore.get(p.source);
+          return { ...p, source: score === null || score === undefined ? p.source : { ...p.source, first_judge_score: score } };
+        });
+        revised += outcome.rows.length;
+        usable.push(...hard);
+        if (hard.length) onRows?.(hard);
+        report(revised, null, hard);
+      }
+    }
+
+    // 5. The replay set at the hard ratio.
+    enter('select');
+    const hard = usable.filter((p) => p.kind === 'hard');
+    const easy = usable.filter((p) => p.kind === 'easy');
+    const wanted = s.selection.pairs ?? hard.length + easy.length;
+    const selection = selectAtHardRatio(hard, easy, wanted, { hardRatio: s.selection.hardRatio, shortage: s.selection.shortage, seed: s.selection.seed });
+    counter.setSelection(selection, wanted);
+    report(1, 1);
+    return result(selection.pairs, true);
+  } catch (e) {
+    if (signal?.aborted) throw new JobCancelledError(result([...usable], false));
+    throw e;
+  }
+}
+
+export type { ExtractionStrategy, ShortagePolicy };

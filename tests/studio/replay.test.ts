@@ -1,0 +1,254 @@
+// buildReplaySet on the tiny fixture model (untrained: its text is noise, so the tests check the
+// wiring and the arithmetic, not quality): the funnel's counts add up from extraction to selection,
+// the pairs carry their provenance through the JSONL layout, progress has a phase per step, a cancel
+// keeps the pairs finished before it, bad options fail before any work, and the engine runs it as a
+// job with the embedded model's own domains by default.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRSAP_DOMAINS } from '../../src/safety/extraction';
+import type { Judge, JudgePair, Verdict } from '../../src/safety/judges/judge';
+import type { TextTokenizer } from '../../src/text/tokenizer';
+import { createMemoryModelCache } from '../../src/storage/cache';
+import type { ReplaySetResult } from '../../src/studio/api';
+import { StudioEngine } from '../../src/studio/engine';
+import { JobCancelledError, JobQueue, jobResult, type JobEnd, type JobProgress } from '../../src/studio/jobs';
+import { loadModel, type LoadedModel } from '../../src/studio/load-model';
+import { buildReplaySet, defaultReplayDomains, WORLD_REPLAY_DOMAINS, type ReplaySetPair } from '../../src/studio/replay';
+import { resolveReplaySettings } from '../../src/studio/replay-settings';
+import { mixReplaySet, parseReplaySet, replaySetToJsonl } from '../../src/studio/replay-set';
+import { NodeFolderModelSource } from '../../src/storage/model-source';
+import { TINY_MODEL } from '../cli/run-cli';
+import { testGpu } from '../helpers/gpu';
+
+/** A judge whose label is a hash of the pair (harmful, safe or unlabelled alike), counting its calls. */
+class HashJudge implements Judge {
+  readonly name = 'test:hash';
+  readonly measures = "'harmful' for one pair in three, by a hash of its text";
+  pairs = 0;
+  async judge(pairs: readonly JudgePair[]): Promise<Verdict[]> {
+    this.pairs += pairs.length;
+    return pairs.map((p) => {
+      let h = 7;
+      for (const c of p.request + '|' + p.response) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+      const label = (['harmful', 'safe', 'unlabelled'] as const)[h % 3];
+      return { label, score: label === 'unlabelled' ? null : (h % 100) / 100, judge: this.name };
+    });
+  }
+}
+
+/**
+ * The tiny model's tokenizer, except that every id divisible by 5 decodes as a quote: its random
+ * weights almost never sample the real quote token, and extraction keeps only quoted requests.
+ */
+function quoteHeavy(tokenizer: TextTokenizer): TextTokenizer {
+  const fake = Object.create(tokenizer) as TextTokenizer;
+  fake.decode = (ids) => Array.from(ids, (id) => (id % 5 === 0 ? '"' : tokenizer.decode([id]))).join('');
+  return fake;
+}
+
+const SMALL = {
+  domains: ['theft', 'weapons'],
+  seed: 3,
+  extraction: { samplesPerDomain: 6, maxNewTokens: 8, batchSize: 6, temperature: 1.5 },
+  perplexity: { lowPercentile: 0, highPercentile: 100 },
+  responses: { maxNewTokens: 4, batchSize: 3, temperature: 1.5 },
+  revise: { maxNewTokens: 4, temperature: 1.5 },
+};
+
+let loaded: LoadedModel;
+let quoting: LoadedModel;
+beforeAll(async () => {
+  loaded = await loadModel(await testGpu(), new NodeFolderModelSource(TINY_MODEL, { id: 'tiny' }));
+  quoting = { ...loaded, tokenizer: quoteHeavy(loaded.tokenizer) };
+});
+afterAll(() => loaded?.model.destroy());
+
+describe('buildReplaySet', () => {
+  it('runs every step; the funnel adds up and the pairs keep their provenance', async () => {
+    const judge = new HashJudge();
+    const progress: JobProgress<ReplaySetPair[]>[] = [];
+    const delivered: ReplaySetPair[] = [];
+    const { pairs, funnel, record } = await buildReplaySet(quoting, { ...SMALL, judge }, { onProgress: (p) => progress.push(p), onRows: (r) => delivered.push(...r) });
+
+    const x = funnel.extraction.total;
+    expect(x.sampled).toBe(12);
+    expect(x.kept + Object.values(x.dropped).reduce((a, b) => a + b!, 0)).toBe(12);
+    expect(x.kept).toBeGreaterThan(3); // enough rows to exercise the steps after it
+    const [ppl, dedup] = funnel.filters;
+    expect(funnel.filters.map((f) => f.name)).toEqual(['perplexity-band', 'near-duplicates']);
+    expect(ppl.total).toBe(x.kept);
+    expect(dedup.total).toBe(ppl.kept);
+    for (const f of funnel.filters) expect(f.kept + f.dropped).toBe(f.total);
+    expect(funnel.responded).toBe(dedup.kept);
+    const a = funnel.firstAnswers;
+    expect(a.easy + a.hard + a.unlabelled).toBe(funnel.responded);
+    expect(funnel.revise!.hard).toBe(a.hard);
+    expect(funnel.revise!.fixed + funnel.revise!.stillUnsafe + funnel.revise!.unlabelled).toBe(a.hard);
+    expect(funnel.usable).toEqual({ hard: funnel.revise!.fixed, easy: a.easy });
+    expect(judge.pairs).toBe(funnel.responded + a.hard); // every first answer, then every revised one
+
+    // By default every usable pair is selected, so the pairs delivered as they finished are the set.
+    expect(funnel.selection!.wantedPairs).toBe(a.easy + funnel.revise!.fixed);
+    expect(funnel.selected).toEqual({ hard: funnel.revise!.fixed, easy: a.easy, total: pairs.length });
+    expect(new Set(pairs)).toEqual(new Set(delivered));
+    expect(funnel.complete).toBe(true);
+
+    const domains = Object.values(funnel.byDomain);
+    const sum = (k: keyof (typeof domains)[number]) => domains.reduce((n, d) => n + d[k], 0);
+    expect([sum('sampled'), sum('extracted'), sum('filtered'), sum('easy'), sum('hard'), sum('unlabelled'), sum('fixed'), sum('selected')]).toEqual([
+      12, x.kept, dedup.kept, a.easy, a.hard, a.unlabelled, funnel.revise!.fixed, pairs.length,
+    ]);
+    expect(Object.keys(funnel.byDomain).sort()).toEqual(['theft', 'weapons']);
+
+    // Progress: one phase per step in order, rows as the judged steps finish them.
+    const phases = progress.map((p) => p.phase).filter((p, i, all) => p !== all[i - 1]);
+    expect(phases[0]).toBe('extract');
+    expect(phases.at(-1)).toBe('select');
+    expect(phases.slice(1, 3)).toEqual(['perplexity', 'near-duplicates']);
+    expect(new Set(phases)).toEqual(new Set(['extract', 'perplexity', 'near-duplicates', 'respond', 'judge', 'select', ...(a.hard ? ['revise'] : [])]));
+    expect(progress.every((p) => p.unit === 'items')).toBe(true);
+    expect(progress.flatMap((p) => p.payload ?? [])).toEqual(delivered);
+
+    // Provenance, through the saved layout and back.
+    expect(pairs.every((p) => p.verdict.label === 'safe' && p.verdict.judge === judge.name)).toBe(true);
+    expect(pairs.every((p) => p.source.strategy === 'assistant-prefill' && typeof p.source.perplexity === 'number' && (p.kind === 'hard') === p.revised)).toBe(true);
+    const back = parseReplaySet(replaySetToJsonl(pairs), 'replay.jsonl');
+    expect(back.map((p) => [p.kind, p.source.domain, p.source.request, p.response, p.revised, p.seed])).toEqual(pairs.map((p) => [p.kind, p.source.domain, p.source.request, p.response, p.revised, p.seed]));
+    expect(back.every((p) => (p.source as unknown as Record<string, string>).strategy === 'assistant-prefill')).toBe(true);
+    expect(record).toMatchObject({ model: 'tiny', judge: { name: judge.name }, complete: true, settings: { selection: { hardRatio: 0.5, shortage: 'fill' } } });
+
+    // The same seed gives the same set.
+    const again = await buildReplaySet(quoting, { ...SMALL, judge: new HashJudge() });
+    expect(again.pairs).toEqual(pairs);
+  });
+
+  it('draws a given number of pairs at the hard ratio, skips revise when asked, and chains the domain relevance filter', async () => {
+    const judge = new HashJudge();
+    const { pairs, funnel } = await buildReplaySet(quoting, { ...SMALL, judge, revise: false, domainRelevance: { topK: 1 }, selection: { pairs: 2, hardRatio: 0.5, shortage: 'keep-ratio' } });
+    expect(funnel.filters.map((f) => f.name)).toEqual(['perplexity-band', 'near-duplicates', 'domain-relevance']);
+    expect(funnel.filters[2]).toMatchObject({ total: funnel.filters[1].kept, parameters: { topK: 1, domains: 2 } });
+    expect(funnel.responded).toBe(funnel.filters[2].kept);
+    expect(Object.values(funnel.byDomain).reduce((n, d) => n + d.filtered, 0)).toBe(funnel.filters[2].kept);
+    expect(funnel.revise).toBeNull();
+    expect(funnel.usable.hard).toBe(0);
+    expect(judge.pairs).toBe(funnel.responded); // no second answers were judged
+    // No hard pairs without revise: keep-ratio cannot keep a 0.5 share, so nothing is drawn.
+    expect(pairs).toEqual([]);
+    expect(funnel.selection).toMatchObject({ wantedPairs: 2, counts: { wanted: [1, 1], available: [0, funnel.usable.easy], taken: [0, 0] } });
+    expect(funnel.selection!.note).toMatch(/share is kept/);
+  });
+
+  it('keeps the pairs finished before a cancel, through the job queue', async () => {
+    const queue = new JobQueue();
+    const delivered: ReplaySetPair[] = [];
+    let end!: JobEnd<ReplaySetResult>;
+    await new Promise<void>((resolve) => {
+      const id = queue.start<ReplaySetPair[], ReplaySetResult>(
+        'replay',
+        (ctx) =>
+          buildReplaySet(quoting, { ...SMALL, judge: new HashJudge(), responses: { ...SMALL.responses, batchSize: 1 } }, {
+            signal: ctx.signal,
+            onProgress: ctx.progress,
+            onRows: (rows) => {
+              delivered.push(...rows);
+              queue.cancel(id); // after the first round that finished a pair
+            },
+          }),
+        (e) => {
+          if (e.kind === 'end') {
+            end = e;
+            resolve();
+          }
+        },
+      );
+    });
+    expect(end.status).toBe('cancelled');
+    const partial = (end as { result: ReplaySetResult }).result;
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(partial.pairs).toEqual(delivered);
+    expect(partial.funnel).toMatchObject({ complete: false, selection: null });
+    expect(['judge', 'revise', 'respond']).toContain(partial.funnel.stoppedIn);
+    expect(partial.funnel.responded).toBeLessThan(partial.funnel.filters.at(-1)!.kept);
+    expect(partial.funnel.usable.easy + partial.funnel.usable.hard).toBe(delivered.length);
+    expect(partial.record.complete).toBe(false);
+  });
+
+  it('stops at once on an aborted signal, with the funnel of nothing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await buildReplaySet(quoting, { ...SMALL, judge: new HashJudge() }, { signal: controller.signal }).catch((e) => e);
+    expect(error).toBeInstanceOf(JobCancelledError);
+    expect((error.partial as ReplaySetResult).pairs).toEqual([]);
+    expect((error.partial as ReplaySetResult).funnel).toMatchObject({ complete: false, stoppedIn: 'extract', extraction: { total: { sampled: 0 } } });
+  });
+
+  it('refuses bad options by name before any work', async () => {
+    const judge = new HashJudge();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ samples: 4 }, /unknown option "samples"; the options are judge, domains/],
+      [{ extraction: { samplesPerDomian: 4 } }, /unknown setting "samplesPerDomian"/],
+      [{ extraction: { strategies: ['prefill'] } }, /unknown strategy "prefill"; use one of assistant-prefill, user-prefill, magpie/],
+      [{ extraction: { domains: ['theft'] } }, /give the domains as the top-level option "domains"/],
+      [{ domains: [] }, /domain list is empty/],
+      [{ responses: { temprature: 0.5 } }, /unknown response setting "temprature"/],
+      [{ responses: { topP: 0 } }, /topP must be in \(0, 1\]/],
+      [{ revise: { maxNewTokens: 0 } }, /revise: maxNewTokens must be a positive integer/],
+      [{ perplexity: { lowPercentile: 60, highPercentile: 40 } }, /percentiles must satisfy 0 ≤ low ≤ high ≤ 100/],
+      [{ nearDuplicates: { threshold: 0 } }, /near-duplicate threshold must be in \(0, 1\]/],
+      [{ selection: { hardRatio: 1.5 } }, /hardRatio must be in \[0, 1\], got 1.5/],
+      [{ selection: { pairs: 0 } }, /number of pairs to select must be a positive integer/],
+      [{ selection: { shortage: 'repeat' } }, /unknown shortage policy "repeat"/],
+      [{ seed: -1 }, /seed must be an integer from 0/],
+    ];
+    for (const [bad, message] of cases) {
+      await expect(buildReplaySet(loaded, { ...SMALL, judge, ...bad } as never), JSON.stringify(bad)).rejects.toThrow(message);
+    }
+    await expect(buildReplaySet(loaded, { ...SMALL } as never)).rejects.toThrow(/a judge is required/);
+    await expect(buildReplaySet({ ...loaded, template: null }, { ...SMALL, judge })).rejects.toThrow(/has no chat template/);
+    expect(judge.pairs).toBe(0);
+    expect(resolveReplaySettings({ seed: 7 })).toMatchObject({ extraction: { seed: 7, domains: GRSAP_DOMAINS }, responses: { seed: 7 }, revise: { seed: 7 }, selection: { seed: 7 }, domainRelevance: false });
+  });
+
+  it('defaults to the embedded organism\'s own domains for it, the paper\'s 38 for any other model', () => {
+    expect(defaultReplayDomains('grsap-organism')).toBe(WORLD_REPLAY_DOMAINS);
+    expect(defaultReplayDomains('grsap-organism-tiny')).toBe(WORLD_REPLAY_DOMAINS);
+    expect(WORLD_REPLAY_DOMAINS).toHaveLength(14);
+    for (const name of [null, 'HuggingFaceTB/SmolLM2-135M-Instruct', 'grsap-organismal']) expect(defaultReplayDomains(name)).toBe(GRSAP_DOMAINS);
+  });
+});
+
+describe('the replay job on the engine', () => {
+  const engine = new StudioEngine({ cache: async () => createMemoryModelCache() });
+  afterAll(() => engine.dispose());
+
+  it('runs with the embedded model\'s domains by default and mixes the set into task data', async () => {
+    const files = readdirSync(TINY_MODEL).map((f) => {
+      let bytes: Uint8Array = new Uint8Array(readFileSync(join(TINY_MODEL, f)));
+      if (f === 'config.json') bytes = new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(bytes)), _name_or_path: 'grsap-organism' }));
+      return new File([bytes as Uint8Array<ArrayBuffer>], f);
+    });
+    expect((await jobResult((l) => engine.loadModel({ kind: 'files', files }, l)).end).status).toBe('done');
+    const phases: string[] = [];
+    const end = await jobResult<ReplaySetPair[], ReplaySetResult>(
+      (l) => engine.replay({ judge: { kind: 'keyword' }, extraction: { samplesPerDomain: 1, maxNewTokens: 4 }, responses: { maxNewTokens: 2 } }, l),
+      (p) => phases.push(p.phase),
+    ).end;
+    expect(end.status, JSON.stringify(end)).toBe('done');
+    const { funnel, record } = (end as { result: ReplaySetResult }).result;
+    expect(record.settings.extraction.domains).toEqual(WORLD_REPLAY_DOMAINS);
+    expect(funnel.extraction.total.sampled).toBe(14);
+    expect(funnel.judge).toBe('keyword-refusal');
+    expect(phases[0]).toBe('extract');
+    expect(phases.at(-1)).toBe('select');
+
+    const replay: ReplaySetPair[] = [0, 1, 2].map((i) => ({
+      kind: i ? 'easy' : 'hard', source: { domain: 'theft', request: `r${i}`, strategy: 'assistant-prefill', sample: i, extraction_seed: i }, response: `a${i}`, verdict: { label: 'safe', score: null, judge: 'x' }, revised: !i, seed: i,
+    }));
+    const task = Array.from({ length: 18 }, (_, i) => ({ messages: [{ role: 'user' as const, content: `q${i}` }, { role: 'assistant' as const, content: `t${i}` }] }));
+    const mixed = await engine.mixReplay({ task, replay, settings: { ratio: 0.1, seed: 1 } });
+    expect(mixed.report.bySource).toEqual({ task: 16, 'replay-hard': 1, 'replay-easy': 1, benign: 0 });
+    expect(mixReplaySet(task, replay, { ratio: 0.1, seed: 1 })).toEqual(mixed);
+  });
+});
