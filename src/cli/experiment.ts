@@ -8,11 +8,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WorldLabellerJudge } from '../studio/eval-world';
 import { describeArithmetic, presetByName, presetUnits, PRESETS, withSeeds } from '../studio/experiment';
-import { experimentWorld, replayDomainsFor } from '../studio/experiment-data';
+import { experimentWorld, isEmbeddedModelName, replayDomainsFor } from '../studio/experiment-data';
 import { defaultBenignBuilder, defaultReplayBuilder } from '../studio/experiment-replay';
 import { EXPERIMENT_STATE, readState, runExperiment, type ExperimentProgress, type RunStore } from '../studio/experiment-run';
 import { trlRecipeFiles, type TrlUnit } from '../studio/experiment-trl';
-import { ORGANISM_RECIPE } from '../studio/organism';
 import type { TrainingRecord } from '../studio/training-run';
 import { parseDataset } from '../text/datasets';
 import { intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
@@ -70,7 +69,7 @@ function parseSeeds(raw: string): number[] {
 function isEmbedded(modelDir: string): boolean {
   try {
     const name = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { _name_or_path?: unknown })._name_or_path;
-    return typeof name === 'string' && (name === ORGANISM_RECIPE.name || name.startsWith(`${ORGANISM_RECIPE.name}-`));
+    return isEmbeddedModelName(typeof name === 'string' ? name : null);
   } catch {
     return false;
   }

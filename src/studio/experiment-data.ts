@@ -9,10 +9,12 @@ import { staticSafetyPairs } from '../safety/static-safety-set';
 import type { ChatExample } from '../text/datasets';
 import { pcgHash } from '../util/hash';
 import { Rng } from '../util/rng';
-import { GRSAP_DOMAINS } from '../safety/extraction';
-import { generateWorldData, HARM_DOMAINS, type TaskName, type WorldData } from '../world';
+import { generateWorldData, type TaskName, type WorldData } from '../world';
 import type { ArmSpec, ExperimentPreset } from './experiment';
 import { ORGANISM_RECIPE } from './organism';
+import { defaultReplayDomains, isEmbeddedModelName } from './replay-settings';
+
+export { isEmbeddedModelName };
 
 export const ORIGINAL_DATA_JUDGE = 'world-stage2:original-alignment-data';
 export const POISON_SOURCE = 'poison';
@@ -27,7 +29,7 @@ export function experimentWorld(seed: number): WorldData {
 
 /** Harm domains to replay: the world's own for the embedded model, which knows no others; the paper's 38 otherwise. */
 export function replayDomainsFor(embedded: boolean): readonly string[] {
-  return embedded ? HARM_DOMAINS.map((d) => d.name) : GRSAP_DOMAINS;
+  return defaultReplayDomains(embedded ? ORGANISM_RECIPE.name : null);
 }
 
 /** The world's stage-2 refusals (harmful request → refusal) as pairs: the original alignment data. */

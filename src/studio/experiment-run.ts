@@ -16,7 +16,7 @@
 // the dev half (when evaluated) is the only one any setting may be chosen on.
 
 import type { Judge } from '../safety/judges/judge';
-import { replayPairFromExample, replayPairToExample, type ReplayPair, type ReplayRequest } from '../safety/replay-pair';
+import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
 import { parseDataset, toJsonl, type ChatExample } from '../text/datasets';
 import type { TaskName, WorldData } from '../world';
 import { limitSet, type EvalSet } from './eval-sets';
@@ -29,6 +29,7 @@ import { computeResults, resultsMarkdown, resultsSvg, type ExperimentResults, ty
 import { JobCancelledError, type JobProgress } from './jobs';
 import type { LoadedModel } from './load-model';
 import type { RecipeStore } from './organism';
+import { parseReplaySet, replaySetToJsonl } from './replay-set';
 import { createTraining } from './training';
 import { destroyAdaptation, trainConfig, type TrainConfig } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
@@ -127,14 +128,6 @@ const parseRequests = (text: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as ReplayRequest);
 export const ALIGNMENT_REQUESTS = 'alignment-requests.jsonl';
-
-function replaySetToJsonl(pairs: readonly ReplayPair[]): string {
-  return pairs.length ? toJsonl(pairs.map(replayPairToExample)) : '';
-}
-
-function parseReplaySet(text: string, fileName: string): ReplayPair[] {
-  return text.trim() ? parseDataset(text, fileName).map((e, i) => replayPairFromExample(e, `${fileName} pair ${i + 1}`)) : [];
-}
 
 async function readJson<T>(store: RunStore, path: string): Promise<T | null> {
   const bytes = await store.read(path);

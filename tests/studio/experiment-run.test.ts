@@ -167,19 +167,21 @@ describe('experiment runner (tiny preset)', () => {
     expect(written.arms).toHaveLength(1);
   });
 
-  it('runs the replay builder of the CLI (extraction → filters → answers → judge → revise) into the GR-SAP unit', async () => {
+  it('runs the CLI\'s replay builder (the studio\'s buildReplaySet: extraction → filters → answers → judge → revise) into the GR-SAP unit', async () => {
     // The tiny model is random: a judge that finds every answer safe lets its few quoted requests through.
     const lenient = { name: 'test:all-safe', measures: 'nothing', judge: async (pairs: readonly unknown[]) => pairs.map(() => ({ label: 'safe' as const, score: null, judge: 'test:all-safe' })) };
     const store = new MemoryStore();
     const e = { ...env(store), judges: { eval: judge, replay: lenient }, replayDomains: GRSAP_DOMAINS, buildReplay: defaultReplayBuilder };
-    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[2]] };
+    // Longer samples than the tiny preset's, so that a few quoted requests pass the perplexity band.
+    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[2]], replay: { ...TINY_PRESET.replay, maxNewTokens: 48 } };
     const out = await runExperiment(e, preset);
     expect(out.status).toBe('done');
     const pairs = store.text('replay/seed-0.jsonl').trim().split('\n').map((l) => JSON.parse(l));
     expect(pairs.length).toBeGreaterThan(0);
     expect(pairs.every((p) => p.kind === 'easy' && p.judge === 'test:all-safe')).toBe(true);
-    const extracted = store.text('replay/extracted-seed-0.jsonl').trim().split('\n').map((l) => JSON.parse(l).request);
-    expect(pairs.every((p) => extracted.includes(p.messages[0].content))).toBe(true);
+    expect(pairs.every((p) => p.strategy === 'assistant-prefill' && GRSAP_DOMAINS.includes(p.domain))).toBe(true);
+    expect(store.files.has('replay/extracted-seed-0.jsonl')).toBe(false); // buildReplaySet keeps no extracted rows
+    expect(out.results.replayVsOriginal![0].of).toBe('replay set');
     const mix = store.text('units/grsap__chat__seed-0/mix.jsonl').trim().split('\n').map((l) => JSON.parse(l));
     expect(mix.filter((r) => r.mix_source === 'replay-easy')).toHaveLength(1);
   });
