@@ -7,6 +7,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WorldLabellerJudge } from '../studio/eval-world';
+import { loadOnnxClassifierJudge } from '../studio/judges';
+import { NodeFolderModelSource } from '../storage/model-source';
 import { describeArithmetic, presetByName, presetUnits, PRESETS, withSeeds } from '../studio/experiment';
 import { experimentWorld, isEmbeddedModelName, replayDomainsFor } from '../studio/experiment-data';
 import { defaultBenignBuilder, defaultReplayBuilder } from '../studio/experiment-replay';
@@ -14,7 +16,7 @@ import { EXPERIMENT_STATE, readState, runExperiment, type ExperimentProgress, ty
 import { trlRecipeFiles, type TrlUnit } from '../studio/experiment-trl';
 import type { TrainingRecord } from '../studio/training-run';
 import { parseDataset } from '../text/datasets';
-import { intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
+import { choiceOption, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, formatDuration, openModel, type CliContext } from './common';
 import { prepareEmptyOutDir, writeFileAtomic } from './out-dir';
 
@@ -41,6 +43,8 @@ export const experimentSpec: CommandSpec = {
     { name: 'out', type: 'string', value: 'DIR', help: 'the run folder (new, or a run to continue); with --export-trl the recipe folder', required: true },
     { name: 'seeds', type: 'string', value: 'S,S,…', help: 'seeds instead of the preset\'s' },
     { name: 'world-seed', type: 'string', value: 'S', help: "the world of the evaluation sets and tasks (the organism's is 0)", default: '0' },
+    { name: 'replay-judge', type: 'string', value: 'world|onnx', help: "labels the replay's answers easy or hard: the world's labeller (embedded model only) or an ONNX classifier such as the embedded guard", default: 'world for the embedded model, else onnx' },
+    { name: 'judge-model', type: 'string', value: 'DIR', help: 'the ONNX classifier folder for --replay-judge onnx (e.g. public/models/grsap-guard)' },
     { name: 'export-trl', type: 'string', value: 'RUN', help: 'export the run folder RUN as a TRL / PEFT recipe into --out' },
   ],
 };
@@ -90,7 +94,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   const out = stringOption(values, 'out')!;
   const exportRun = stringOption(values, 'export-trl');
   if (exportRun !== undefined) {
-    for (const flag of ['preset', 'model', 'seeds', 'world-seed']) if (stringOption(values, flag) !== undefined) throw new UsageError(`experiment: --export-trl takes only --out; drop --${flag}.`);
+    for (const flag of ['preset', 'model', 'seeds', 'world-seed', 'replay-judge', 'judge-model']) if (stringOption(values, flag) !== undefined) throw new UsageError(`experiment: --export-trl takes only --out; drop --${flag}.`);
     return exportTrl(exportRun, out, ctx);
   }
   const presetName = stringOption(values, 'preset');
@@ -112,9 +116,19 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   if (!embedded && preset.arms.some((a) => a.source === 'original')) {
     throw new UsageError(`experiment: preset ${preset.name} mixes the original alignment data, which only the embedded model has; ${modelDir} is not it (config.json's _name_or_path). Use the core preset for other models.`);
   }
+  const replayJudgeKind = choiceOption(values, 'replay-judge', ['world', 'onnx'] as const, embedded ? 'world' : 'onnx');
+  const judgeModel = stringOption(values, 'judge-model');
+  if (replayJudgeKind === 'world' && !embedded) throw new UsageError(`experiment: the world's labeller knows only the embedded world, and ${modelDir} is not the embedded model; judge its replay with --replay-judge onnx --judge-model DIR.`);
+  if (replayJudgeKind === 'onnx' && judgeModel === undefined) throw new UsageError('experiment: --replay-judge onnx needs --judge-model DIR (an ONNX text classifier: model.onnx, config.json, tokenizer.json).');
+  if (replayJudgeKind === 'world' && judgeModel !== undefined) throw new UsageError('experiment: --judge-model is for --replay-judge onnx.');
+  if (judgeModel !== undefined) existingFolder('judge-model', judgeModel, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
   ctx.log(describeArithmetic(preset));
   const world = experimentWorld(worldSeed);
   const judge = WorldLabellerJudge.forWorld(world);
+  if (!embedded) ctx.log(`warning: ${modelDir} is not the embedded model; the evaluation sets and their judge (${judge.name}) are the embedded world's, so its figures describe that world's prompts only.`);
+  const onnx = judgeModel !== undefined ? await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel)) : null;
+  const replayJudge = onnx ?? judge;
+  ctx.log(`judges: evaluation ${judge.name} (keyword refusal beside it); replay ${replayJudge.name}`);
   const { loaded } = await openModel(ctx, modelDir);
   const command = `npm run experiment -- --preset ${preset.name} --model ${modelDir} --out ${out}${seeds !== undefined ? ` --seeds ${seeds}` : ''}`;
   let lastLine = 0;
@@ -126,7 +140,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
         store: folderStore(out),
         world,
         embedded,
-        judges: { eval: judge, replay: judge },
+        judges: { eval: judge, replay: replayJudge },
         replayDomains: replayDomainsFor(embedded),
         buildReplay: defaultReplayBuilder,
         buildBenign: defaultBenignBuilder,
@@ -153,6 +167,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
     return 0;
   } finally {
     loaded.model.destroy();
+    await onnx?.dispose();
   }
 }
 

@@ -4,7 +4,7 @@
 // place, it skips the finished units and completes; --export-trl writes a TRL recipe whose
 // hyper-parameters are the run's.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayPairToExample, type ReplayPair } from '../../src/safety/replay-pair';
@@ -26,6 +26,12 @@ describe('CLI experiment', () => {
     const original = await runCli(['experiment', '--preset', 'extended', '--model', TINY_MODEL, '--out', out]);
     expect(original.code).toBe(2);
     expect(original.stderr).toMatch(/original alignment data, which only the embedded model has/);
+    const worldJudge = await runCli(['experiment', '--preset', 'tiny', '--model', TINY_MODEL, '--out', out, '--replay-judge', 'world']);
+    expect(worldJudge.code).toBe(2);
+    expect(worldJudge.stderr).toMatch(/the world's labeller knows only the embedded world/);
+    const noGuard = await runCli(['experiment', '--preset', 'tiny', '--model', TINY_MODEL, '--out', out]);
+    expect(noGuard.code).toBe(2);
+    expect(noGuard.stderr).toMatch(/--replay-judge onnx needs --judge-model DIR/);
     const notRun = await runCli(['experiment', '--export-trl', tempFolder(), '--out', out]);
     expect(notRun.code).toBe(2);
     expect(notRun.stderr).toMatch(/not an experiment run folder/);
@@ -35,9 +41,14 @@ describe('CLI experiment', () => {
   });
 
   it('runs the tiny preset, continues after a failed unit without redoing finished ones, and exports a TRL recipe with the same hyper-parameters', async () => {
+    // The tiny fixture under the embedded organism's name, so the world's labeller may judge its replay.
     const dir = tempFolder();
+    const model = join(dir, 'model');
+    cpSync(TINY_MODEL, model, { recursive: true });
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'grsap-organism-tiny' }));
     const run = join(dir, 'run');
-    const args = ['experiment', '--preset', 'tiny', '--model', TINY_MODEL, '--out', run];
+    const args = ['experiment', '--preset', 'tiny', '--model', model, '--out', run];
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(1);
     expect(first.stderr).toMatch(/grsap__chat__seed-0 needs replay, but the replay set of seed 0 holds no usable pair/);
@@ -57,7 +68,8 @@ describe('CLI experiment', () => {
     expect(summary.status).toBe('done');
     expect(Object.values(summary.units)).toEqual(['done', 'done', 'done']);
     const md = readFileSync(join(run, 'results.md'), 'utf8');
-    expect(md).toContain(`npm run experiment -- --preset tiny --model ${TINY_MODEL} --out ${run}`);
+    expect(md).toContain(`npm run experiment -- --preset tiny --model ${model} --out ${run}`);
+    expect(md).toMatch(/Replay vs the original alignment data/); // the embedded model's alignment data is known
     expect(md).toMatch(/\| chat \| GR-SAP \| 1 \|/);
     expect(readFileSync(join(run, 'results.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 
