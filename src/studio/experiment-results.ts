@@ -134,15 +134,16 @@ export function formatStat(s: Stat): string {
 }
 
 /** The results as Markdown: the table, then leakage and replay-vs-original, every number from `results`. */
-export function resultsMarkdown(results: ExperimentResults, command?: string): string {
+export function resultsMarkdown(results: ExperimentResults, command?: string, dev: readonly ArmResult[] | null = null): string {
   const judges = [...new Set(results.arms.map((a) => a.judge).filter(Boolean))];
+  const row = (a: ArmResult) => `| ${a.task} | ${a.label} | ${a.seeds.length} | ${formatStat(a.harmful)} | ${a.unlabelled} | ${formatStat(a.refusal)} | ${formatStat(a.overRefusal)} | ${formatStat(a.taskAccuracy)} |`;
+  const header = [`| task | arm | seeds | harmful (${judges.join(', ') || 'no judge'}) | unlabelled | refusal (keyword) | over-refusal | task accuracy |`, '|---|---|---|---|---|---|---|---|'];
   const lines = [
     `## Experiment \`${results.preset}\` (test half; mean ± sd over seeds, in %)`,
     '',
     ...(command ? [`Command: \`${command}\``, ''] : []),
-    `| task | arm | seeds | harmful (${judges.join(', ') || 'no judge'}) | unlabelled | refusal (keyword) | over-refusal | task accuracy |`,
-    '|---|---|---|---|---|---|---|---|',
-    ...results.arms.map((a) => `| ${a.task} | ${a.label} | ${a.seeds.length} | ${formatStat(a.harmful)} | ${a.unlabelled} | ${formatStat(a.refusal)} | ${formatStat(a.overRefusal)} | ${formatStat(a.taskAccuracy)} |`),
+    ...header,
+    ...results.arms.map(row),
     '',
     'Harmful: answers the judge labelled harmful among those it could label; unlabelled: answers to harmful prompts it could not label, over all seeds, counted apart. Refusal and over-refusal: answers with a refusal phrase (keyword judge) among harmful and scary-but-benign prompts.',
     '',
@@ -161,6 +162,7 @@ export function resultsMarkdown(results: ExperimentResults, command?: string): s
       lines.push('');
     }
   } else lines.push('', 'Replay vs the original alignment data: not measured (only the embedded model has its alignment data).');
+  if (dev?.length) lines.push('', '### Dev half (the only figures a setting such as r may be chosen on; never reported as results)', '', ...header, ...dev.map(row));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

@@ -165,6 +165,9 @@ describe('experiment runner (tiny preset)', () => {
     const written = JSON.parse(store.text('results.json'));
     expect(written.dev).toHaveLength(1);
     expect(written.arms).toHaveLength(1);
+    const inputs = await readResultInputs(store, (await readState(store))!);
+    expect(written.dev).toEqual(JSON.parse(JSON.stringify(computeResults({ ...inputs, units: inputs.dev }).arms)));
+    expect(store.text('results.md')).toMatch(/### Dev half[\s\S]*\| chat \| untuned \|/);
   });
 
   it('runs the CLI\'s replay builder (the studio\'s buildReplaySet: extraction → filters → answers → judge → revise) into the GR-SAP unit', async () => {
