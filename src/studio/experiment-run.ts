@@ -1,6 +1,6 @@
 // The experiment runner: executes a preset (experiment.ts) on one loaded model, unit by unit, each
 // (arm, task, seed) going replay → mix → train → evaluate, and keeps everything in a run folder
-// (a RunStore: a folder in Node) so that a killed or stopped run continues where it stopped:
+// (a RunStore: a folder in Node; experiment-store.ts) so that a killed or stopped run continues where it stopped:
 //   experiment.json              the state: the preset as run, the model, the judges, each unit's status
 //   replay/seed-S.jsonl          the seed's replay set (pairs, shared by every arm that replays)
 //   replay/extracted-seed-S.jsonl the requests extraction kept, before the filters
@@ -20,50 +20,22 @@ import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
 import { parseDataset, toJsonl, type ChatExample } from '../text/datasets';
 import type { TaskName, WorldData } from '../world';
 import { limitSet, type EvalSet } from './eval-sets';
-import { parseEvalRows, rowsToJsonl } from './eval-summary';
+import { rowsToJsonl } from './eval-summary';
 import { worldEvalSets, type WorldHalf } from './eval-world';
 import { evaluateModel } from './evaluate';
 import { presetArithmetic, presetUnits, mixRows, type ExperimentPreset, type ExperimentReplay, type ExperimentUnit } from './experiment';
 import { alignmentRequests, armData } from './experiment-data';
-import { computeResults, resultsMarkdown, resultsSvg, type ExperimentResults, type ResultInputs } from './experiment-results';
+import type { ExperimentResults } from './experiment-results';
 import { JobCancelledError, type JobProgress } from './jobs';
 import type { LoadedModel } from './load-model';
-import type { RecipeStore } from './organism';
 import { parseReplaySet, replaySetToJsonl } from './replay-set';
 import { createTraining } from './training';
 import { destroyAdaptation, trainConfig, type TrainConfig } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 import type { Gpu } from './device';
+import { ALIGNMENT_REQUESTS, benignPath, dec, enc, EXPERIMENT_FORMAT, EXPERIMENT_STATE, extractedPath, readJson, replayPath, requestsJsonl, unitPath, writeResults, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
 
-export type RunStore = RecipeStore;
-
-export const EXPERIMENT_STATE = 'experiment.json';
-export const EXPERIMENT_FORMAT = 'grsap-experiment-1';
-
-export type UnitStatus = 'pending' | 'training' | 'evaluating' | 'done';
-
-export interface UnitState {
-  status: UnitStatus;
-  arm: string;
-  task: TaskName;
-  seed: number;
-  rows: number | null; // rows of the mix
-  trainedTokens: number | null; // tokens over all epochs (after truncation)
-  steps: number | null;
-  seconds: number; // spent on this unit, over all sessions
-}
-
-export interface ExperimentState {
-  format: typeof EXPERIMENT_FORMAT;
-  preset: ExperimentPreset; // as run: seeds included
-  model: { id: string; fingerprint: string };
-  judges: { eval: string; replay: string };
-  worldSeed: number;
-  embedded: boolean;
-  units: Record<string, UnitState>;
-  replay: Record<string, { pairs: number; benign: number | null }>; // by seed
-  sessions: number; // how many times the runner started on this folder
-}
+export { readResultInputs, readState, writeResults, EXPERIMENT_STATE, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
 
 /** What the runner asks of a replay use case (studio/replay.ts buildReplaySet fits through experiment-replay.ts). */
 export interface ReplayBuildRequest {
@@ -113,25 +85,6 @@ export interface ExperimentOutcome {
   status: 'done' | 'paused';
   state: ExperimentState;
   results: ExperimentResults;
-}
-
-const enc = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
-const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-const unitPath = (unit: string, file: string) => `units/${unit}/${file}`;
-const replayPath = (seed: number) => `replay/seed-${seed}.jsonl`;
-const benignPath = (seed: number) => `replay/benign-seed-${seed}.jsonl`;
-const extractedPath = (seed: number) => `replay/extracted-seed-${seed}.jsonl`;
-const requestsJsonl = (requests: readonly ReplayRequest[]) => requests.map((r) => JSON.stringify({ domain: r.domain, request: r.request })).join('\n') + (requests.length ? '\n' : '');
-const parseRequests = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as ReplayRequest);
-export const ALIGNMENT_REQUESTS = 'alignment-requests.jsonl';
-
-async function readJson<T>(store: RunStore, path: string): Promise<T | null> {
-  const bytes = await store.read(path);
-  return bytes ? (JSON.parse(dec(bytes)) as T) : null;
 }
 
 /** The unit's training settings: the preset's, with the unit's seed for shuffling, dropout and the LoRA init. */
@@ -381,48 +334,4 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
     }
     if (loaded.model.attachment !== null) loaded.model.detach();
   }
-}
-
-/** What the results are computed from, read from the run folder's files alone. */
-export async function readResultInputs(store: RunStore, state: ExperimentState): Promise<ResultInputs & { dev: ResultInputs['units'] }> {
-  const units: ResultInputs['units'] = [];
-  const dev: ResultInputs['units'] = [];
-  for (const u of presetUnits(state.preset)) {
-    if (state.units[u.id]?.status !== 'done') continue;
-    for (const [half, list] of [['test', units], ['dev', dev]] as const) {
-      const bytes = await store.read(unitPath(u.id, `rows-${half}.jsonl`));
-      if (bytes) list.push({ unit: u.id, arm: u.arm.id, armLabel: u.arm.label, task: u.task, seed: u.seed, rows: parseEvalRows(dec(bytes), unitPath(u.id, `rows-${half}.jsonl`)) });
-    }
-  }
-  const replay: ResultInputs['replay'] = [];
-  for (const seed of state.preset.seeds) {
-    const bytes = await store.read(replayPath(seed));
-    if (!bytes) continue;
-    const extracted = await store.read(extractedPath(seed));
-    replay.push({ seed, requests: parseReplaySet(dec(bytes), replayPath(seed)).map((p) => ({ domain: p.source.domain, request: p.source.request })), extracted: extracted ? parseRequests(dec(extracted)) : null });
-  }
-  const alignmentBytes = await store.read(ALIGNMENT_REQUESTS);
-  const alignment = alignmentBytes ? parseRequests(dec(alignmentBytes)) : null;
-  return { preset: state.preset.name, units, replay, alignment, dev };
-}
-
-export interface SavedResults {
-  results: ExperimentResults;
-  dev: ExperimentResults['arms'] | null; // the dev half's figures: for choosing settings, never reported
-}
-
-/** Recompute the results from the files and write results.json, results.md and results.svg. */
-export async function writeResults(store: RunStore, state: ExperimentState, command?: string): Promise<ExperimentResults> {
-  const inputs = await readResultInputs(store, state);
-  const results = computeResults(inputs);
-  const dev = inputs.dev.length ? computeResults({ ...inputs, units: inputs.dev }).arms : null;
-  await store.write('results.json', enc({ ...results, dev }));
-  await store.write('results.md', enc(resultsMarkdown(results, command, dev)));
-  await store.write('results.svg', enc(resultsSvg(results)));
-  return results;
-}
-
-/** The state of a run folder, or null when it holds none. */
-export function readState(store: RunStore): Promise<ExperimentState | null> {
-  return readJson<ExperimentState>(store, EXPERIMENT_STATE);
 }
