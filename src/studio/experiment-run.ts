@@ -23,7 +23,7 @@ import { limitSet, type EvalSet } from './eval-sets';
 import { rowsToJsonl } from './eval-summary';
 import { worldEvalSets, type WorldHalf } from './eval-world';
 import { evaluateModel } from './evaluate';
-import { presetArithmetic, presetUnits, mixRows, type ExperimentPreset, type ExperimentReplay, type ExperimentUnit } from './experiment';
+import { checkPreset, presetUnits, mixRows, type ExperimentPreset, type ExperimentReplay, type ExperimentUnit } from './experiment';
 import { alignmentRequests, armData } from './experiment-data';
 import type { ExperimentResults } from './experiment-results';
 import { JobCancelledError, type JobProgress } from './jobs';
@@ -152,7 +152,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   const { signal } = options;
   if (loaded.model.attachment !== null) throw new Error('experiment: the model has an adapter attached; the runner starts every unit from the base model. Detach it first.');
   if (!env.embedded && preset.arms.some((a) => a.source === 'original')) throw new Error(`experiment: preset ${preset.name} has the original-alignment-data arm, which exists only for the embedded model; ${loaded.id} is not it.`);
-  presetArithmetic(preset); // validates the shape of the preset's numbers early
+  checkPreset(preset);
   const fresh = newState(env, preset);
   const saved = await readJson<ExperimentState>(store, EXPERIMENT_STATE);
   if (saved) checkSameRun(saved, fresh);

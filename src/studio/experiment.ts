@@ -16,8 +16,8 @@
 //   poisoned-grsap   the poisoned data, with replay at r
 //   grsap-r<r>       the ratio sweep: grsap at other r, on one task
 
-import type { TaskName } from '../world';
-import type { TrainOverrides } from './training-config';
+import { TASK_NAMES, type TaskName } from '../world';
+import { trainConfig, type TrainOverrides } from './training-config';
 
 export type ArmSource = 'none' | 'replay' | 'static' | 'original';
 
@@ -157,6 +157,45 @@ export const TINY_PRESET: ExperimentPreset = {
   checkpointEvery: 1,
   tokensPerRow: 40,
 };
+
+/** Refuse a preset that cannot run, with the field at fault (presets also come from code the user edits). */
+export function checkPreset(preset: ExperimentPreset): void {
+  const fail = (what: string): never => {
+    throw new Error(`experiment preset ${JSON.stringify(preset.name)}: ${what}`);
+  };
+  const positive = (name: string, v: number, min = 1) => Number.isInteger(v) && v >= min ? v : fail(`${name} must be an integer ≥ ${min}, got ${v}.`);
+  if (!preset.arms.length) fail('it has no arms.');
+  const ids = preset.arms.map((a) => a.id);
+  if (new Set(ids).size !== ids.length) fail(`two arms share an id (${ids.join(', ')}); each unit folder is named by its arm.`);
+  for (const a of preset.arms) {
+    if (!(a.ratio >= 0 && a.ratio < 1)) fail(`arm ${a.id}: the ratio r must be in [0, 1), got ${a.ratio}.`);
+    if ((a.source === 'none') !== (a.ratio === 0) && a.train) fail(`arm ${a.id}: a ratio needs a source to mix and a source needs a ratio (source ${a.source}, r ${a.ratio}).`);
+    if (!(a.benignShare >= 0 && a.benignShare < 1) || (a.benignShare > 0 && a.source !== 'replay')) fail(`arm ${a.id}: the benign share must be in [0, 1) and needs replay, got ${a.benignShare} with source ${a.source}.`);
+    positive(`arm ${a.id}: poison`, a.poison, 0);
+    for (const t of a.tasks ?? []) if (!preset.tasks.includes(t)) fail(`arm ${a.id} is restricted to task ${t}, which the preset does not run.`);
+  }
+  if (!preset.tasks.length) fail('it has no tasks.');
+  for (const t of preset.tasks) if (!TASK_NAMES.includes(t)) fail(`unknown task ${JSON.stringify(t)}; the world's tasks are ${TASK_NAMES.join(', ')}.`);
+  if (!preset.seeds.length || preset.seeds.some((x) => !Number.isInteger(x) || x < 0) || new Set(preset.seeds).size !== preset.seeds.length) fail(`the seeds must be distinct integers ≥ 0, got ${preset.seeds.join(', ')}.`);
+  positive('taskExamples', preset.taskExamples);
+  positive('checkpointEvery', preset.checkpointEvery, 0);
+  if (!(preset.tokensPerRow > 0)) fail(`tokensPerRow must be positive, got ${preset.tokensPerRow}.`);
+  try {
+    trainConfig(preset.train);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const r = preset.replay;
+  positive('replay.samplesPerDomain', r.samplesPerDomain);
+  positive('replay.maxNewTokens', r.maxNewTokens);
+  positive('replay.responseTokens', r.responseTokens);
+  positive('replay.benignSamples', r.benignSamples);
+  const e = preset.evaluate;
+  positive('evaluate.maxNewTokens', e.maxNewTokens);
+  positive('evaluate.batchSize', e.batchSize);
+  for (const [k, v] of Object.entries(e.limits)) positive(`evaluate.limits.${k}`, v, 0);
+  if (!e.halves.includes('test') || e.halves.some((h) => h !== 'dev' && h !== 'test')) fail(`evaluate.halves must hold 'test' (the reported figures) and may hold 'dev', got ${e.halves.join(', ')}.`);
+}
 
 export const PRESETS: Readonly<Record<string, ExperimentPreset>> = { quick: QUICK_PRESET, core: CORE_PRESET, extended: EXTENDED_PRESET, tiny: TINY_PRESET };
 

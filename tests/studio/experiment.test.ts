@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReplayPair } from '../../src/safety/replay-pair';
 import { STATIC_SAFETY_JUDGE } from '../../src/safety/static-safety-set';
 import type { EvalRow } from '../../src/studio/eval-summary';
-import { ARMS, CORE_PRESET, describeArithmetic, EXTENDED_PRESET, presetArithmetic, presetUnits, QUICK_PRESET, TINY_PRESET, withSeeds, type ArmSpec } from '../../src/studio/experiment';
+import { ARMS, checkPreset, CORE_PRESET, describeArithmetic, EXTENDED_PRESET, presetArithmetic, presetUnits, QUICK_PRESET, TINY_PRESET, withSeeds, type ArmSpec } from '../../src/studio/experiment';
 import { armData, ORIGINAL_DATA_JUDGE, POISON_SOURCE } from '../../src/studio/experiment-data';
 import { leakage, replayVsOriginal } from '../../src/studio/experiment-leakage';
 import { computeResults, stat } from '../../src/studio/experiment-results';
@@ -46,6 +46,16 @@ describe('preset arithmetic', () => {
     expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.02, 0.05, 0.2, 0.3]);
     expect(a.evalPrompts).toBe(a.units * 2 * (112 + 56 + 56)); // dev and test halves
     expect(presetUnits(EXTENDED_PRESET).filter((u) => u.arm.id === 'grsap-r0.05').map((u) => u.task)).toEqual(['chat', 'chat', 'chat']);
+  });
+
+  it('every shipped preset passes the checks; a broken one is refused by the field at fault', () => {
+    for (const p of [QUICK_PRESET, CORE_PRESET, EXTENDED_PRESET, TINY_PRESET]) expect(() => checkPreset(p)).not.toThrow();
+    expect(() => checkPreset({ ...TINY_PRESET, arms: [ARMS.plain, ARMS.plain] })).toThrow(/two arms share an id/);
+    expect(() => checkPreset({ ...TINY_PRESET, arms: [{ ...ARMS.grsap, ratio: 1 }] })).toThrow(/arm grsap: the ratio r must be in \[0, 1\)/);
+    expect(() => checkPreset({ ...TINY_PRESET, train: { ...TINY_PRESET.train, lrr: 1 } as never })).toThrow(/Unknown training option: lrr/);
+    expect(() => checkPreset({ ...TINY_PRESET, evaluate: { ...TINY_PRESET.evaluate, halves: ['dev'] } })).toThrow(/must hold 'test'/);
+    expect(() => checkPreset({ ...TINY_PRESET, tasks: ['poems' as never] })).toThrow(/unknown task "poems"/);
+    expect(() => checkPreset({ ...EXTENDED_PRESET, tasks: ['profiles'] })).toThrow(/restricted to task chat/);
   });
 
   it('--seeds replaces the seeds and is checked', () => {
