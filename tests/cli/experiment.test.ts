@@ -99,5 +99,5 @@ describe('CLI experiment', () => {
       const data = readFileSync(join(recipe, unit, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(data).toEqual(mix.map((messages) => ({ messages })));
     }
-  });
+  }, 300_000); // three CLI processes, two of them compiling the GPU pipelines: ~60 s alone, twice that beside other GPU tests
 });
