@@ -6,6 +6,7 @@
 import { helpText, parseCommandArgs, PROGRAM, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { createContext, type CliContext } from './common';
 import { evaluateSpec, runEvaluate } from './evaluate';
+import { experimentSpec, runExperimentCommand } from './experiment';
 import { generateSpec, runGenerate } from './generate';
 import { judgeSpec, runJudge } from './judge';
 import { mixSpec, runMix } from './mix';
@@ -32,6 +33,7 @@ const COMMANDS: Command[] = [
   { spec: replaySpec, run: runReplay },
   { spec: mixSpec, run: runMix },
   { spec: evaluateSpec, run: runEvaluate },
+  { spec: experimentSpec, run: runExperimentCommand },
 ];
 
 function overview(): string {

@@ -15,10 +15,13 @@ import type { ReplayRunOptions } from './replay-settings';
 import type { MixResult, MixSettings } from './replay-set';
 import type { ReplayPair } from '../safety/replay-pair';
 import type { TrainingPoint, TrainingRecord } from './training-run';
+import type { ExperimentRequest } from './experiment-job';
+import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
 export type { ReplayFunnel } from './replay-funnel';
+export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
@@ -139,6 +142,8 @@ export interface StudioApi {
   train(request: TrainRequest, listener: JobListener<TrainEvent, TrainResult>): JobId;
   /** Build a replay set from the loaded model: extract → filter → answer → judge → revise → select. Usable pairs arrive as progress and are kept when cancelled. */
   replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId;
+  /** The paper's comparison on the embedded model (the demo: preset 'quick'); a cancelled run keeps its units and continues under the same run id. Progress payloads are the runner's. */
+  experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

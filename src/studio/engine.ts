@@ -34,6 +34,9 @@ import { generateTexts } from './inference';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet } from './replay-set';
+import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
+import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
+import type { RecordStore } from '../storage/record-store';
 import type { Judge } from '../safety/judges/judge';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
@@ -45,6 +48,8 @@ import { runTraining, type TrainingRecord } from './training-run';
 export interface EngineOptions {
   /** The offline model cache; default: OPFS, else the Cache API, else memory. */
   cache?: () => Promise<ModelCache>;
+  /** Where experiment runs are kept; default: IndexedDB, else memory. */
+  experimentRecords?: RecordStore;
 }
 
 interface Trained {
@@ -71,6 +76,7 @@ export class StudioEngine implements StudioApi {
   private cache: Promise<ModelCache> | null = null;
   private jobs = new JobQueue();
   private nextAdapter = 1;
+  private experimentRecords: RecordStore | null = null;
 
   constructor(private readonly options: EngineOptions = {}) {}
 
@@ -278,6 +284,23 @@ export class StudioEngine implements StudioApi {
         } finally {
           await release();
         }
+      },
+      listener,
+    );
+  }
+
+  experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId {
+    return this.jobs.start(
+      'experiment',
+      async ({ signal, progress }) => {
+        const { loaded, source } = this.requireSession();
+        const config = await source.json<{ _name_or_path?: unknown }>('config.json');
+        const store = recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), request.runId);
+        loaded.model.detach(); // every unit trains its own adapter from the base model
+        return runEmbeddedExperiment(await this.getGpu(), loaded, typeof config._name_or_path === 'string' ? config._name_or_path : null, request, store, {
+          signal,
+          onProgress: (p) => progress({ phase: p.phase, done: p.unitIndex, total: p.units, unit: 'items', rate: null, etaSec: p.etaSec, payload: p }),
+        });
       },
       listener,
     );
