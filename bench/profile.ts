@@ -221,6 +221,7 @@ async function profileGeneration(gpu: Gpu, cfg: ModelConfig, prompts: number, ne
 
 export interface ProfileOptions {
   runs?: number; // unprofiled runs for the wall times (median), default 3
+  scenario?: string; // run only scenarios whose name contains this ('lora', 'full', 'generate')
   log?: (m: string) => void;
 }
 
@@ -228,12 +229,19 @@ export async function benchProfile(gpu: Gpu, options: ProfileOptions = {}): Prom
   const runs = options.runs ?? 3;
   const cfg = parseModelConfig(ORGANISM);
   const records: BenchRecord[] = [];
-  options.log?.('profile: LoRA step');
-  records.push(await profileTraining(gpu, cfg, { kind: 'lora' }, 16, 64, runs));
-  options.log?.('profile: full fine-tuning step');
-  records.push(await profileTraining(gpu, cfg, { kind: 'full', trainEmbeddings: true }, 32, 66, runs));
-  options.log?.('profile: generation');
-  records.push(await profileGeneration(gpu, cfg, 64, 9, runs));
+  const wanted = (name: string) => !options.scenario || name.includes(options.scenario);
+  if (wanted('lora-step')) {
+    options.log?.('profile: LoRA step');
+    records.push(await profileTraining(gpu, cfg, { kind: 'lora' }, 16, 64, runs));
+  }
+  if (wanted('full-step')) {
+    options.log?.('profile: full fine-tuning step');
+    records.push(await profileTraining(gpu, cfg, { kind: 'full', trainEmbeddings: true }, 32, 66, runs));
+  }
+  if (wanted('generate')) {
+    options.log?.('profile: generation');
+    records.push(await profileGeneration(gpu, cfg, 64, 9, runs));
+  }
   return records.map((r) => ({ suite: 'profile', model: 'organism', ...r }));
 }
 
