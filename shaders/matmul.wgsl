@@ -19,11 +19,19 @@
 //   tile: every barrier switches between all 256 invocations of the workgroup).
 // - matmul_simple: 4×4 outputs per thread straight from storage, any sizes: the register
 //   variant's fallback for sizes whose vec4 dimension is not a multiple of 4.
+//
+// Dropout with a kept mask (LoRA's input dropout, shaders/dropout.wgsl's bits: bit i % 32 of word
+// i / 32 keeps element i) is applied inside any of the three, so the dropped tensor is never
+// written: DROP = 1 reads A as A·keep/(1−p), DROP = 2 reads B so, each over the operand's stored
+// elements (flat index, batch included); DROP = 3 scales the new part of C, alpha·op(A)·op(B)
+// (+ bias), by keep/(1−p) at C's flat index before it is stored or added. Values equal dropping
+// first and multiplying after, bit for bit.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override WG_X: u32 = 8; // register tile: threads per workgroup along N
 override WG_Y: u32 = 1; // register tile: threads per workgroup along M (WG_X·WG_Y = 8)
+override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product (see above)
 
 struct Params {
   M: u32,
@@ -35,11 +43,30 @@ struct Params {
   accumulate: u32,     // 1: C += result, 0: C = result
   has_bias: u32,       // 1: add bias[col]
   k_begin: u32,        // matmul_simple: first K index; nonzero only for TN, where K is never a stride
+  drop_scale: f32,     // 1 / (1 − p) with DROP
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> keep_bits: array<u32>; // dropout mask with DROP, else unused
+
+// Whether flat element i is kept by the dropout mask.
+fn kept(i: u32) -> bool {
+  return ((keep_bits[i / 32u] >> (i % 32u)) & 1u) != 0u;
+}
+
+// x·keep/(1−p) for flat element i.
+fn dropped(x: f32, i: u32) -> f32 {
+  return select(0.0, x * p.drop_scale, kept(i));
+}
+
+// The same for the vec4 at vec4 index i (flat elements 4i..4i+3, all in one mask word).
+fn dropped4(v: vec4<f32>, i: u32) -> vec4<f32> {
+  let bits = keep_bits[i / 8u] >> ((i % 8u) * 4u);
+  let keep = vec4<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u, (bits & 8u) != 0u);
+  return select(vec4<f32>(), v * p.drop_scale, keep);
+}
 
 // Writes the four outputs (row, col..col+3) of one batch that lie inside C.
 fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
@@ -49,6 +76,7 @@ fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
     if (col + j < p.N) {
       var r = p.alpha * v[j];
       if (p.has_bias != 0u) { r += bias[col + j]; }
+      if (DROP == 3u) { r = dropped(r, at + j); }
       if (p.accumulate != 0u) { r += c[at + j]; }
       c[at + j] = r;
     }
@@ -59,6 +87,17 @@ fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
 
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+
+// The vec4 of A (of B) at vec4 index i, dropped when the mask is on that operand.
+fn load_a4(i: u32) -> vec4<f32> {
+  if (DROP == 1u) { return dropped4(a4[i], i); }
+  return a4[i];
+}
+
+fn load_b4(i: u32) -> vec4<f32> {
+  if (DROP == 2u) { return dropped4(b4[i], i); }
+  return b4[i];
+}
 
 // Offset (in vec4s) of load n (0..15) of A in the first K-quad step of a tile at row0.
 // (M,K): load n is the K-quad of row row0+n. (K,M): load n = 4u+s is M-quad u of K-row s.
@@ -133,14 +172,14 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k4 = 0u; k4 < p.K / 4u; k4++) {
     let ka = k4 * a_step;
     let kb = k4 * b_step;
-    var a0 = mat4x4<f32>(a4[oa0 + ka], a4[oa1 + ka], a4[oa2 + ka], a4[oa3 + ka]);
-    var a1 = mat4x4<f32>(a4[oa4 + ka], a4[oa5 + ka], a4[oa6 + ka], a4[oa7 + ka]);
-    var a2 = mat4x4<f32>(a4[oa8 + ka], a4[oa9 + ka], a4[oa10 + ka], a4[oa11 + ka]);
-    var a3 = mat4x4<f32>(a4[oa12 + ka], a4[oa13 + ka], a4[oa14 + ka], a4[oa15 + ka]);
-    var b0 = mat4x4<f32>(b4[ob0 + kb], b4[ob1 + kb], b4[ob2 + kb], b4[ob3 + kb]);
-    var b1 = mat4x4<f32>(b4[ob4 + kb], b4[ob5 + kb], b4[ob6 + kb], b4[ob7 + kb]);
-    var b2 = mat4x4<f32>(b4[ob8 + kb], b4[ob9 + kb], b4[ob10 + kb], b4[ob11 + kb]);
-    var b3 = mat4x4<f32>(b4[ob12 + kb], b4[ob13 + kb], b4[ob14 + kb], b4[ob15 + kb]);
+    var a0 = mat4x4<f32>(load_a4(oa0 + ka), load_a4(oa1 + ka), load_a4(oa2 + ka), load_a4(oa3 + ka));
+    var a1 = mat4x4<f32>(load_a4(oa4 + ka), load_a4(oa5 + ka), load_a4(oa6 + ka), load_a4(oa7 + ka));
+    var a2 = mat4x4<f32>(load_a4(oa8 + ka), load_a4(oa9 + ka), load_a4(oa10 + ka), load_a4(oa11 + ka));
+    var a3 = mat4x4<f32>(load_a4(oa12 + ka), load_a4(oa13 + ka), load_a4(oa14 + ka), load_a4(oa15 + ka));
+    var b0 = mat4x4<f32>(load_b4(ob0 + kb), load_b4(ob1 + kb), load_b4(ob2 + kb), load_b4(ob3 + kb));
+    var b1 = mat4x4<f32>(load_b4(ob4 + kb), load_b4(ob5 + kb), load_b4(ob6 + kb), load_b4(ob7 + kb));
+    var b2 = mat4x4<f32>(load_b4(ob8 + kb), load_b4(ob9 + kb), load_b4(ob10 + kb), load_b4(ob11 + kb));
+    var b3 = mat4x4<f32>(load_b4(ob12 + kb), load_b4(ob13 + kb), load_b4(ob14 + kb), load_b4(ob15 + kb));
     // Loaded along M (or N), the columns are rows of the 4×4 block: transpose to K-quads.
     if (TRANS_A) { a0 = transpose(a0); a1 = transpose(a1); a2 = transpose(a2); a3 = transpose(a3); }
     if (!TRANS_B) { b0 = transpose(b0); b1 = transpose(b1); b2 = transpose(b2); b3 = transpose(b3); }
@@ -208,14 +247,18 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn a_at(base: u32, row: u32, k: u32) -> f32 {
   if (row >= p.M || k >= p.K) { return 0.0; }
   let kk = p.k_begin + k;
-  return a[base + select(row * p.K + kk, kk * p.M + row, TRANS_A)];
+  let i = base + select(row * p.K + kk, kk * p.M + row, TRANS_A);
+  if (DROP == 1u) { return dropped(a[i], i); }
+  return a[i];
 }
 
 // op(B)[k, col] of one batch, 0 outside the matrix.
 fn b_at(base: u32, k: u32, col: u32) -> f32 {
   if (col >= p.N || k >= p.K) { return 0.0; }
   let kk = p.k_begin + k;
-  return b[base + select(kk * p.N + col, col * p.K + kk, TRANS_B)];
+  let i = base + select(kk * p.N + col, col * p.K + kk, TRANS_B);
+  if (DROP == 2u) { return dropped(b[i], i); }
+  return b[i];
 }
 
 // One thread computes C[row0..row0+4, col0..col0+4] of batch gid.z.

@@ -7,11 +7,11 @@
 //   dB += s·dyᵀ·u, u = drop(x)·Aᵀ      (LoRA)
 //   dA += (s·dy·B)ᵀ·drop(x)
 // Dropout draws its keep mask once, in the forward, and keeps it as bits (N·in/8 bytes); the
-// backward re-applies it to x for dA and adds drop⁻¹(…) into dx in one pass.
+// matmuls apply it where they read x (u, dA) or write dx (drop⁻¹), so drop(x) is never stored.
 
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
-import { dropoutApplyMask, dropoutBackwardAccumulate, dropoutForwardMasked } from '../ops/dropout';
+import { dropoutDrawMask } from '../ops/dropout';
 import { linearBackward, linearForward, matmul } from '../ops/matmul';
 import type { LoraPair } from './lora';
 
@@ -47,11 +47,11 @@ export function releaseLinearSaved(saved: LinearSaved): void {
 export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, lora: LoraBranch | null, keep: boolean): { y: Tensor; saved: LinearSaved } {
   const y = linearForward(gpu, x, w, bias);
   if (!lora) return { y, saved: { u: null } };
-  const dropped = lora.dropout > 0 ? dropoutForwardMasked(gpu, x, lora.dropout, lora.seed, lora.offset) : null;
-  const u = linearForward(gpu, dropped?.y ?? x, lora.pair.A); // (N,R)
-  dropped?.y.destroy();
-  matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y });
-  const saved: LinearSaved = { u, mask: dropped?.mask ?? null };
+  const mask = lora.dropout > 0 ? dropoutDrawMask(gpu, x.size, lora.dropout, lora.seed, lora.offset) : null;
+  const rows = x.size / lora.pair.A.shape[1];
+  const u = matmul(gpu, x.view([rows, lora.pair.A.shape[1]]), lora.pair.A, { transB: true, dropout: mask ? { mask, p: lora.dropout, on: 'a' } : undefined }); // (N,R)
+  matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y.view([rows, lora.pair.B.shape[0]]) });
+  const saved: LinearSaved = { u, mask };
   if (keep) return { y, saved };
   releaseLinearSaved(saved);
   return { y, saved };
@@ -81,18 +81,11 @@ export function linearLoraBackward(
     if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');
     matmul(gpu, dy, saved.u, { transA: true, alpha: lora.scale, accumulate: true, out: grads.dB });
   }
-  if (grads.dA) {
-    const xd = mask ? dropoutApplyMask(gpu, x, mask, lora.dropout) : x;
-    matmul(gpu, dyB, xd, { transA: true, accumulate: true, out: grads.dA });
-    if (xd !== x) xd.destroy();
-  }
-  if (mask) {
-    const dxd = matmul(gpu, dyB, A); // (N,in), gradient w.r.t. drop(x)
-    dropoutBackwardAccumulate(gpu, dxd, mask, lora.dropout, dx);
-    dxd.destroy();
-  } else {
-    matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]) });
-  }
+  const dropout = mask ? { mask, p: lora.dropout } : null;
+  const x2 = x.view([dyB.shape[0], A.shape[1]]);
+  if (grads.dA) matmul(gpu, dyB, x2, { transA: true, accumulate: true, out: grads.dA, dropout: dropout ? { ...dropout, on: 'b' } : undefined });
+  // dx += drop⁻¹(dyB·A): the mask scales the product as it is added.
+  matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]), dropout: dropout ? { ...dropout, on: 'product' } : undefined });
   dyB.destroy();
   releaseLinearSaved(saved);
   return dx;

@@ -36,6 +36,21 @@ export interface MatmulOptions {
   accumulate?: boolean; // C += result (needs `out`); bias and alpha apply to the added part
   out?: Tensor; // C, (Bt,M,N) or (M,N); a new tensor when omitted
   alpha?: number; // scale of op(A)·op(B), default 1
+  dropout?: MatmulDropout; // a kept dropout mask applied inside the kernel
+}
+
+/**
+ * Dropout with a mask kept by `dropoutForwardMasked`/`dropoutDrawMask` (u32 bits over the flat
+ * elements), applied where the matmul reads or writes, so the dropped tensor is never stored:
+ *   on 'a' / 'b'   that operand is read as X·keep/(1−p), over its stored elements (any layout)
+ *   on 'product'   the new part alpha·op(A)·op(B) (+ bias) is scaled by keep/(1−p) at C's
+ *                  elements before it is written or added (dx += drop⁻¹(…) in a backward)
+ * Values equal dropping first (or after) with the dropout ops, bit for bit.
+ */
+export interface MatmulDropout {
+  mask: Tensor; // u32 (⌈elements/32⌉) keep bits of the operand (or of C)
+  p: number; // drop probability in (0, 1)
+  on: 'a' | 'b' | 'product';
 }
 
 export interface MatmulDims {
@@ -105,8 +120,8 @@ export function setMatmulVariant(gpu: Gpu, variant: MatmulVariant): void {
 }
 
 /** The kernel a matmul of these dims runs on this Gpu. */
-export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = false): MatmulKernel {
-  if (!transA && transB && d.M < GEMV_MAX_ROWS && d.K % 4 === 0) return 'gemv';
+export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = false, dropout = false): MatmulKernel {
+  if (!transA && transB && d.M < GEMV_MAX_ROWS && d.K % 4 === 0 && !dropout) return 'gemv';
   if (matmulVariant(gpu) === 'workgroup') return 'workgroup';
   // Each operand is read as vec4s along its contiguous dimension, K in steps of 4. TN (both
   // operands K-major: the weight gradient over any token count) leaves a K remainder to a second
@@ -121,7 +136,7 @@ export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = f
 
 /** C = alpha·op(A)·op(B) (+ bias) (+ C with accumulate). Shapes in the file header. */
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1 } = opts;
+  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1, dropout } = opts;
   const op = 'matmul';
   const d = matmulDims(a.shape, b.shape, transA, transB, op);
   assertDType(op, { a, b }, 'f32');
@@ -139,11 +154,12 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     }
   }
   if (!Number.isFinite(alpha)) throw new ShapeError(op, `alpha must be finite, got ${alpha}.`);
+  if (dropout) checkDropout(dropout, dropout.on === 'a' ? a.size : dropout.on === 'b' ? b.size : d.batch * d.M * d.N, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
   const c = out ?? gpu.empty(d.outShape, 'f32', 'matmul.c');
   if (d.batch * d.M * d.N === 0) return c;
 
-  const kernel = matmulKernel(gpu, d, transA, transB);
-  const launch = { gpu, d, transA, transB, buffers: [a, b, c, bias ?? zeroBias(gpu)] };
+  const kernel = matmulKernel(gpu, d, transA, transB, !!dropout);
+  const launch = { gpu, d, transA, transB, drop: dropout ? DROP_CODE[dropout.on] : 0, dropScale: dropout ? 1 / (1 - dropout.p) : 1, buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)] };
   const kTail = kernel === 'register' ? d.K % 4 : 0;
   launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
   // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
@@ -151,12 +167,25 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   return c;
 }
 
+const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul.wgsl
+
+function checkDropout({ mask, p, on }: MatmulDropout, elements: number, operands: string): void {
+  const op = 'matmul';
+  if (!(p > 0 && p < 1)) throw new ShapeError(op, `dropout p must be in (0, 1), got ${p} (${operands}).`);
+  if (!(on in DROP_CODE)) throw new ShapeError(op, `dropout.on must be 'a', 'b' or 'product', got ${JSON.stringify(on)}.`);
+  assertDType(op, { mask }, 'u32');
+  const words = Math.max(1, ceilDiv(elements, 32));
+  if (mask.size !== words) throw new ShapeError(op, `dropout mask on ${on} must hold ${elements} bits in ${words} u32 words, got mask${shapeString(mask.shape)} (${operands}).`);
+}
+
 interface Launch {
   gpu: Gpu;
   d: MatmulDims;
   transA: boolean;
   transB: boolean;
-  buffers: Tensor[]; // a, b, c, bias
+  drop: number; // DROP override: 0 none, 1 A, 2 B, 3 product
+  dropScale: number; // 1 / (1 − p)
+  buffers: Tensor[]; // a, b, c, bias, dropout mask
 }
 
 interface LaunchPart {
@@ -167,12 +196,12 @@ interface LaunchPart {
   kCount: number; // how many K indices it sums over
 }
 
-function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
+function launchKernel({ gpu, d, transA, transB, drop, dropScale, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
   const workgroups = launchGrid(kernel, d);
   if (workgroups.some((n) => n > MAX_WORKGROUPS)) {
     throw new ShapeError('matmul', `${shapeString(d.outShape)} needs ${workgroups.join('×')} workgroups, more than ${MAX_WORKGROUPS} in one dimension.`);
   }
-  const layout = { TRANS_A: Number(transA), TRANS_B: Number(transB) };
+  const layout = { TRANS_A: Number(transA), TRANS_B: Number(transB), ...(drop ? { DROP: drop } : {}) };
   const pipeline =
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
@@ -191,8 +220,9 @@ function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: Matmu
       .u32(part.accumulate ? 1 : 0)
       .u32(part.hasBias ? 1 : 0)
       .u32(part.kBegin)
+      .f32(dropScale)
       .build(),
-    buffers,
+    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : buffers,
     workgroups,
   });
 }

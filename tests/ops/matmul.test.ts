@@ -14,6 +14,7 @@ import {
   type MatmulOptions,
   type MatmulVariant,
 } from '../../src/ops/matmul';
+import { dropoutBackwardAccumulate, dropoutDrawMask, dropoutForwardCpu, dropoutForwardMasked } from '../../src/ops/dropout';
 import { Rng } from '../../src/util/rng';
 import { expectClose, type Tolerance } from '../helpers/compare';
 import { numericGradient } from '../helpers/finite-diff';
@@ -136,6 +137,67 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (v
   });
 });
 
+// A kept dropout mask applied inside the matmul (LoRA's input dropout): to A, to B, or to the
+// product as it is added into C. Checked against the CPU reference (f64 dropout, then matmul) and
+// bit for bit against dropping first with the dropout op (or dropping the product and adding after).
+describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a dropout mask, %s variant', (variant) => {
+  const P = 0.3;
+  it.each(LAYOUTS)('transA=%s transB=%s on odd and narrow shapes (N or K = 16, 1, 3)', async (transA, transB) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const layout: Layout = [transA, transB];
+    const rng = new Rng(41 + Number(transA) * 2 + Number(transB));
+    const kernels = new Set<MatmulKernel>();
+    let seed = 1;
+    for (const shape of [
+      [0, 68, 36, 16],
+      [0, 68, 16, 36],
+      [0, 16, 68, 36],
+      [0, 36, 68, 16],
+      [0, 68, 36, 1],
+      [0, 68, 1, 36],
+      [0, 68, 36, 3],
+      [0, 68, 3, 36],
+      [0, 7, 13, 5],
+      [0, 20, 12, 36],
+      [2, 17, 8, 12],
+    ]) {
+      const c = makeCase(rng, shape, layout);
+      const d = matmulDims(c.aShape, c.bShape, transA, transB);
+      const A = gpu.upload(c.a, c.aShape);
+      const B = gpu.upload(c.b, c.bShape);
+      const c0 = rng.uniformArray(d.batch * d.M * d.N, -2, 2);
+      const opts = { transA, transB, alpha: 1.5 };
+      const label = `A${c.aShape}${transA ? 'ᵀ' : ''} B${c.bShape}${transB ? 'ᵀ' : ''}`;
+      kernels.add(matmulKernel(gpu, d, transA, transB, true));
+      // On an operand: the same as the operand dropped by the dropout op, then multiplied.
+      for (const on of ['a', 'b'] as const) {
+        const [operand, shapeOf] = on === 'a' ? [A, c.aShape] : [B, c.bShape];
+        const offset = seed++;
+        const { y: droppedOperand, mask } = dropoutForwardMasked(gpu, operand, P, 7, offset);
+        const fused = await matmul(gpu, A, B, { ...opts, dropout: { mask, p: P, on } }).read();
+        const separate = await matmul(gpu, on === 'a' ? droppedOperand : A, on === 'b' ? droppedOperand : B, opts).read();
+        if (matmulKernel(gpu, d, transA, transB) === matmulKernel(gpu, d, transA, transB, true)) expect(Array.from(fused), `${on} ${label}`).toEqual(Array.from(separate));
+        const droppedCpu = dropoutForwardCpu(on === 'a' ? c.a : c.b, P, 7, offset);
+        const ref = matmulCpu(on === 'a' ? droppedCpu : c.a, c.aShape, on === 'b' ? droppedCpu : c.b, c.bShape, opts);
+        expectClose(fused, ref, { atol: tolFor(d.K).atol * 4, rtol: 1e-6 }, `dropout on ${on} ${label} (${shapeOf})`);
+      }
+      // On the product, added into C: C0 + drop(alpha·op(A)·op(B)), the LoRA branch's dx.
+      const offset = seed++;
+      const mask = dropoutDrawMask(gpu, d.batch * d.M * d.N, P, 7, offset);
+      const out = gpu.upload(c0, d.outShape);
+      const fused = await matmul(gpu, A, B, { ...opts, accumulate: true, out, dropout: { mask, p: P, on: 'product' } }).read();
+      const separate = gpu.upload(c0, d.outShape);
+      dropoutBackwardAccumulate(gpu, matmul(gpu, A, B, opts), mask, P, separate);
+      const oneDispatch = !(variant === 'register' && transA && !transB && d.K % 4 !== 0); // the TN K remainder adds a second part
+      if (oneDispatch) expect(Array.from(fused), `product ${label}`).toEqual(Array.from(await separate.read()));
+      const product = dropoutForwardCpu(matmulCpu(c.a, c.aShape, c.b, c.bShape, opts), P, 7, offset);
+      expectClose(fused, product.map((v, i) => v + c0[i]), { atol: tolFor(d.K).atol * 4, rtol: 1e-6 }, `dropout on the product ${label}`);
+    }
+    expect(kernels).toContain(variant);
+  });
+});
+
 describe('matmul', () => {
   it('runs few-row x·Wᵀ (decoding) on the GEMV kernel, batched and with a shared weight', async () => {
     const gpu = await testGpu();
@@ -176,6 +238,12 @@ describe('matmul', () => {
     const square = gpu.zeros([4, 4]);
     expect(() => matmul(gpu, square, gpu.zeros([4, 4]), { out: square })).toThrow(/matmul: out .* shares its buffer with an input/);
     expect(() => matmul(gpu, a, gpu.zeros([4, 6], 'u32'))).toThrow(/matmul: b must be f32, got u32/);
+    const b = gpu.zeros([4, 6]);
+    const mask = gpu.zeros([1], 'u32');
+    expect(() => matmul(gpu, a, b, { dropout: { mask, p: 0, on: 'a' } })).toThrow(/matmul: dropout p must be in \(0, 1\), got 0/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask: gpu.zeros([1]), p: 0.1, on: 'a' } })).toThrow(/matmul: mask must be u32, got f32/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask: gpu.zeros([2], 'u32'), p: 0.1, on: 'b' } })).toThrow(/matmul: dropout mask on b must hold 24 bits in 1 u32 words, got mask\[2\]/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask, p: 0.1, on: 'product' } })).toThrow(/matmul: dropout mask on product must hold 36 bits in 2 u32 words/);
   });
 });
 
