@@ -26,12 +26,17 @@
 // elements (flat index, batch included); DROP = 3 scales the new part of C, alpha·op(A)·op(B)
 // (+ bias), by keep/(1−p) at C's flat index before it is stored or added. Values equal dropping
 // first and multiplying after, bit for bit.
+//
+// A second operand pair appended along K (EXTRA, register tile, NT, 2-D): C = alpha·([A | s·A2] ·
+// [B | B2]ᵀ) (+ bias), A2 (M,K2), B2 (N,K2). A LoRA forward is y = [x | s·u]·[W | B]ᵀ in one pass
+// over C instead of a second, narrow (K = R) product added into y.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override WG_X: u32 = 8; // register tile: threads per workgroup along N
 override WG_Y: u32 = 1; // register tile: threads per workgroup along M (WG_X·WG_Y = 8)
 override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product (see above)
+override EXTRA: bool = false; // register tile, NT: a second pair appended along K (see below)
 
 struct Params {
   M: u32,
@@ -44,6 +49,8 @@ struct Params {
   has_bias: u32,       // 1: add bias[col]
   k_begin: u32,        // matmul_simple: first K index; nonzero only for TN, where K is never a stride
   drop_scale: f32,     // 1 / (1 − p) with DROP
+  k2: u32,             // EXTRA: K of the second pair (a multiple of 4)
+  extra_scale: f32,    // EXTRA: scale of the second pair's A
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -118,6 +125,18 @@ fn b_offset(col0: u32, n: u32) -> u32 {
   }
   let n4 = p.N / 4u;
   return (n % 4u) * n4 + min(col0 / 4u + n / 4u, n4 - 1u);
+}
+
+@group(0) @binding(6) var<storage, read> a2_4: array<vec4<f32>>; // EXTRA: A2 (M,K2)
+@group(0) @binding(7) var<storage, read> b2_4: array<vec4<f32>>; // EXTRA: B2 (N,K2)
+
+// K-quad k4 of row row0 + n of s·A2, and of column col0 + n of B2 (rows past the end clamped).
+fn extra_a(row0: u32, n: u32, k4: u32) -> vec4<f32> {
+  return a2_4[min(row0 + n, p.M - 1u) * (p.k2 / 4u) + k4] * p.extra_scale;
+}
+
+fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
+  return b2_4[min(col0 + n, p.N - 1u) * (p.k2 / 4u) + k4];
 }
 
 // One thread computes C[row0..row0+16, col0..col0+16]. Per K-quad step it loads 16 vec4s of A
@@ -200,6 +219,36 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
     acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
     acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
+  }
+
+  // The second pair (EXTRA), NT: K-quads of rows of s·A2 and of columns of B2, as in the loop above.
+  if (EXTRA) {
+    for (var k4 = 0u; k4 < p.k2 / 4u; k4++) {
+      let a0 = mat4x4<f32>(extra_a(row0, 0u, k4), extra_a(row0, 1u, k4), extra_a(row0, 2u, k4), extra_a(row0, 3u, k4));
+      let a1 = mat4x4<f32>(extra_a(row0, 4u, k4), extra_a(row0, 5u, k4), extra_a(row0, 6u, k4), extra_a(row0, 7u, k4));
+      let a2 = mat4x4<f32>(extra_a(row0, 8u, k4), extra_a(row0, 9u, k4), extra_a(row0, 10u, k4), extra_a(row0, 11u, k4));
+      let a3 = mat4x4<f32>(extra_a(row0, 12u, k4), extra_a(row0, 13u, k4), extra_a(row0, 14u, k4), extra_a(row0, 15u, k4));
+      let b0 = mat4x4<f32>(extra_b(col0, 0u, k4), extra_b(col0, 1u, k4), extra_b(col0, 2u, k4), extra_b(col0, 3u, k4));
+      let b1 = mat4x4<f32>(extra_b(col0, 4u, k4), extra_b(col0, 5u, k4), extra_b(col0, 6u, k4), extra_b(col0, 7u, k4));
+      let b2 = mat4x4<f32>(extra_b(col0, 8u, k4), extra_b(col0, 9u, k4), extra_b(col0, 10u, k4), extra_b(col0, 11u, k4));
+      let b3 = mat4x4<f32>(extra_b(col0, 12u, k4), extra_b(col0, 13u, k4), extra_b(col0, 14u, k4), extra_b(col0, 15u, k4));
+      acc_0_0 += a0[0] * b0;  acc_0_1 += a0[0] * b1;  acc_0_2 += a0[0] * b2;  acc_0_3 += a0[0] * b3;
+      acc_1_0 += a0[1] * b0;  acc_1_1 += a0[1] * b1;  acc_1_2 += a0[1] * b2;  acc_1_3 += a0[1] * b3;
+      acc_2_0 += a0[2] * b0;  acc_2_1 += a0[2] * b1;  acc_2_2 += a0[2] * b2;  acc_2_3 += a0[2] * b3;
+      acc_3_0 += a0[3] * b0;  acc_3_1 += a0[3] * b1;  acc_3_2 += a0[3] * b2;  acc_3_3 += a0[3] * b3;
+      acc_4_0 += a1[0] * b0;  acc_4_1 += a1[0] * b1;  acc_4_2 += a1[0] * b2;  acc_4_3 += a1[0] * b3;
+      acc_5_0 += a1[1] * b0;  acc_5_1 += a1[1] * b1;  acc_5_2 += a1[1] * b2;  acc_5_3 += a1[1] * b3;
+      acc_6_0 += a1[2] * b0;  acc_6_1 += a1[2] * b1;  acc_6_2 += a1[2] * b2;  acc_6_3 += a1[2] * b3;
+      acc_7_0 += a1[3] * b0;  acc_7_1 += a1[3] * b1;  acc_7_2 += a1[3] * b2;  acc_7_3 += a1[3] * b3;
+      acc_8_0 += a2[0] * b0;  acc_8_1 += a2[0] * b1;  acc_8_2 += a2[0] * b2;  acc_8_3 += a2[0] * b3;
+      acc_9_0 += a2[1] * b0;  acc_9_1 += a2[1] * b1;  acc_9_2 += a2[1] * b2;  acc_9_3 += a2[1] * b3;
+      acc_10_0 += a2[2] * b0; acc_10_1 += a2[2] * b1; acc_10_2 += a2[2] * b2; acc_10_3 += a2[2] * b3;
+      acc_11_0 += a2[3] * b0; acc_11_1 += a2[3] * b1; acc_11_2 += a2[3] * b2; acc_11_3 += a2[3] * b3;
+      acc_12_0 += a3[0] * b0; acc_12_1 += a3[0] * b1; acc_12_2 += a3[0] * b2; acc_12_3 += a3[0] * b3;
+      acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
+      acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
+      acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
+    }
   }
 
   let c_base = gid.z * p.M * p.N;

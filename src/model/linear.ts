@@ -1,5 +1,5 @@
 // A linear layer of the decoder with its optional LoRA branch, forward and backward.
-//   y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ
+//   y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ = [x | s·u]·[W | B]ᵀ + b, u = drop(x)·Aᵀ (one product)
 // Shapes: x is (N,in), W is (out,in), b is (out), A is (R,in), B is (out,R), y is (N,out).
 // Backward (dy is (N,out)):
 //   dx  = dy·W + drop⁻¹(s·(dy·B)·A)
@@ -10,8 +10,9 @@
 // matmuls apply it where they read x (u, dA) or write dx (drop⁻¹), so drop(x) is never stored.
 
 import type { Gpu } from '../gpu/gpu';
-import type { Tensor } from '../gpu/tensor';
+import { shapeString, type Tensor } from '../gpu/tensor';
 import { dropoutDrawMask } from '../ops/dropout';
+import { ShapeError } from '../ops/guards';
 import { linearBackward, linearForward, matmul } from '../ops/matmul';
 import type { LoraPair } from './lora';
 
@@ -45,12 +46,15 @@ export function releaseLinearSaved(saved: LinearSaved): void {
 
 /** y (N,out). With `keep`, returns what the backward needs; otherwise frees it. */
 export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, lora: LoraBranch | null, keep: boolean): { y: Tensor; saved: LinearSaved } {
-  const y = linearForward(gpu, x, w, bias);
-  if (!lora) return { y, saved: { u: null } };
+  if (!lora) return { y: linearForward(gpu, x, w, bias), saved: { u: null } };
+  const [outFeatures, inFeatures] = w.shape;
+  if (x.shape[x.shape.length - 1] !== inFeatures) throw new ShapeError('linearLoraForward', `x must end in in=${inFeatures}: x${shapeString(x.shape)}, w${shapeString(w.shape)}.`);
+  const rows = x.size / inFeatures;
+  const x2 = x.view([rows, inFeatures]);
   const mask = lora.dropout > 0 ? dropoutDrawMask(gpu, x.size, lora.dropout, lora.seed, lora.offset) : null;
-  const rows = x.size / lora.pair.A.shape[1];
-  const u = matmul(gpu, x.view([rows, lora.pair.A.shape[1]]), lora.pair.A, { transB: true, dropout: mask ? { mask, p: lora.dropout, on: 'a' } : undefined }); // (N,R)
-  matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y.view([rows, lora.pair.B.shape[0]]) });
+  const u = matmul(gpu, x2, lora.pair.A, { transB: true, dropout: mask ? { mask, p: lora.dropout, on: 'a' } : undefined }); // (N,R)
+  // y = [x | s·u]·[W | B]ᵀ + b: the up-projection rides along in the base product's K loop.
+  const y = matmul(gpu, x2, w, { transB: true, bias, extra: { a: u, b: lora.pair.B, scale: lora.scale } }).view([...x.shape.slice(0, -1), outFeatures]);
   const saved: LinearSaved = { u, mask };
   if (keep) return { y, saved };
   releaseLinearSaved(saved);

@@ -37,6 +37,19 @@ export interface MatmulOptions {
   out?: Tensor; // C, (Bt,M,N) or (M,N); a new tensor when omitted
   alpha?: number; // scale of op(A)·op(B), default 1
   dropout?: MatmulDropout; // a kept dropout mask applied inside the kernel
+  extra?: MatmulExtra; // a second operand pair appended along K (NT, 2-D)
+}
+
+/**
+ * A second operand pair appended along K: C = alpha·([A | scale·A2]·[B | B2]ᵀ) (+ bias) (+ C),
+ * for NT products of 2-D operands: A2 is (M,K2), B2 is (N,K2). A LoRA forward is
+ * y = [x | s·u]·[W | B]ᵀ: on the register tile one pass over C (the pair runs as 4·⌈K2/4⌉ more
+ * K steps), elsewhere a second, accumulating dispatch.
+ */
+export interface MatmulExtra {
+  a: Tensor; // A2 (M,K2)
+  b: Tensor; // B2 (N,K2)
+  scale: number; // s, applied to A2
 }
 
 /**
@@ -136,7 +149,7 @@ export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = f
 
 /** C = alpha·op(A)·op(B) (+ bias) (+ C with accumulate). Shapes in the file header. */
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1, dropout } = opts;
+  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1, dropout, extra } = opts;
   const op = 'matmul';
   const d = matmulDims(a.shape, b.shape, transA, transB, op);
   assertDType(op, { a, b }, 'f32');
@@ -154,17 +167,43 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     }
   }
   if (!Number.isFinite(alpha)) throw new ShapeError(op, `alpha must be finite, got ${alpha}.`);
+  if (extra) checkExtra(extra, d, transA, transB, dropout, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
   if (dropout) checkDropout(dropout, dropout.on === 'a' ? a.size : dropout.on === 'b' ? b.size : d.batch * d.M * d.N, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
   const c = out ?? gpu.empty(d.outShape, 'f32', 'matmul.c');
   if (d.batch * d.M * d.N === 0) return c;
 
   const kernel = matmulKernel(gpu, d, transA, transB, !!dropout);
-  const launch = { gpu, d, transA, transB, drop: dropout ? DROP_CODE[dropout.on] : 0, dropScale: dropout ? 1 / (1 - dropout.p) : 1, buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)] };
   const kTail = kernel === 'register' ? d.K % 4 : 0;
+  // The second pair rides along in the register tile's K loop when its K2 is a multiple of 4.
+  const fused = extra && kernel === 'register' && !kTail && extra.a.shape[1] % 4 === 0 ? extra : null;
+  const launch: Launch = {
+    gpu,
+    d,
+    transA,
+    transB,
+    drop: dropout ? DROP_CODE[dropout.on] : 0,
+    dropScale: dropout ? 1 / (1 - dropout.p) : 1,
+    extra: fused,
+    buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)],
+  };
   launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
   // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
-  if (kTail) launchKernel(launch, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
+  if (kTail) launchKernel({ ...launch, extra: null }, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
+  if (extra && !fused) matmul(gpu, extra.a, extra.b, { transB: true, alpha: alpha * extra.scale, accumulate: true, out: c.view([d.M, d.N]) });
   return c;
+}
+
+function checkExtra(extra: MatmulExtra, d: MatmulDims, transA: boolean, transB: boolean, dropout: MatmulDropout | undefined, operands: string): void {
+  const op = 'matmul';
+  const pair = `A2${shapeString(extra.a.shape)}, B2${shapeString(extra.b.shape)}`;
+  if (transA || !transB || d.batch !== 1 || d.aBatched || d.bBatched) throw new ShapeError(op, `extra needs 2-D operands with transB and not transA (${operands}).`);
+  assertDType(op, { a2: extra.a, b2: extra.b }, 'f32');
+  const [m2, k2] = extra.a.shape;
+  if (extra.a.shape.length !== 2 || extra.b.shape.length !== 2 || m2 !== d.M || extra.b.shape[0] !== d.N || extra.b.shape[1] !== k2) {
+    throw new ShapeError(op, `extra must be A2 (M=${d.M}, K2) and B2 (N=${d.N}, K2), got ${pair} (${operands}).`);
+  }
+  if (!Number.isFinite(extra.scale)) throw new ShapeError(op, `extra.scale must be finite, got ${extra.scale}.`);
+  if (dropout?.on === 'product') throw new ShapeError(op, `extra and a dropout mask on the product cannot be combined (${operands}).`);
 }
 
 const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul.wgsl
@@ -185,6 +224,7 @@ interface Launch {
   transB: boolean;
   drop: number; // DROP override: 0 none, 1 A, 2 B, 3 product
   dropScale: number; // 1 / (1 − p)
+  extra: MatmulExtra | null; // a second pair in the register tile's K loop
   buffers: Tensor[]; // a, b, c, bias, dropout mask
 }
 
@@ -196,17 +236,18 @@ interface LaunchPart {
   kCount: number; // how many K indices it sums over
 }
 
-function launchKernel({ gpu, d, transA, transB, drop, dropScale, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
+function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
   const workgroups = launchGrid(kernel, d);
   if (workgroups.some((n) => n > MAX_WORKGROUPS)) {
     throw new ShapeError('matmul', `${shapeString(d.outShape)} needs ${workgroups.join('×')} workgroups, more than ${MAX_WORKGROUPS} in one dimension.`);
   }
-  const layout = { TRANS_A: Number(transA), TRANS_B: Number(transB), ...(drop ? { DROP: drop } : {}) };
+  const layout: Record<string, number> = { TRANS_A: Number(transA), TRANS_B: Number(transB), ...(drop ? { DROP: drop } : {}) };
+  const extraConstant: Record<string, number> = kernel === 'register' && extra ? { EXTRA: 1 } : {};
   const pipeline =
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...registerLayout(d) })
+        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...extraConstant, ...registerLayout(d) })
         : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
@@ -221,8 +262,11 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, buffers }: Laun
       .u32(part.hasBias ? 1 : 0)
       .u32(part.kBegin)
       .f32(dropScale)
+      .u32(extra ? extra.a.shape[1] : 0)
+      .f32(extra ? extra.scale : 0)
       .build(),
-    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : buffers,
+    // Each entry point binds what it reads: GEMV no mask; the register tile the second pair too.
+    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? buffers[3], extra?.b ?? buffers[3]] : buffers,
     workgroups,
   });
 }
