@@ -63,7 +63,8 @@ export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor |
 
 /**
  * Gradients of linearLoraForward. Returns dx (N,in), written — or added into `dxInto` when given
- * (several layers reading the same input, e.g. q, k, v). Frees `saved`.
+ * (several layers reading the same input, e.g. q, k, v); with `dxInto` = 'none' (nothing below
+ * needs dx: the first layer of a LoRA step) only the adapter's gradients, and null. Frees `saved`.
  */
 export function linearLoraBackward(
   gpu: Gpu,
@@ -73,9 +74,10 @@ export function linearLoraBackward(
   lora: LoraBranch | null,
   saved: LinearSaved,
   grads: LinearGrads,
-  dxInto?: Tensor,
-): Tensor {
-  const dx = linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
+  dxInto?: Tensor | 'none',
+): Tensor | null {
+  if (dxInto === 'none' && (grads.dW || grads.db || !lora)) throw new Error('linearLoraBackward: dx can be skipped only for a frozen weight with an adapter.');
+  const dx = dxInto === 'none' ? null : linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
   if (!lora) return dx;
   const { A, B } = lora.pair;
   const mask = lora.dropout > 0 ? saved.mask : null;
@@ -89,7 +91,7 @@ export function linearLoraBackward(
   const x2 = x.view([dyB.shape[0], A.shape[1]]);
   if (grads.dA) matmul(gpu, dyB, x2, { transA: true, accumulate: true, out: grads.dA, dropout: dropout ? { ...dropout, on: 'b' } : undefined });
   // dx += drop⁻¹(dyB·A): the mask scales the product as it is added.
-  matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]), dropout: dropout ? { ...dropout, on: 'product' } : undefined });
+  if (dx) matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]), dropout: dropout ? { ...dropout, on: 'product' } : undefined });
   dyB.destroy();
   releaseLinearSaved(saved);
   return dx;
