@@ -79,11 +79,18 @@ fn dropped4(v: vec4<f32>, i: u32) -> vec4<f32> {
 fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
   let at = c_base + row * p.N + col;
+  // DROP = 3: the quad's four keep bits, read once (from two words when it straddles them).
+  var keep = 0u;
+  if (DROP == 3u) {
+    let shift = at % 32u;
+    keep = keep_bits[at / 32u] >> shift;
+    if (shift > 28u) { keep |= keep_bits[min(at / 32u + 1u, arrayLength(&keep_bits) - 1u)] << (32u - shift); }
+  }
   for (var j = 0u; j < 4u; j++) {
     if (col + j < p.N) {
       var r = p.alpha * v[j];
       if (p.has_bias != 0u) { r += bias[col + j]; }
-      if (DROP == 3u) { r = dropped(r, at + j); }
+      if (DROP == 3u) { r = select(0.0, r * p.drop_scale, ((keep >> j) & 1u) != 0u); }
       if (p.accumulate != 0u) { r += c[at + j]; }
       c[at + j] = r;
     }

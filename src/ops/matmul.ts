@@ -266,7 +266,7 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
       .f32(extra ? extra.scale : 0)
       .build(),
     // Each entry point binds what it reads: GEMV no mask; the register tile the second pair too.
-    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? buffers[3], extra?.b ?? buffers[3]] : buffers,
+    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? zeroBias(gpu), extra?.b ?? zeroBias(gpu)] : buffers,
     workgroups,
   });
 }
@@ -282,15 +282,22 @@ function launchGrid(kernel: MatmulKernel, d: MatmulDims): [number, number, numbe
 }
 
 /**
- * Threads of a register-tile workgroup along N and M. Along N while C has tile columns for all
- * of them; with fewer (LoRA's N = 16 is one tile column) the rest go along M, so no thread
- * idles.
+ * Threads of a register-tile workgroup along N and M: the split of the 8 that pads C's tile grid
+ * least (SwiftShader runs invocations four at a time, so a padded tile costs as much as a real
+ * one), preferring threads along N. LoRA's N = 16 (one tile column) puts all 8 along M; the FFN's
+ * N = 344 (22 tile columns) 2 along N and 4 along M (8 along N would run 24 columns).
  */
 export function registerLayout(d: MatmulDims): { WG_X: number; WG_Y: number } {
-  const tileColumns = ceilDiv(d.N, REGISTER_TILE);
-  let x = REGISTER_WG;
-  while (x > 1 && x / 2 >= tileColumns) x /= 2;
-  return { WG_X: x, WG_Y: REGISTER_WG / x };
+  const columns = ceilDiv(d.N, REGISTER_TILE);
+  const rows = ceilDiv(d.M, REGISTER_TILE);
+  let best = { WG_X: REGISTER_WG, WG_Y: 1 };
+  let bestTiles = Infinity;
+  for (let x = REGISTER_WG; x >= 1; x /= 2) {
+    const y = REGISTER_WG / x;
+    const tiles = ceilDiv(columns, x) * x * ceilDiv(rows, y) * y;
+    if (tiles < bestTiles) [best, bestTiles] = [{ WG_X: x, WG_Y: y }, tiles];
+  }
+  return best;
 }
 
 /** A bias binding for launches without bias (the shader skips it; WebGPU still needs a buffer). */
