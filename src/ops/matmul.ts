@@ -14,6 +14,8 @@
 //                          8 threads lie along N, or along M when C has few tile columns
 //                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so)
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
+// Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
+// register tile, a second operand pair along K (LoRA's up-projection in the base product).
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
 // Measured in Node (Dawn on SwiftShader, two shared cores; `npm run bench -- --only matmul`), medians: the
 // register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
