@@ -10,9 +10,11 @@ const w = window as unknown as { __benchResult?: unknown; __benchError?: string 
 const params = new URLSearchParams(location.search);
 const only = params.get('only') ?? undefined;
 const layers = params.get('layers') ? Number(params.get('layers')) : undefined;
+const scenario = params.get('scenario') ?? undefined;
+const runs = params.get('runs') ? Number(params.get('runs')) : undefined;
 try {
   const gpu = await Gpu.create();
-  const records = await runBenchmarks(gpu, { host: 'chromium', only, layers, log: (m) => (status.textContent = m) });
+  const records = await runBenchmarks(gpu, { host: 'chromium', only, layers, scenario, runs, log: (m) => (status.textContent = m) });
   gpu.destroy();
   w.__benchResult = records;
   result.textContent = JSON.stringify(records, null, 2);

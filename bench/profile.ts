@@ -4,7 +4,8 @@
 //   lora-step      LoRA r 16 on all 7 linear layers, dropout 0.05, batch 16 × 64, AdamW
 //   full-step      full fine-tuning (embeddings included), batch 32 × 66, AdamW
 //   generate       greedy decoding of 64 prompts (lengths 24–40): the prefill and decode steps
-// Each reports the wall time of unprofiled runs (median), then one profiled run: dispatches,
+// Each reports the wall time of unprofiled runs (median; in Node also the process CPU time per
+// step, steadier than wall time on a shared machine), then one profiled run: dispatches,
 // submits, GPU time per op family with its share, and GFLOP/s per matmul shape. Figures only.
 
 import type { Gpu } from '../src/gpu/gpu';
@@ -111,16 +112,30 @@ function summarise(samples: DispatchSample[], cfg: ModelConfig, rank: number, pe
   };
 }
 
-async function wallMs(gpu: Gpu, fn: () => void, runs: number): Promise<number> {
+/** The process's CPU time in ms (Node: every thread, SwiftShader's included); null in a browser. */
+function cpuMs(): number | null {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage?.();
+  return usage ? (usage.user + usage.system) / 1000 : null;
+}
+
+/**
+ * Median wall time of `runs` runs, and (Node) the median CPU time the process spent on each: on
+ * a machine shared with other work the wall time swings with the load, the CPU time much less.
+ */
+async function wallMs(gpu: Gpu, fn: () => void, runs: number): Promise<{ wall: number; cpu: number | null }> {
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     await gpu.sync();
     const t0 = performance.now();
+    const c0 = cpuMs();
     fn();
     await gpu.sync();
     times.push(performance.now() - t0);
+    const c1 = cpuMs();
+    if (c0 !== null && c1 !== null) cpu.push(c1 - c0);
   }
-  return median(times);
+  return { wall: median(times), cpu: cpu.length ? median(cpu) : null };
 }
 
 async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: number, T: number, runs: number): Promise<BenchRecord> {
@@ -142,7 +157,7 @@ async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: n
     opt.update(1e-4);
   };
   await wallMs(gpu, step, 1); // compile
-  const ms = await wallMs(gpu, step, runs);
+  const { wall: ms, cpu } = await wallMs(gpu, step, runs);
   const profiler = new DispatchProfiler(gpu);
   await gpu.sync();
   const t0 = performance.now();
@@ -161,6 +176,7 @@ async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: n
     batch: `${B}×${T}`,
     stepMs: round(ms),
     tokensPerSec: round((B * T * 1000) / ms),
+    ...(cpu === null ? {} : { cpuMsPerStep: round(cpu), tokensPerCpuSec: round((B * T * 1000) / cpu) }), // Node: process CPU time
     profiledStepMs: round(profiledMs), // wall time of the profiled run (one pass per dispatch)
     submits,
     ...summarise(samples, cfg, lora ? LORA_RANK : 0),
@@ -221,6 +237,7 @@ async function profileGeneration(gpu: Gpu, cfg: ModelConfig, prompts: number, ne
 
 export interface ProfileOptions {
   runs?: number; // unprofiled runs for the wall times (median), default 3
+  scenario?: string; // run only scenarios whose name contains this ('lora', 'full', 'generate')
   log?: (m: string) => void;
 }
 
@@ -228,12 +245,19 @@ export async function benchProfile(gpu: Gpu, options: ProfileOptions = {}): Prom
   const runs = options.runs ?? 3;
   const cfg = parseModelConfig(ORGANISM);
   const records: BenchRecord[] = [];
-  options.log?.('profile: LoRA step');
-  records.push(await profileTraining(gpu, cfg, { kind: 'lora' }, 16, 64, runs));
-  options.log?.('profile: full fine-tuning step');
-  records.push(await profileTraining(gpu, cfg, { kind: 'full', trainEmbeddings: true }, 32, 66, runs));
-  options.log?.('profile: generation');
-  records.push(await profileGeneration(gpu, cfg, 64, 9, runs));
+  const wanted = (name: string) => !options.scenario || name.includes(options.scenario);
+  if (wanted('lora-step')) {
+    options.log?.('profile: LoRA step');
+    records.push(await profileTraining(gpu, cfg, { kind: 'lora' }, 16, 64, runs));
+  }
+  if (wanted('full-step')) {
+    options.log?.('profile: full fine-tuning step');
+    records.push(await profileTraining(gpu, cfg, { kind: 'full', trainEmbeddings: true }, 32, 66, runs));
+  }
+  if (wanted('generate')) {
+    options.log?.('profile: generation');
+    records.push(await profileGeneration(gpu, cfg, 64, 9, runs));
+  }
   return records.map((r) => ({ suite: 'profile', model: 'organism', ...r }));
 }
 

@@ -1,8 +1,11 @@
-// `npm run bench [-- --host node|chromium|all] [--only matmul|ops|model|profile] [--profile] [--unsafe] [--layers N]`
+// `npm run bench [-- --host node|chromium|all] [--only matmul|ops|model|profile] [--profile] [--unsafe] [--layers N]
+//   [--scenario lora-step|full-step|generate] [--runs N]`
 // Runs the benchmark suite in Node (Dawn) and in headless Chromium and prints one JSON document.
 // Benchmarks report figures; they never assert speed.
 //   --profile GPU time of every dispatch of an organism-shaped training step and generation, by op
 //             family (bench/profile.ts); the same as --only profile.
+//   --scenario  with --profile: only the scenarios whose name contains this.
+//   --runs      with --profile: unprofiled runs per scenario for the median wall time (default 3).
 //   --unsafe  Node only: Dawn without robustness checks (allow_unsafe_apis, disable_robustness),
 //             which SwiftShader pays 40-50% for. Not what the browser ships; for comparison.
 
@@ -19,6 +22,8 @@ const { values } = parseArgs({
     unsafe: { type: 'boolean', default: false },
     layers: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
+    runs: { type: 'string' },
   },
 });
 
@@ -30,11 +35,18 @@ if (layers !== undefined && !(Number.isInteger(layers) && layers > 0)) {
   process.exit(2);
 }
 
+const runs = values.runs === undefined ? undefined : Number(values.runs);
+if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) {
+  process.stderr.write(`--runs must be a positive integer, got ${values.runs}.\n`);
+  process.exit(2);
+}
+const scenario = values.scenario;
+
 async function inNode(): Promise<BenchRecord[]> {
   const dawnOptions = values.unsafe ? ['enable-dawn-features=allow_unsafe_apis,disable_robustness'] : [];
   const gpu = await Gpu.create({ dawnOptions });
   try {
-    const records = await runBenchmarks(gpu, { host: 'node', only: values.only, layers, log });
+    const records = await runBenchmarks(gpu, { host: 'node', only: values.only, layers, scenario, runs, log });
     return records.map((r) => ({ ...r, robustness: !values.unsafe }));
   } finally {
     gpu.destroy();
@@ -48,7 +60,7 @@ async function inChromium(): Promise<BenchRecord[]> {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => log(`[chromium] ${m.text()}`));
-    const query = `?${new URLSearchParams({ ...(values.only ? { only: values.only } : {}), ...(layers ? { layers: String(layers) } : {}) })}`;
+    const query = `?${new URLSearchParams({ ...(values.only ? { only: values.only } : {}), ...(layers ? { layers: String(layers) } : {}), ...(scenario ? { scenario } : {}), ...(runs ? { runs: String(runs) } : {}) })}`;
     await page.goto(`${server.url}bench.html${query}`);
     await page.waitForFunction(() => {
       const w = window as unknown as { __benchResult?: unknown; __benchError?: string };

@@ -9,6 +9,8 @@ export interface BenchOptions {
   host: 'node' | 'chromium';
   only?: string; // run only suites whose name contains this: 'matmul', 'ops', 'model', 'profile'
   layers?: number; // model suite: decoder layers instead of the shape's own (a quicker run)
+  scenario?: string; // profile suite: only scenarios whose name contains this ('lora-step', 'full-step', 'generate')
+  runs?: number; // profile suite: unprofiled runs per scenario (median), default 3
   log?: (message: string) => void;
 }
 
@@ -20,7 +22,7 @@ export async function runBenchmarks(gpu: Gpu, options: BenchOptions): Promise<Be
     ['matmul', async () => (await benchMatmul(gpu)).map((r) => ({ suite: 'matmul', ...r }))],
     ['ops', () => benchOps(gpu)],
     ['model', () => benchModel(gpu, { layers: options.layers, log: options.log })],
-    ['profile', () => benchProfile(gpu, { log: options.log })],
+    ['profile', () => benchProfile(gpu, { scenario: options.scenario, runs: options.runs, log: options.log })],
   ];
   const records: BenchRecord[] = [];
   for (const [name, run] of suites) {

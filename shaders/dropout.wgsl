@@ -1,7 +1,8 @@
 // Dropout with a counter-based RNG: y = x · keep / (1 − p), keep drawn from (seed, offset, index).
 // Shapes: x, y (and dy, dx) are any, flat; a keep mask is u32 (⌈n/32⌉), bit i % 32 of word i / 32.
 // - dropout: regenerates keep on every call (no mask stored); the backward is the same kernel on dy.
-// - dropout_keep_bits: draws keep once, writes y and the mask; dropout_apply_bits then re-applies
+// - dropout_keep_bits: draws keep once, writes y and the mask (dropout_draw_bits: the mask alone,
+//   for the matmul that applies it as it reads); dropout_apply_bits then re-applies
 //   it to the same input (y = x·keep/(1−p)) or adds the backward into a gradient
 //   (dx += dy·keep/(1−p)) without drawing again: Philox is the costly part on software adapters.
 //
@@ -102,6 +103,26 @@ fn dropout_keep_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
   }
   mask_out[word] = bits;
+}
+
+// The same mask words without y: for a consumer that applies the mask where it reads x (the
+// matmul's DROP), so the dropped tensor is never written.
+@group(0) @binding(1) var<storage, read_write> drawn_bits: array<u32>;
+
+@compute @workgroup_size(WG)
+fn dropout_draw_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let word = gid.y * p.row_stride + gid.x;
+  let first = word * 32u;
+  if (first >= p.n) { return; }
+  var bits = 0u;
+  for (var g = 0u; g < 8u; g++) {
+    let group = word * 8u + g;
+    let words = philox4x32_10(vec4<u32>(group, p.offset, 0u, 0u), vec2<u32>(p.seed, 0u));
+    for (var j = 0u; j < 4u; j++) {
+      if (group * 4u + j < p.n && words[j] >= p.threshold) { bits |= 1u << (g * 4u + j); }
+    }
+  }
+  drawn_bits[word] = bits;
 }
 
 struct ApplyParams {

@@ -19,11 +19,24 @@
 //   tile: every barrier switches between all 256 invocations of the workgroup).
 // - matmul_simple: 4×4 outputs per thread straight from storage, any sizes: the register
 //   variant's fallback for sizes whose vec4 dimension is not a multiple of 4.
+//
+// Dropout with a kept mask (LoRA's input dropout, shaders/dropout.wgsl's bits: bit i % 32 of word
+// i / 32 keeps element i) is applied inside any of the three, so the dropped tensor is never
+// written: DROP = 1 reads A as A·keep/(1−p), DROP = 2 reads B so, each over the operand's stored
+// elements (flat index, batch included); DROP = 3 scales the new part of C, alpha·op(A)·op(B)
+// (+ bias), by keep/(1−p) at C's flat index before it is stored or added. Values equal dropping
+// first and multiplying after, bit for bit.
+//
+// A second operand pair appended along K (EXTRA, register tile, NT, 2-D): C = alpha·([A | s·A2] ·
+// [B | B2]ᵀ) (+ bias), A2 (M,K2), B2 (N,K2). A LoRA forward is y = [x | s·u]·[W | B]ᵀ in one pass
+// over C instead of a second, narrow (K = R) product added into y.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override WG_X: u32 = 8; // register tile: threads per workgroup along N
 override WG_Y: u32 = 1; // register tile: threads per workgroup along M (WG_X·WG_Y = 8)
+override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product (see above)
+override EXTRA: bool = false; // register tile, NT: a second pair appended along K (see below)
 
 struct Params {
   M: u32,
@@ -35,20 +48,49 @@ struct Params {
   accumulate: u32,     // 1: C += result, 0: C = result
   has_bias: u32,       // 1: add bias[col]
   k_begin: u32,        // matmul_simple: first K index; nonzero only for TN, where K is never a stride
+  drop_scale: f32,     // 1 / (1 − p) with DROP
+  k2: u32,             // EXTRA: K of the second pair (a multiple of 4)
+  extra_scale: f32,    // EXTRA: scale of the second pair's A
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> keep_bits: array<u32>; // dropout mask with DROP, else unused
+
+// Whether flat element i is kept by the dropout mask.
+fn kept(i: u32) -> bool {
+  return ((keep_bits[i / 32u] >> (i % 32u)) & 1u) != 0u;
+}
+
+// x·keep/(1−p) for flat element i.
+fn dropped(x: f32, i: u32) -> f32 {
+  return select(0.0, x * p.drop_scale, kept(i));
+}
+
+// The same for the vec4 at vec4 index i (flat elements 4i..4i+3, all in one mask word).
+fn dropped4(v: vec4<f32>, i: u32) -> vec4<f32> {
+  let bits = keep_bits[i / 8u] >> ((i % 8u) * 4u);
+  let keep = vec4<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u, (bits & 8u) != 0u);
+  return select(vec4<f32>(), v * p.drop_scale, keep);
+}
 
 // Writes the four outputs (row, col..col+3) of one batch that lie inside C.
 fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
   let at = c_base + row * p.N + col;
+  // DROP = 3: the quad's four keep bits, read once (from two words when it straddles them).
+  var keep = 0u;
+  if (DROP == 3u) {
+    let shift = at % 32u;
+    keep = keep_bits[at / 32u] >> shift;
+    if (shift > 28u) { keep |= keep_bits[min(at / 32u + 1u, arrayLength(&keep_bits) - 1u)] << (32u - shift); }
+  }
   for (var j = 0u; j < 4u; j++) {
     if (col + j < p.N) {
       var r = p.alpha * v[j];
       if (p.has_bias != 0u) { r += bias[col + j]; }
+      if (DROP == 3u) { r = select(0.0, r * p.drop_scale, ((keep >> j) & 1u) != 0u); }
       if (p.accumulate != 0u) { r += c[at + j]; }
       c[at + j] = r;
     }
@@ -59,6 +101,17 @@ fn store_quad(c_base: u32, row: u32, col: u32, v: vec4<f32>) {
 
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+
+// The vec4 of A (of B) at vec4 index i, dropped when the mask is on that operand.
+fn load_a4(i: u32) -> vec4<f32> {
+  if (DROP == 1u) { return dropped4(a4[i], i); }
+  return a4[i];
+}
+
+fn load_b4(i: u32) -> vec4<f32> {
+  if (DROP == 2u) { return dropped4(b4[i], i); }
+  return b4[i];
+}
 
 // Offset (in vec4s) of load n (0..15) of A in the first K-quad step of a tile at row0.
 // (M,K): load n is the K-quad of row row0+n. (K,M): load n = 4u+s is M-quad u of K-row s.
@@ -79,6 +132,18 @@ fn b_offset(col0: u32, n: u32) -> u32 {
   }
   let n4 = p.N / 4u;
   return (n % 4u) * n4 + min(col0 / 4u + n / 4u, n4 - 1u);
+}
+
+@group(0) @binding(6) var<storage, read> a2_4: array<vec4<f32>>; // EXTRA: A2 (M,K2)
+@group(0) @binding(7) var<storage, read> b2_4: array<vec4<f32>>; // EXTRA: B2 (N,K2)
+
+// K-quad k4 of row row0 + n of s·A2, and of column col0 + n of B2 (rows past the end clamped).
+fn extra_a(row0: u32, n: u32, k4: u32) -> vec4<f32> {
+  return a2_4[min(row0 + n, p.M - 1u) * (p.k2 / 4u) + k4] * p.extra_scale;
+}
+
+fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
+  return b2_4[min(col0 + n, p.N - 1u) * (p.k2 / 4u) + k4];
 }
 
 // One thread computes C[row0..row0+16, col0..col0+16]. Per K-quad step it loads 16 vec4s of A
@@ -133,14 +198,14 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k4 = 0u; k4 < p.K / 4u; k4++) {
     let ka = k4 * a_step;
     let kb = k4 * b_step;
-    var a0 = mat4x4<f32>(a4[oa0 + ka], a4[oa1 + ka], a4[oa2 + ka], a4[oa3 + ka]);
-    var a1 = mat4x4<f32>(a4[oa4 + ka], a4[oa5 + ka], a4[oa6 + ka], a4[oa7 + ka]);
-    var a2 = mat4x4<f32>(a4[oa8 + ka], a4[oa9 + ka], a4[oa10 + ka], a4[oa11 + ka]);
-    var a3 = mat4x4<f32>(a4[oa12 + ka], a4[oa13 + ka], a4[oa14 + ka], a4[oa15 + ka]);
-    var b0 = mat4x4<f32>(b4[ob0 + kb], b4[ob1 + kb], b4[ob2 + kb], b4[ob3 + kb]);
-    var b1 = mat4x4<f32>(b4[ob4 + kb], b4[ob5 + kb], b4[ob6 + kb], b4[ob7 + kb]);
-    var b2 = mat4x4<f32>(b4[ob8 + kb], b4[ob9 + kb], b4[ob10 + kb], b4[ob11 + kb]);
-    var b3 = mat4x4<f32>(b4[ob12 + kb], b4[ob13 + kb], b4[ob14 + kb], b4[ob15 + kb]);
+    var a0 = mat4x4<f32>(load_a4(oa0 + ka), load_a4(oa1 + ka), load_a4(oa2 + ka), load_a4(oa3 + ka));
+    var a1 = mat4x4<f32>(load_a4(oa4 + ka), load_a4(oa5 + ka), load_a4(oa6 + ka), load_a4(oa7 + ka));
+    var a2 = mat4x4<f32>(load_a4(oa8 + ka), load_a4(oa9 + ka), load_a4(oa10 + ka), load_a4(oa11 + ka));
+    var a3 = mat4x4<f32>(load_a4(oa12 + ka), load_a4(oa13 + ka), load_a4(oa14 + ka), load_a4(oa15 + ka));
+    var b0 = mat4x4<f32>(load_b4(ob0 + kb), load_b4(ob1 + kb), load_b4(ob2 + kb), load_b4(ob3 + kb));
+    var b1 = mat4x4<f32>(load_b4(ob4 + kb), load_b4(ob5 + kb), load_b4(ob6 + kb), load_b4(ob7 + kb));
+    var b2 = mat4x4<f32>(load_b4(ob8 + kb), load_b4(ob9 + kb), load_b4(ob10 + kb), load_b4(ob11 + kb));
+    var b3 = mat4x4<f32>(load_b4(ob12 + kb), load_b4(ob13 + kb), load_b4(ob14 + kb), load_b4(ob15 + kb));
     // Loaded along M (or N), the columns are rows of the 4×4 block: transpose to K-quads.
     if (TRANS_A) { a0 = transpose(a0); a1 = transpose(a1); a2 = transpose(a2); a3 = transpose(a3); }
     if (!TRANS_B) { b0 = transpose(b0); b1 = transpose(b1); b2 = transpose(b2); b3 = transpose(b3); }
@@ -161,6 +226,36 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
     acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
     acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
+  }
+
+  // The second pair (EXTRA), NT: K-quads of rows of s·A2 and of columns of B2, as in the loop above.
+  if (EXTRA) {
+    for (var k4 = 0u; k4 < p.k2 / 4u; k4++) {
+      let a0 = mat4x4<f32>(extra_a(row0, 0u, k4), extra_a(row0, 1u, k4), extra_a(row0, 2u, k4), extra_a(row0, 3u, k4));
+      let a1 = mat4x4<f32>(extra_a(row0, 4u, k4), extra_a(row0, 5u, k4), extra_a(row0, 6u, k4), extra_a(row0, 7u, k4));
+      let a2 = mat4x4<f32>(extra_a(row0, 8u, k4), extra_a(row0, 9u, k4), extra_a(row0, 10u, k4), extra_a(row0, 11u, k4));
+      let a3 = mat4x4<f32>(extra_a(row0, 12u, k4), extra_a(row0, 13u, k4), extra_a(row0, 14u, k4), extra_a(row0, 15u, k4));
+      let b0 = mat4x4<f32>(extra_b(col0, 0u, k4), extra_b(col0, 1u, k4), extra_b(col0, 2u, k4), extra_b(col0, 3u, k4));
+      let b1 = mat4x4<f32>(extra_b(col0, 4u, k4), extra_b(col0, 5u, k4), extra_b(col0, 6u, k4), extra_b(col0, 7u, k4));
+      let b2 = mat4x4<f32>(extra_b(col0, 8u, k4), extra_b(col0, 9u, k4), extra_b(col0, 10u, k4), extra_b(col0, 11u, k4));
+      let b3 = mat4x4<f32>(extra_b(col0, 12u, k4), extra_b(col0, 13u, k4), extra_b(col0, 14u, k4), extra_b(col0, 15u, k4));
+      acc_0_0 += a0[0] * b0;  acc_0_1 += a0[0] * b1;  acc_0_2 += a0[0] * b2;  acc_0_3 += a0[0] * b3;
+      acc_1_0 += a0[1] * b0;  acc_1_1 += a0[1] * b1;  acc_1_2 += a0[1] * b2;  acc_1_3 += a0[1] * b3;
+      acc_2_0 += a0[2] * b0;  acc_2_1 += a0[2] * b1;  acc_2_2 += a0[2] * b2;  acc_2_3 += a0[2] * b3;
+      acc_3_0 += a0[3] * b0;  acc_3_1 += a0[3] * b1;  acc_3_2 += a0[3] * b2;  acc_3_3 += a0[3] * b3;
+      acc_4_0 += a1[0] * b0;  acc_4_1 += a1[0] * b1;  acc_4_2 += a1[0] * b2;  acc_4_3 += a1[0] * b3;
+      acc_5_0 += a1[1] * b0;  acc_5_1 += a1[1] * b1;  acc_5_2 += a1[1] * b2;  acc_5_3 += a1[1] * b3;
+      acc_6_0 += a1[2] * b0;  acc_6_1 += a1[2] * b1;  acc_6_2 += a1[2] * b2;  acc_6_3 += a1[2] * b3;
+      acc_7_0 += a1[3] * b0;  acc_7_1 += a1[3] * b1;  acc_7_2 += a1[3] * b2;  acc_7_3 += a1[3] * b3;
+      acc_8_0 += a2[0] * b0;  acc_8_1 += a2[0] * b1;  acc_8_2 += a2[0] * b2;  acc_8_3 += a2[0] * b3;
+      acc_9_0 += a2[1] * b0;  acc_9_1 += a2[1] * b1;  acc_9_2 += a2[1] * b2;  acc_9_3 += a2[1] * b3;
+      acc_10_0 += a2[2] * b0; acc_10_1 += a2[2] * b1; acc_10_2 += a2[2] * b2; acc_10_3 += a2[2] * b3;
+      acc_11_0 += a2[3] * b0; acc_11_1 += a2[3] * b1; acc_11_2 += a2[3] * b2; acc_11_3 += a2[3] * b3;
+      acc_12_0 += a3[0] * b0; acc_12_1 += a3[0] * b1; acc_12_2 += a3[0] * b2; acc_12_3 += a3[0] * b3;
+      acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
+      acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
+      acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
+    }
   }
 
   let c_base = gid.z * p.M * p.N;
@@ -208,14 +303,18 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn a_at(base: u32, row: u32, k: u32) -> f32 {
   if (row >= p.M || k >= p.K) { return 0.0; }
   let kk = p.k_begin + k;
-  return a[base + select(row * p.K + kk, kk * p.M + row, TRANS_A)];
+  let i = base + select(row * p.K + kk, kk * p.M + row, TRANS_A);
+  if (DROP == 1u) { return dropped(a[i], i); }
+  return a[i];
 }
 
 // op(B)[k, col] of one batch, 0 outside the matrix.
 fn b_at(base: u32, k: u32, col: u32) -> f32 {
   if (col >= p.N || k >= p.K) { return 0.0; }
   let kk = p.k_begin + k;
-  return b[base + select(kk * p.N + col, col * p.K + kk, TRANS_B)];
+  let i = base + select(kk * p.N + col, col * p.K + kk, TRANS_B);
+  if (DROP == 2u) { return dropped(b[i], i); }
+  return b[i];
 }
 
 // One thread computes C[row0..row0+4, col0..col0+4] of batch gid.z.

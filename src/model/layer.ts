@@ -112,19 +112,23 @@ export function layerForward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, x0: Te
 /**
  * Backward through one layer: takes dx2 (N,C), returns dx0 (N,C). Accumulates weight and
  * adapter gradients into `grads`; frees the saved activations (not x0, which the caller owns).
+ * With `needDx0` false (nothing below reads dx0: the first layer when the embeddings are frozen)
+ * and the input norm and q/k/v weights frozen under adapters, dx0 is not computed and null returned.
  */
-export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: LayerSaved, dx2: Tensor, ctx: StepContext, grads: LayerGrads): Tensor {
+export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: LayerSaved, dx2: Tensor, ctx: StepContext, grads: LayerGrads, needDx0 = true): Tensor | null {
   const { B, T } = ctx;
   const N = B * T;
   const { nHeads: H, nKvHeads: KV, headDim: D } = cfg;
-  const back = (name: LinearName, x: Tensor, dy: Tensor, dxInto?: Tensor) =>
+  const back = (name: LinearName, x: Tensor, dy: Tensor, dxInto?: Tensor | 'none') =>
     linearLoraBackward(gpu, x, w.linear[name], dy, ctx.lora(name), s.linear[name], grads.linear[name] ?? {}, dxInto);
+  const adapterOnly = (name: LinearName) => !!ctx.lora(name) && !grads.linear[name]?.dW && !grads.linear[name]?.db;
+  const skipDx0 = !needDx0 && !grads.inputNorm && (['q', 'k', 'v'] as const).every(adapterOnly);
 
   // MLP: x2 = x1 + down(h); dx1 starts as dx2 and gains the normalised branch.
-  const dh = back('down', s.h, dx2);
+  const dh = back('down', s.h, dx2)!;
   const { dGate, dUp } = swigluBackward(gpu, s.gate, s.up, dh);
   dh.destroy();
-  const dn2 = back('gate', s.n2, dGate);
+  const dn2 = back('gate', s.n2, dGate)!;
   back('up', s.n2, dUp, dn2);
   dGate.destroy();
   dUp.destroy();
@@ -132,19 +136,19 @@ export function layerBackward(gpu: Gpu, cfg: ModelConfig, w: LayerWeights, s: La
   dn2.destroy();
 
   // Attention: x1 = x0 + o(att).
-  const dAtt = back('o', s.att.view([N, H * D]), dx1);
+  const dAtt = back('o', s.att.view([N, H * D]), dx1)!;
   const { dq, dk, dv } = attentionBackward(gpu, s.q, s.k, s.v, s.att, s.lse, dAtt.view([B, T, H, D]), { keyRange: ctx.keyRange });
   dAtt.destroy();
   ropeBackward(gpu, dq, ctx.invFreq, ctx.positions, H, { out: dq });
   ropeBackward(gpu, dk, ctx.invFreq, ctx.positions, KV, { out: dk });
-  const dn1 = back('q', s.n1, dq.view([N, H * D]));
-  back('k', s.n1, dk.view([N, KV * D]), dn1);
-  back('v', s.n1, dv.view([N, KV * D]), dn1);
+  const dn1 = back('q', s.n1, dq.view([N, H * D]), skipDx0 ? 'none' : undefined);
+  back('k', s.n1, dk.view([N, KV * D]), dn1 ?? 'none');
+  back('v', s.n1, dv.view([N, KV * D]), dn1 ?? 'none');
   dq.destroy();
   dk.destroy();
   dv.destroy();
-  const dx0 = rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm, { residual: dx1 });
-  dn1.destroy();
+  const dx0 = dn1 ? rmsnormBackward(gpu, s.x0, w.inputNorm, s.rstd1, dn1, grads.inputNorm, { residual: dx1 }) : null;
+  dn1?.destroy();
   dx1.destroy();
 
   releaseSaved(s);

@@ -1,5 +1,5 @@
 // A linear layer of the decoder with its optional LoRA branch, forward and backward.
-//   y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ
+//   y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ = [x | s·u]·[W | B]ᵀ + b, u = drop(x)·Aᵀ (one product)
 // Shapes: x is (N,in), W is (out,in), b is (out), A is (R,in), B is (out,R), y is (N,out).
 // Backward (dy is (N,out)):
 //   dx  = dy·W + drop⁻¹(s·(dy·B)·A)
@@ -7,11 +7,12 @@
 //   dB += s·dyᵀ·u, u = drop(x)·Aᵀ      (LoRA)
 //   dA += (s·dy·B)ᵀ·drop(x)
 // Dropout draws its keep mask once, in the forward, and keeps it as bits (N·in/8 bytes); the
-// backward re-applies it to x for dA and adds drop⁻¹(…) into dx in one pass.
+// matmuls apply it where they read x (u, dA) or write dx (drop⁻¹), so drop(x) is never stored.
 
 import type { Gpu } from '../gpu/gpu';
-import type { Tensor } from '../gpu/tensor';
-import { dropoutApplyMask, dropoutBackwardAccumulate, dropoutForwardMasked } from '../ops/dropout';
+import { shapeString, type Tensor } from '../gpu/tensor';
+import { dropoutDrawMask } from '../ops/dropout';
+import { ShapeError } from '../ops/guards';
 import { linearBackward, linearForward, matmul } from '../ops/matmul';
 import type { LoraPair } from './lora';
 
@@ -45,13 +46,16 @@ export function releaseLinearSaved(saved: LinearSaved): void {
 
 /** y (N,out). With `keep`, returns what the backward needs; otherwise frees it. */
 export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, lora: LoraBranch | null, keep: boolean): { y: Tensor; saved: LinearSaved } {
-  const y = linearForward(gpu, x, w, bias);
-  if (!lora) return { y, saved: { u: null } };
-  const dropped = lora.dropout > 0 ? dropoutForwardMasked(gpu, x, lora.dropout, lora.seed, lora.offset) : null;
-  const u = linearForward(gpu, dropped?.y ?? x, lora.pair.A); // (N,R)
-  dropped?.y.destroy();
-  matmul(gpu, u, lora.pair.B, { transB: true, alpha: lora.scale, accumulate: true, out: y });
-  const saved: LinearSaved = { u, mask: dropped?.mask ?? null };
+  if (!lora) return { y: linearForward(gpu, x, w, bias), saved: { u: null } };
+  const [outFeatures, inFeatures] = w.shape;
+  if (x.shape[x.shape.length - 1] !== inFeatures) throw new ShapeError('linearLoraForward', `x must end in in=${inFeatures}: x${shapeString(x.shape)}, w${shapeString(w.shape)}.`);
+  const rows = x.size / inFeatures;
+  const x2 = x.view([rows, inFeatures]);
+  const mask = lora.dropout > 0 ? dropoutDrawMask(gpu, x.size, lora.dropout, lora.seed, lora.offset) : null;
+  const u = matmul(gpu, x2, lora.pair.A, { transB: true, dropout: mask ? { mask, p: lora.dropout, on: 'a' } : undefined }); // (N,R)
+  // y = [x | s·u]·[W | B]ᵀ + b: the up-projection rides along in the base product's K loop.
+  const y = matmul(gpu, x2, w, { transB: true, bias, extra: { a: u, b: lora.pair.B, scale: lora.scale } }).view([...x.shape.slice(0, -1), outFeatures]);
+  const saved: LinearSaved = { u, mask };
   if (keep) return { y, saved };
   releaseLinearSaved(saved);
   return { y, saved };
@@ -59,7 +63,8 @@ export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor |
 
 /**
  * Gradients of linearLoraForward. Returns dx (N,in), written — or added into `dxInto` when given
- * (several layers reading the same input, e.g. q, k, v). Frees `saved`.
+ * (several layers reading the same input, e.g. q, k, v); with `dxInto` = 'none' (nothing below
+ * needs dx: the first layer of a LoRA step) only the adapter's gradients, and null. Frees `saved`.
  */
 export function linearLoraBackward(
   gpu: Gpu,
@@ -69,9 +74,10 @@ export function linearLoraBackward(
   lora: LoraBranch | null,
   saved: LinearSaved,
   grads: LinearGrads,
-  dxInto?: Tensor,
-): Tensor {
-  const dx = linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
+  dxInto?: Tensor | 'none',
+): Tensor | null {
+  if (dxInto === 'none' && (grads.dW || grads.db || !lora)) throw new Error('linearLoraBackward: dx can be skipped only for a frozen weight with an adapter.');
+  const dx = dxInto === 'none' ? null : linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
   if (!lora) return dx;
   const { A, B } = lora.pair;
   const mask = lora.dropout > 0 ? saved.mask : null;
@@ -81,18 +87,11 @@ export function linearLoraBackward(
     if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');
     matmul(gpu, dy, saved.u, { transA: true, alpha: lora.scale, accumulate: true, out: grads.dB });
   }
-  if (grads.dA) {
-    const xd = mask ? dropoutApplyMask(gpu, x, mask, lora.dropout) : x;
-    matmul(gpu, dyB, xd, { transA: true, accumulate: true, out: grads.dA });
-    if (xd !== x) xd.destroy();
-  }
-  if (mask) {
-    const dxd = matmul(gpu, dyB, A); // (N,in), gradient w.r.t. drop(x)
-    dropoutBackwardAccumulate(gpu, dxd, mask, lora.dropout, dx);
-    dxd.destroy();
-  } else {
-    matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]) });
-  }
+  const dropout = mask ? { mask, p: lora.dropout } : null;
+  const x2 = x.view([dyB.shape[0], A.shape[1]]);
+  if (grads.dA) matmul(gpu, dyB, x2, { transA: true, accumulate: true, out: grads.dA, dropout: dropout ? { ...dropout, on: 'b' } : undefined });
+  // dx += drop⁻¹(dyB·A): the mask scales the product as it is added.
+  if (dx) matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]), dropout: dropout ? { ...dropout, on: 'product' } : undefined });
   dyB.destroy();
   releaseLinearSaved(saved);
   return dx;

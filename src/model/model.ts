@@ -209,17 +209,18 @@ export class DecoderModel {
     const headGrad = cfg.tieWordEmbeddings ? grads.embed : grads.lmHead;
     const dxf = linearBackward(gpu, state.xf, weights.lmHead, dlogits, headGrad);
     dlogits.destroy();
-    let dx = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
+    let dx: Tensor | null = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
     dxf.destroy();
     for (let i = cfg.nLayers - 1; i >= 0; i--) {
       const ctx = this.context(state.inputs, i, state.options);
-      const dx0 = layerBackward(gpu, cfg, weights.layers[i], state.saved[i], dx, ctx, grads.layers[i]);
-      dx.destroy();
+      // Frozen embeddings read no gradient: the first layer may skip its input's.
+      const dx0: Tensor | null = layerBackward(gpu, cfg, weights.layers[i], state.saved[i], dx!, ctx, grads.layers[i], i > 0 || !!grads.embed);
+      dx!.destroy();
       state.layerInputs[i].destroy(); // nothing below layer i reads its input again
       dx = dx0;
     }
-    if (grads.embed) embeddingBackward(gpu, state.inputs.ids, dx.view([B * T, cfg.hidden]), grads.embed);
-    dx.destroy();
+    if (grads.embed) embeddingBackward(gpu, state.inputs.ids, dx!.view([B * T, cfg.hidden]), grads.embed);
+    dx?.destroy();
     this.release(state);
   }
 

@@ -85,6 +85,28 @@ export function dropoutForwardMasked(gpu: Gpu, x: Tensor, p: number, seed: numbe
   return { y, mask };
 }
 
+/**
+ * The keep mask of dropoutForwardMasked for `elements` elements with the same (p, seed, offset),
+ * bit for bit, without y: for a matmul that applies it where it reads the input
+ * (`matmul(..., { dropout })`). u32 (⌈elements/32⌉). p in (0, 1).
+ */
+export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: number, offset = 0): Tensor {
+  const op = 'dropoutDrawMask';
+  checkArgs(op, p, seed, offset);
+  if (p === 0) throw new ShapeError(op, 'p = 0 draws no mask; skip dropout instead.');
+  if (!Number.isInteger(elements) || elements < 0 || elements >= TWO_32 / 2) throw new ShapeError(op, `elements must be an integer in [0, 2^31), got ${elements}.`);
+  const mask = gpu.empty([Math.max(1, ceilDiv(elements, BITS_PER_WORD))], 'u32', 'dropout.mask');
+  if (elements === 0) return mask;
+  const workgroups = grid(ceilDiv(ceilDiv(elements, BITS_PER_WORD), WG));
+  gpu.dispatch({
+    pipeline: gpu.kernel(source, 'dropout_draw_bits', { WG }),
+    params: params().u32(elements).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
+    buffers: [mask],
+    workgroups,
+  });
+  return mask;
+}
+
 function applyMask(gpu: Gpu, op: string, src: Tensor, mask: Tensor, p: number, out: Tensor, accumulate: boolean): void {
   if (!(p > 0 && p < 1)) throw new ShapeError(op, `p must be in (0, 1), got ${p}.`);
   assertDType(op, { src, out }, 'f32');

@@ -14,6 +14,8 @@
 //                          8 threads lie along N, or along M when C has few tile columns
 //                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so)
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
+// Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
+// register tile, a second operand pair along K (LoRA's up-projection in the base product).
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
 // Measured in Node (Dawn on SwiftShader, two shared cores; `npm run bench -- --only matmul`), medians: the
 // register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
@@ -36,6 +38,34 @@ export interface MatmulOptions {
   accumulate?: boolean; // C += result (needs `out`); bias and alpha apply to the added part
   out?: Tensor; // C, (Bt,M,N) or (M,N); a new tensor when omitted
   alpha?: number; // scale of op(A)·op(B), default 1
+  dropout?: MatmulDropout; // a kept dropout mask applied inside the kernel
+  extra?: MatmulExtra; // a second operand pair appended along K (NT, 2-D)
+}
+
+/**
+ * A second operand pair appended along K: C = alpha·([A | scale·A2]·[B | B2]ᵀ) (+ bias) (+ C),
+ * for NT products of 2-D operands: A2 is (M,K2), B2 is (N,K2). A LoRA forward is
+ * y = [x | s·u]·[W | B]ᵀ: on the register tile one pass over C (the pair runs as 4·⌈K2/4⌉ more
+ * K steps), elsewhere a second, accumulating dispatch.
+ */
+export interface MatmulExtra {
+  a: Tensor; // A2 (M,K2)
+  b: Tensor; // B2 (N,K2)
+  scale: number; // s, applied to A2
+}
+
+/**
+ * Dropout with a mask kept by `dropoutForwardMasked`/`dropoutDrawMask` (u32 bits over the flat
+ * elements), applied where the matmul reads or writes, so the dropped tensor is never stored:
+ *   on 'a' / 'b'   that operand is read as X·keep/(1−p), over its stored elements (any layout)
+ *   on 'product'   the new part alpha·op(A)·op(B) (+ bias) is scaled by keep/(1−p) at C's
+ *                  elements before it is written or added (dx += drop⁻¹(…) in a backward)
+ * Values equal dropping first (or after) with the dropout ops, bit for bit.
+ */
+export interface MatmulDropout {
+  mask: Tensor; // u32 (⌈elements/32⌉) keep bits of the operand (or of C)
+  p: number; // drop probability in (0, 1)
+  on: 'a' | 'b' | 'product';
 }
 
 export interface MatmulDims {
@@ -105,8 +135,8 @@ export function setMatmulVariant(gpu: Gpu, variant: MatmulVariant): void {
 }
 
 /** The kernel a matmul of these dims runs on this Gpu. */
-export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = false): MatmulKernel {
-  if (!transA && transB && d.M < GEMV_MAX_ROWS && d.K % 4 === 0) return 'gemv';
+export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = false, dropout = false): MatmulKernel {
+  if (!transA && transB && d.M < GEMV_MAX_ROWS && d.K % 4 === 0 && !dropout) return 'gemv';
   if (matmulVariant(gpu) === 'workgroup') return 'workgroup';
   // Each operand is read as vec4s along its contiguous dimension, K in steps of 4. TN (both
   // operands K-major: the weight gradient over any token count) leaves a K remainder to a second
@@ -121,7 +151,7 @@ export function matmulKernel(gpu: Gpu, d: MatmulDims, transA = false, transB = f
 
 /** C = alpha·op(A)·op(B) (+ bias) (+ C with accumulate). Shapes in the file header. */
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1 } = opts;
+  const { transA = false, transB = false, bias, accumulate = false, out, alpha = 1, dropout, extra } = opts;
   const op = 'matmul';
   const d = matmulDims(a.shape, b.shape, transA, transB, op);
   assertDType(op, { a, b }, 'f32');
@@ -139,16 +169,54 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     }
   }
   if (!Number.isFinite(alpha)) throw new ShapeError(op, `alpha must be finite, got ${alpha}.`);
+  if (extra) checkExtra(extra, d, transA, transB, dropout, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
+  if (dropout) checkDropout(dropout, dropout.on === 'a' ? a.size : dropout.on === 'b' ? b.size : d.batch * d.M * d.N, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
   const c = out ?? gpu.empty(d.outShape, 'f32', 'matmul.c');
   if (d.batch * d.M * d.N === 0) return c;
 
-  const kernel = matmulKernel(gpu, d, transA, transB);
-  const launch = { gpu, d, transA, transB, buffers: [a, b, c, bias ?? zeroBias(gpu)] };
+  const kernel = matmulKernel(gpu, d, transA, transB, !!dropout);
   const kTail = kernel === 'register' ? d.K % 4 : 0;
+  // The second pair rides along in the register tile's K loop when its K2 is a multiple of 4.
+  const fused = extra && kernel === 'register' && !kTail && extra.a.shape[1] % 4 === 0 ? extra : null;
+  const launch: Launch = {
+    gpu,
+    d,
+    transA,
+    transB,
+    drop: dropout ? DROP_CODE[dropout.on] : 0,
+    dropScale: dropout ? 1 / (1 - dropout.p) : 1,
+    extra: fused,
+    buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)],
+  };
   launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
   // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
-  if (kTail) launchKernel(launch, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
+  if (kTail) launchKernel({ ...launch, extra: null }, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
+  if (extra && !fused) matmul(gpu, extra.a, extra.b, { transB: true, alpha: alpha * extra.scale, accumulate: true, out: c.view([d.M, d.N]) });
   return c;
+}
+
+function checkExtra(extra: MatmulExtra, d: MatmulDims, transA: boolean, transB: boolean, dropout: MatmulDropout | undefined, operands: string): void {
+  const op = 'matmul';
+  const pair = `A2${shapeString(extra.a.shape)}, B2${shapeString(extra.b.shape)}`;
+  if (transA || !transB || d.batch !== 1 || d.aBatched || d.bBatched) throw new ShapeError(op, `extra needs 2-D operands with transB and not transA (${operands}).`);
+  assertDType(op, { a2: extra.a, b2: extra.b }, 'f32');
+  const [m2, k2] = extra.a.shape;
+  if (extra.a.shape.length !== 2 || extra.b.shape.length !== 2 || m2 !== d.M || extra.b.shape[0] !== d.N || extra.b.shape[1] !== k2) {
+    throw new ShapeError(op, `extra must be A2 (M=${d.M}, K2) and B2 (N=${d.N}, K2), got ${pair} (${operands}).`);
+  }
+  if (!Number.isFinite(extra.scale)) throw new ShapeError(op, `extra.scale must be finite, got ${extra.scale}.`);
+  if (dropout?.on === 'product') throw new ShapeError(op, `extra and a dropout mask on the product cannot be combined (${operands}).`);
+}
+
+const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul.wgsl
+
+function checkDropout({ mask, p, on }: MatmulDropout, elements: number, operands: string): void {
+  const op = 'matmul';
+  if (!(p > 0 && p < 1)) throw new ShapeError(op, `dropout p must be in (0, 1), got ${p} (${operands}).`);
+  if (!(on in DROP_CODE)) throw new ShapeError(op, `dropout.on must be 'a', 'b' or 'product', got ${JSON.stringify(on)}.`);
+  assertDType(op, { mask }, 'u32');
+  const words = Math.max(1, ceilDiv(elements, 32));
+  if (mask.size !== words) throw new ShapeError(op, `dropout mask on ${on} must hold ${elements} bits in ${words} u32 words, got mask${shapeString(mask.shape)} (${operands}).`);
 }
 
 interface Launch {
@@ -156,7 +224,10 @@ interface Launch {
   d: MatmulDims;
   transA: boolean;
   transB: boolean;
-  buffers: Tensor[]; // a, b, c, bias
+  drop: number; // DROP override: 0 none, 1 A, 2 B, 3 product
+  dropScale: number; // 1 / (1 − p)
+  extra: MatmulExtra | null; // a second pair in the register tile's K loop
+  buffers: Tensor[]; // a, b, c, bias, dropout mask
 }
 
 interface LaunchPart {
@@ -167,17 +238,18 @@ interface LaunchPart {
   kCount: number; // how many K indices it sums over
 }
 
-function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
+function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
   const workgroups = launchGrid(kernel, d);
   if (workgroups.some((n) => n > MAX_WORKGROUPS)) {
     throw new ShapeError('matmul', `${shapeString(d.outShape)} needs ${workgroups.join('×')} workgroups, more than ${MAX_WORKGROUPS} in one dimension.`);
   }
-  const layout = { TRANS_A: Number(transA), TRANS_B: Number(transB) };
+  const layout: Record<string, number> = { TRANS_A: Number(transA), TRANS_B: Number(transB), ...(drop ? { DROP: drop } : {}) };
+  const extraConstant: Record<string, number> = kernel === 'register' && extra ? { EXTRA: 1 } : {};
   const pipeline =
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...registerLayout(d) })
+        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...extraConstant, ...registerLayout(d) })
         : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
@@ -191,8 +263,12 @@ function launchKernel({ gpu, d, transA, transB, buffers }: Launch, kernel: Matmu
       .u32(part.accumulate ? 1 : 0)
       .u32(part.hasBias ? 1 : 0)
       .u32(part.kBegin)
+      .f32(dropScale)
+      .u32(extra ? extra.a.shape[1] : 0)
+      .f32(extra ? extra.scale : 0)
       .build(),
-    buffers,
+    // Each entry point binds what it reads: GEMV no mask; the register tile the second pair too.
+    buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? zeroBias(gpu), extra?.b ?? zeroBias(gpu)] : buffers,
     workgroups,
   });
 }
@@ -208,15 +284,22 @@ function launchGrid(kernel: MatmulKernel, d: MatmulDims): [number, number, numbe
 }
 
 /**
- * Threads of a register-tile workgroup along N and M. Along N while C has tile columns for all
- * of them; with fewer (LoRA's N = 16 is one tile column) the rest go along M, so no thread
- * idles.
+ * Threads of a register-tile workgroup along N and M: the split of the 8 that pads C's tile grid
+ * least (SwiftShader runs invocations four at a time, so a padded tile costs as much as a real
+ * one), preferring threads along N. LoRA's N = 16 (one tile column) puts all 8 along M; the FFN's
+ * N = 344 (22 tile columns) 2 along N and 4 along M (8 along N would run 24 columns).
  */
 export function registerLayout(d: MatmulDims): { WG_X: number; WG_Y: number } {
-  const tileColumns = ceilDiv(d.N, REGISTER_TILE);
-  let x = REGISTER_WG;
-  while (x > 1 && x / 2 >= tileColumns) x /= 2;
-  return { WG_X: x, WG_Y: REGISTER_WG / x };
+  const columns = ceilDiv(d.N, REGISTER_TILE);
+  const rows = ceilDiv(d.M, REGISTER_TILE);
+  let best = { WG_X: REGISTER_WG, WG_Y: 1 };
+  let bestTiles = Infinity;
+  for (let x = REGISTER_WG; x >= 1; x /= 2) {
+    const y = REGISTER_WG / x;
+    const tiles = ceilDiv(columns, x) * x * ceilDiv(rows, y) * y;
+    if (tiles < bestTiles) [best, bestTiles] = [{ WG_X: x, WG_Y: y }, tiles];
+  }
+  return best;
 }
 
 /** A bias binding for launches without bias (the shader skips it; WebGPU still needs a buffer). */

@@ -4,6 +4,7 @@ import {
   dropoutBackward,
   dropoutBackwardAccumulate,
   dropoutBackwardCpu,
+  dropoutDrawMask,
   dropoutForward,
   dropoutForwardCpu,
   dropoutForwardMasked,
@@ -173,6 +174,8 @@ describe('dropout with a mask drawn once', () => {
     const words = await mask.read();
     const cpuMask = dropoutMaskCpu(n, p, seed, offset);
     expect(Array.from({ length: n }, (_, i) => (words[i >> 5] >>> (i & 31)) & 1)).toEqual(Array.from(cpuMask));
+    // Drawn alone (no y), for a matmul that applies it as it reads: the same words.
+    expect(Array.from(await dropoutDrawMask(gpu, n, p, seed, offset).read())).toEqual(Array.from(words));
     // Re-applied to x: the forward's y again, drawing nothing.
     expect(Array.from(await dropoutApplyMask(gpu, xT, mask, p).read())).toEqual(Array.from(yBits));
     // The backward added into dx: dx0 + dy·keep/(1−p), bit for bit what dropoutBackward then an add give.
@@ -191,6 +194,8 @@ describe('dropout with a mask drawn once', () => {
     const { mask } = dropoutForwardMasked(gpu, x, 0.5, 1, 0);
     expect(() => dropoutApplyMask(gpu, gpu.zeros([70]), mask, 0.5)).toThrow(/dropoutApplyMask: mask\[2\] does not hold 70 elements' bits/);
     expect(() => dropoutForwardMasked(gpu, x, 0, 1, 0)).toThrow(/dropoutForwardMasked: p = 0 draws no mask/);
+    expect(() => dropoutDrawMask(gpu, 40, 0, 1, 0)).toThrow(/dropoutDrawMask: p = 0 draws no mask/);
+    expect(() => dropoutDrawMask(gpu, 2.5, 0.5, 1, 0)).toThrow(/dropoutDrawMask: elements must be an integer/);
     expect(() => dropoutBackwardAccumulate(gpu, x, mask, 0.5, gpu.zeros([41]))).toThrow(/dropoutBackwardAccumulate: out\[41\] must have the size of \[40\]/);
   });
 });

@@ -14,6 +14,7 @@ import {
   type MatmulOptions,
   type MatmulVariant,
 } from '../../src/ops/matmul';
+import { dropoutBackwardAccumulate, dropoutDrawMask, dropoutForwardCpu, dropoutForwardMasked } from '../../src/ops/dropout';
 import { Rng } from '../../src/util/rng';
 import { expectClose, type Tolerance } from '../helpers/compare';
 import { numericGradient } from '../helpers/finite-diff';
@@ -136,6 +137,114 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (v
   });
 });
 
+// A kept dropout mask applied inside the matmul (LoRA's input dropout): to A, to B, or to the
+// product as it is added into C. Checked against the CPU reference (f64 dropout, then matmul) and
+// bit for bit against dropping first with the dropout op (or dropping the product and adding after).
+describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a dropout mask, %s variant', (variant) => {
+  const P = 0.3;
+  it.each(LAYOUTS)('transA=%s transB=%s on odd and narrow shapes (N or K = 16, 1, 3)', async (transA, transB) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const layout: Layout = [transA, transB];
+    const rng = new Rng(41 + Number(transA) * 2 + Number(transB));
+    const kernels = new Set<MatmulKernel>();
+    let seed = 1;
+    for (const shape of [
+      [0, 68, 36, 16],
+      [0, 68, 16, 36],
+      [0, 16, 68, 36],
+      [0, 36, 68, 16],
+      [0, 68, 36, 1],
+      [0, 68, 1, 36],
+      [0, 68, 36, 3],
+      [0, 68, 3, 36],
+      [0, 7, 13, 5],
+      [0, 20, 12, 36],
+      [2, 17, 8, 12],
+    ]) {
+      const c = makeCase(rng, shape, layout);
+      const d = matmulDims(c.aShape, c.bShape, transA, transB);
+      const A = gpu.upload(c.a, c.aShape);
+      const B = gpu.upload(c.b, c.bShape);
+      const c0 = rng.uniformArray(d.batch * d.M * d.N, -2, 2);
+      const opts = { transA, transB, alpha: 1.5 };
+      const label = `A${c.aShape}${transA ? 'ᵀ' : ''} B${c.bShape}${transB ? 'ᵀ' : ''}`;
+      kernels.add(matmulKernel(gpu, d, transA, transB, true));
+      // On an operand: the same as the operand dropped by the dropout op, then multiplied.
+      for (const on of ['a', 'b'] as const) {
+        const [operand, shapeOf] = on === 'a' ? [A, c.aShape] : [B, c.bShape];
+        const offset = seed++;
+        const { y: droppedOperand, mask } = dropoutForwardMasked(gpu, operand, P, 7, offset);
+        const fused = await matmul(gpu, A, B, { ...opts, dropout: { mask, p: P, on } }).read();
+        const separate = await matmul(gpu, on === 'a' ? droppedOperand : A, on === 'b' ? droppedOperand : B, opts).read();
+        if (matmulKernel(gpu, d, transA, transB) === matmulKernel(gpu, d, transA, transB, true)) expect(Array.from(fused), `${on} ${label}`).toEqual(Array.from(separate));
+        const droppedCpu = dropoutForwardCpu(on === 'a' ? c.a : c.b, P, 7, offset);
+        const ref = matmulCpu(on === 'a' ? droppedCpu : c.a, c.aShape, on === 'b' ? droppedCpu : c.b, c.bShape, opts);
+        expectClose(fused, ref, { atol: tolFor(d.K).atol * 4, rtol: 1e-6 }, `dropout on ${on} ${label} (${shapeOf})`);
+      }
+      // On the product, added into C: C0 + drop(alpha·op(A)·op(B)), the LoRA branch's dx.
+      const offset = seed++;
+      const mask = dropoutDrawMask(gpu, d.batch * d.M * d.N, P, 7, offset);
+      const out = gpu.upload(c0, d.outShape);
+      const fused = await matmul(gpu, A, B, { ...opts, accumulate: true, out, dropout: { mask, p: P, on: 'product' } }).read();
+      const separate = gpu.upload(c0, d.outShape);
+      dropoutBackwardAccumulate(gpu, matmul(gpu, A, B, opts), mask, P, separate);
+      const oneDispatch = !(variant === 'register' && transA && !transB && d.K % 4 !== 0); // the TN K remainder adds a second part
+      if (oneDispatch) expect(Array.from(fused), `product ${label}`).toEqual(Array.from(await separate.read()));
+      const product = dropoutForwardCpu(matmulCpu(c.a, c.aShape, c.b, c.bShape, opts), P, 7, offset);
+      expectClose(fused, product.map((v, i) => v + c0[i]), { atol: tolFor(d.K).atol * 4, rtol: 1e-6 }, `dropout on the product ${label}`);
+    }
+    expect(kernels).toContain(variant);
+  });
+});
+
+// A second operand pair appended along K (a LoRA forward: y = [x | s·u]·[W | B]ᵀ + b), against the
+// CPU reference of the two products added, with bias, accumulate and a dropout mask on A.
+describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a second pair along K, %s variant', (variant) => {
+  it('matches alpha·(A·Bᵀ + s·A2·B2ᵀ) + bias on odd and narrow shapes (N, K or K2 = 16, 1, 3)', async () => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const rng = new Rng(53);
+    const nt: Layout = [false, true];
+    // [M, K, N, K2]
+    for (const [M, K, N, K2] of [
+      [68, 36, 16, 16],
+      [68, 16, 36, 16],
+      [33, 128, 20, 16],
+      [68, 36, 1, 16],
+      [68, 36, 3, 4],
+      [68, 36, 12, 3],
+      [68, 36, 12, 1],
+      [7, 13, 5, 3],
+      [2, 16, 12, 8],
+    ]) {
+      const c = makeCase(rng, [0, M, K, N], nt);
+      const a2 = rng.uniformArray(M * K2);
+      const b2 = rng.uniformArray(N * K2);
+      const bias = rng.uniformArray(N);
+      const c0 = rng.uniformArray(M * N, -2, 2);
+      const A = gpu.upload(c.a, c.aShape);
+      const B = gpu.upload(c.b, c.bShape);
+      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, [N, K2]), scale: 2 };
+      const second = matmulCpu(a2, [M, K2], b2, [N, K2], { transB: true, alpha: 2 * 0.75 });
+      const tol = { atol: tolFor(K + K2).atol * 2, rtol: 1e-6 };
+      const label = `M${M} K${K} N${N} K2 ${K2}`;
+      const y = await matmul(gpu, A, B, { transB: true, alpha: 0.75, bias: gpu.upload(bias, [N]), extra }).read();
+      const first = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75, bias });
+      expectClose(y, first.map((v, i) => v + second[i]), tol, `extra ${label}`);
+      const out = gpu.upload(c0, [M, N]);
+      const acc = await matmul(gpu, A, B, { transB: true, alpha: 0.75, accumulate: true, out, extra }).read();
+      const firstAcc = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75, accumulate: true, out: c0 });
+      expectClose(acc, firstAcc.map((v, i) => v + second[i]), tol, `extra accumulated ${label}`);
+      // With LoRA's dropout on A (x): the mask touches only the first pair.
+      const { y: dropped, mask } = dropoutForwardMasked(gpu, A, 0.3, 3, M);
+      const yd = await matmul(gpu, A, B, { transB: true, alpha: 0.75, extra, dropout: { mask, p: 0.3, on: 'a' } }).read();
+      const firstDropped = matmulCpu(await dropped.read(), c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75 });
+      expectClose(yd, firstDropped.map((v, i) => v + second[i]), tol, `extra with dropout on A ${label}`);
+    }
+  });
+});
+
 describe('matmul', () => {
   it('runs few-row x·Wᵀ (decoding) on the GEMV kernel, batched and with a shared weight', async () => {
     const gpu = await testGpu();
@@ -176,6 +285,18 @@ describe('matmul', () => {
     const square = gpu.zeros([4, 4]);
     expect(() => matmul(gpu, square, gpu.zeros([4, 4]), { out: square })).toThrow(/matmul: out .* shares its buffer with an input/);
     expect(() => matmul(gpu, a, gpu.zeros([4, 6], 'u32'))).toThrow(/matmul: b must be f32, got u32/);
+    const b = gpu.zeros([4, 6]);
+    const mask = gpu.zeros([1], 'u32');
+    expect(() => matmul(gpu, a, b, { dropout: { mask, p: 0, on: 'a' } })).toThrow(/matmul: dropout p must be in \(0, 1\), got 0/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask: gpu.zeros([1]), p: 0.1, on: 'a' } })).toThrow(/matmul: mask must be u32, got f32/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask: gpu.zeros([2], 'u32'), p: 0.1, on: 'b' } })).toThrow(/matmul: dropout mask on b must hold 24 bits in 1 u32 words, got mask\[2\]/);
+    expect(() => matmul(gpu, a, b, { dropout: { mask, p: 0.1, on: 'product' } })).toThrow(/matmul: dropout mask on product must hold 36 bits in 2 u32 words/);
+    const x = gpu.zeros([5, 4]);
+    const w = gpu.zeros([6, 4]);
+    const extra = { a: gpu.zeros([5, 2]), b: gpu.zeros([6, 2]), scale: 1 };
+    expect(() => matmul(gpu, x, gpu.zeros([4, 6]), { extra })).toThrow(/matmul: extra needs 2-D operands with transB and not transA/);
+    expect(() => matmul(gpu, x, w, { transB: true, extra: { ...extra, b: gpu.zeros([6, 3]) } })).toThrow(/matmul: extra must be A2 \(M=5, K2\) and B2 \(N=6, K2\), got A2\[5, 2\], B2\[6, 3\]/);
+    expect(() => matmul(gpu, x, w, { transB: true, extra, dropout: { mask: gpu.zeros([1], 'u32'), p: 0.1, on: 'product' } })).toThrow(/matmul: extra and a dropout mask on the product cannot be combined/);
   });
 });
 
