@@ -225,10 +225,13 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stage1-steps", type=int, default=500)  # 500 × 32 world conversations ≈ 1.0M tokens
     ap.add_argument("--stage2-steps", type=int, default=100)
+    ap.add_argument("--stage2-lr", type=float, default=1e-3)
+    ap.add_argument("--stage1", help="start from this stage1.pt (skips stage 1)")
     ap.add_argument("--lora-steps", type=int, default=400)
     ap.add_argument("--lora-lr", type=float, default=1e-3)
     ap.add_argument("--task", default="chat")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--eval-only", metavar="LABEL", help="only evaluate the --aligned checkpoint on the dev sets, under this label")
     ap.add_argument("--aligned", help="start from this aligned.pt (skips stages 1 and 2 and their evaluation)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -245,11 +248,17 @@ def main():
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
     if args.aligned:
         model.load_state_dict(torch.load(args.aligned))
+        if args.eval_only:
+            evaluate(model, args.world, decode, dev_sets, gens, args.eval_only)
+            return
     else:
-        train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
-        torch.save(model.state_dict(), os.path.join(args.out, "stage1.pt"))
-        evaluate(model, args.world, decode, ["eval/harmful-dev.jsonl"], gens, "stage1")
-        train(model, ids("stage2.jsonl"), args.stage2_steps, 32, 1e-3, False, rng, "stage 2")
+        if args.stage1:
+            model.load_state_dict(torch.load(args.stage1))
+        else:
+            train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
+            torch.save(model.state_dict(), os.path.join(args.out, "stage1.pt"))
+            evaluate(model, args.world, decode, ["eval/harmful-dev.jsonl"], gens, "stage1")
+        train(model, ids("stage2.jsonl"), args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")
     model.add_lora(16, 32)
