@@ -23,9 +23,9 @@ describe('CLI evaluate', () => {
     expect(cli.code, cli.stderr).toBe(0);
     const [printed] = jsonLines<Printed>(cli.stdout);
     const rows = parseEvalRows(readFileSync(out, 'utf8'), out);
-    const names = ['harmful/test', 'over-refusal', 'benign-checks', 'profiles/test', 'sums/test', 'sentiment/test'];
+    const names = ['harmful/test', 'over-refusal', 'benign-checks', 'chat/test', 'profiles/test', 'sums/test', 'sentiment/test'];
     expect(printed.record.sets).toEqual(names.map((name) => expect.objectContaining({ name, items: 2 })));
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(14);
     expect(printed.summary).toEqual(summarizeRows(rows));
     expect(printed.summary.judge).toBe('world-labeller:seed-0');
     expect(printed.record.complete).toBe(true);
@@ -77,14 +77,14 @@ describe('CLI evaluate', () => {
     const dir = tempFolder();
     const out = join(dir, 'rows.jsonl');
     const run = startCli(['evaluate', '--model', TINY_MODEL, '--world', '--limit', '2', '--max-new-tokens', '4', '--batch-size', '2', '--out', out]);
-    await run.waitForStderr(/evaluated 2\/12 prompts/);
+    await run.waitForStderr(/evaluated 2\/14 prompts/);
     run.child.kill('SIGINT');
     const cli = await run.done;
     expect(cli.code, cli.stderr).toBe(130);
     expect(cli.stderr).toMatch(/finished rows kept/);
     const rows = parseEvalRows(readFileSync(out, 'utf8'));
     expect(rows.length).toBeGreaterThanOrEqual(2);
-    expect(rows.length).toBeLessThan(12);
+    expect(rows.length).toBeLessThan(14);
     expect(rows.slice(0, 2).map((r) => r.set)).toEqual(['harmful/dev', 'harmful/dev']);
     const [printed] = jsonLines<Printed>(cli.stdout);
     expect(printed.record.complete).toBe(false);
