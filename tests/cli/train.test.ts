@@ -79,7 +79,7 @@ describe('CLI train', () => {
     const plain = await runCli(['score', '--model', TINY_MODEL, '--input', data]);
     const meanLoss = (s: string) => Number(s.match(/mean loss ([\d.]+)/)![1]);
     expect(meanLoss(scored.stderr)).toBeLessThan(meanLoss(plain.stderr));
-  });
+  }, 240_000); // two CLI processes of a few hundred steps: ~70 s alone, more beside the rest of the suite
 
   it('Ctrl-C stops after a step with a checkpoint; --resume ends with the uninterrupted run\'s adapter, bit for bit', async () => {
     const out = join(dir, 'interrupted');
@@ -106,7 +106,7 @@ describe('CLI train', () => {
     const other = await runCli(['train', ...LORA_FLAGS, '--lr', '5e-3', '--out', out, '--resume', join(out, 'checkpoint.safetensors')]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/other training settings/);
-  });
+  }, 240_000);
 
   it('full fine-tuning writes a Hugging Face model folder that loads, with the tokenizer files', async () => {
     const out = join(dir, 'full');
