@@ -13,7 +13,8 @@ import type { Gpu } from '../gpu/gpu';
 import { shapeString, type Tensor } from '../gpu/tensor';
 import { dropoutDrawMask } from '../ops/dropout';
 import { ShapeError } from '../ops/guards';
-import { linearBackward, linearForward, matmul } from '../ops/matmul';
+import { linearBackward, linearForward } from '../ops/linear';
+import { matmul } from '../ops/matmul';
 import type { LoraPair } from './lora';
 
 export interface LoraBranch {

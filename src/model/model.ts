@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { embeddingBackward, embeddingForward } from '../ops/embedding';
-import { linearBackward, linearForward } from '../ops/matmul';
+import { linearBackward, linearForward } from '../ops/linear';
 import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeInvFreq } from '../ops/rope';
 import type { ModelConfig } from './config';

@@ -1,8 +1,6 @@
-// Matrix multiply, the engine's hot path, and the linear layer built on it.
+// Matrix multiply, the engine's hot path (the linear layer built on it is in linear.ts).
 //
 //   matmul:  C = alpha·op(A)·op(B) (+ bias) (+ C when accumulating), op(X) = Xᵀ when trans is set
-//   linear:  y = x·Wᵀ + b with Hugging Face's [out, in] weights; backward dx = dy·W,
-//            dW += dyᵀ·x, db += Σ_rows dy
 //
 // Shapes (M/N/K matmul dims, Bt batch): A is (Bt,M,K), or (Bt,K,M) with transA; B is (Bt,K,N),
 // or (Bt,N,K) with transB; C is (Bt,M,N); bias is (N). A 2-D operand is shared over the batch
@@ -84,7 +82,6 @@ const WORKGROUP_TILE = 64; // rows and columns of C per workgroup (matmul_workgr
 const SIMPLE_BLOCK = 4 * 8; // rows and columns of C per workgroup (matmul_simple: 8×8 threads of 4×4)
 const GEMV_COLUMNS = 8; // outputs per thread (gemv_nt)
 const GEMV_WG = 32; // 32 and 64 tie at 576→1536; 32 is ~8% faster at 1536→576 (more workgroups)
-const COLUMN_SUM_WG = 64;
 /**
  * Below this many rows x·Wᵀ runs as a GEMV. On SwiftShader (576→1536) GEMV took 2.0 ms at 1 row,
  * 4.2 at 2 and 6.2 at 3; the 16×16 register tile 4.7 ms at 1 to 4 rows.
@@ -312,61 +309,6 @@ function zeroBias(gpu: Gpu): Tensor {
   return t;
 }
 
-/** Leading dims of x flattened: x is (..., inFeatures) → rows. */
-function linearRows(op: string, x: Tensor, w: Tensor): { rows: number; inFeatures: number; outFeatures: number } {
-  if (w.shape.length !== 2) throw new ShapeError(op, `weight must be (out, in), got w${shapeString(w.shape)}.`);
-  const [outFeatures, inFeatures] = w.shape;
-  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== inFeatures) {
-    throw new ShapeError(op, `x must end in in=${inFeatures}: x${shapeString(x.shape)}, w${shapeString(w.shape)}.`);
-  }
-  return { rows: x.size / inFeatures, inFeatures, outFeatures };
-}
-
-/** y = x·Wᵀ + b. x is (..., in), w is (out, in), bias is (out); y is (..., out). */
-export function linearForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor, out?: Tensor): Tensor {
-  const { rows, inFeatures, outFeatures } = linearRows('linearForward', x, w);
-  const yShape = [...x.shape.slice(0, -1), outFeatures];
-  if (out && out.size !== rows * outFeatures) throw new ShapeError('linearForward', `out must be ${shapeString(yShape)}, got ${shapeString(out.shape)}.`);
-  const y = matmul(gpu, x.view([rows, inFeatures]), w, { transB: true, bias, out: out?.view([rows, outFeatures]) });
-  return out ?? y.view(yShape);
-}
-
-export interface LinearBackwardOptions {
-  dx?: Tensor; // (..., in): write dx here instead of a new tensor
-  accumulateDx?: boolean; // dx += dy·W (needs `dx`), e.g. when a LoRA branch adds its part
-}
-
-/**
- * Backward of y = x·Wᵀ + b. x is (..., in), w is (out, in), dy is (..., out). Returns dx
- * (..., in) = dy·W; accumulates dW += dyᵀ·x into dw (out, in) and db += Σ_rows dy into db (out)
- * when given (frozen weights pass neither).
- */
-export function linearBackward(gpu: Gpu, x: Tensor, w: Tensor, dy: Tensor, dw?: Tensor, db?: Tensor, opts: LinearBackwardOptions = {}): Tensor {
-  const op = 'linearBackward';
-  const { rows, inFeatures, outFeatures } = linearRows(op, x, w);
-  if (dy.size !== rows * outFeatures || dy.shape[dy.shape.length - 1] !== outFeatures) {
-    throw new ShapeError(op, `dy must be ${shapeString([...x.shape.slice(0, -1), outFeatures])}, got dy${shapeString(dy.shape)} (x${shapeString(x.shape)}, w${shapeString(w.shape)}).`);
-  }
-  if (dw) assertShape(op, 'dw', dw, w.shape);
-  if (db) assertShape(op, 'db', db, [outFeatures]);
-  if (opts.accumulateDx && !opts.dx) throw new ShapeError(op, 'accumulateDx needs dx to add into.');
-  if (opts.dx && opts.dx.size !== x.size) throw new ShapeError(op, `dx must be ${shapeString(x.shape)}, got ${shapeString(opts.dx.shape)}.`);
-  const dy2 = dy.view([rows, outFeatures]);
-  const x2 = x.view([rows, inFeatures]);
-  const dx = matmul(gpu, dy2, w, { out: opts.dx?.view([rows, inFeatures]), accumulate: opts.accumulateDx });
-  if (dw) matmul(gpu, dy2, x2, { transA: true, accumulate: true, out: dw });
-  if (db && rows > 0 && outFeatures > 0) {
-    assertDType(op, { db }, 'f32');
-    gpu.dispatch({
-      pipeline: gpu.kernel(gemvSource, 'column_sum_accumulate', { WG: COLUMN_SUM_WG }),
-      params: params().u32(rows).u32(outFeatures).build(),
-      buffers: [dy2, db],
-      workgroups: [ceilDiv(outFeatures, COLUMN_SUM_WG)],
-    });
-  }
-  return opts.dx ?? dx.view(x.shape);
-}
-
 // ---- CPU references (f64) --------------------------------------------------------------------
 
 export interface MatmulCpuOptions {
@@ -400,25 +342,4 @@ export function matmulCpu(a: ArrayLike<number>, aShape: readonly number[], b: Ar
     }
   }
   return c;
-}
-
-/** f64 reference of `linearForward`: x is (rows, in), w is (out, in), bias (out); y is (rows, out). */
-export function linearForwardCpu(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, inFeatures: number, outFeatures: number, bias?: ArrayLike<number>): Float64Array {
-  return matmulCpu(x, [rows, inFeatures], w, [outFeatures, inFeatures], { transB: true, bias });
-}
-
-/** f64 reference of `linearBackward`: dx (rows, in), dw (out, in) and db (out) from dy (rows, out). */
-export function linearBackwardCpu(
-  x: ArrayLike<number>,
-  w: ArrayLike<number>,
-  dy: ArrayLike<number>,
-  rows: number,
-  inFeatures: number,
-  outFeatures: number,
-): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
-  const dx = matmulCpu(dy, [rows, outFeatures], w, [outFeatures, inFeatures]);
-  const dw = matmulCpu(dy, [rows, outFeatures], x, [rows, inFeatures], { transA: true });
-  const db = new Float64Array(outFeatures);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < outFeatures; j++) db[j] += dy[r * outFeatures + j];
-  return { dx, dw, db };
 }

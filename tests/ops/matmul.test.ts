@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
+import { linearBackward, linearBackwardCpu, linearForward, linearForwardCpu } from '../../src/ops/linear';
 import {
-  linearBackward,
-  linearBackwardCpu,
-  linearForward,
-  linearForwardCpu,
   matmul,
   matmulCpu,
   matmulDims,
