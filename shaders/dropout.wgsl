@@ -77,36 +77,9 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // ---- a keep mask drawn once, as bits --------------------------------------------------------------
 
-@group(0) @binding(3) var<storage, read_write> mask_out: array<u32>;
-
-// One invocation per 32 elements (eight Philox calls, the same words as `dropout` draws): y for
-// those elements and their mask word.
-@compute @workgroup_size(WG)
-fn dropout_keep_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let word = gid.y * p.row_stride + gid.x;
-  let first = word * 32u;
-  if (first >= p.n) { return; }
-  var bits = 0u;
-  for (var g = 0u; g < 8u; g++) {
-    let group = word * 8u + g;
-    let words = philox4x32_10(vec4<u32>(group, p.offset, 0u, 0u), vec2<u32>(p.seed, 0u));
-    for (var j = 0u; j < 4u; j++) {
-      let i = group * 4u + j;
-      if (i < p.n) {
-        var value = 0.0;
-        if (words[j] >= p.threshold) {
-          value = x[i] * p.scale;
-          bits |= 1u << (g * 4u + j);
-        }
-        y[i] = value;
-      }
-    }
-  }
-  mask_out[word] = bits;
-}
-
-// The same mask words without y: for a consumer that applies the mask where it reads x (the
-// matmul's DROP), so the dropped tensor is never written.
+// The keep mask as bits, one invocation per 32 elements (eight Philox calls, the same words as
+// `dropout` draws): a consumer applies it where it reads x (the matmul's DROP, dropout_apply_bits),
+// so a dropped tensor need never be written.
 @group(0) @binding(1) var<storage, read_write> drawn_bits: array<u32>;
 
 @compute @workgroup_size(WG)

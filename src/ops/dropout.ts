@@ -71,24 +71,14 @@ export function dropoutForwardMasked(gpu: Gpu, x: Tensor, p: number, seed: numbe
   checkArgs(op, p, seed, offset);
   if (p === 0) throw new ShapeError(op, 'p = 0 draws no mask; skip dropout instead.');
   assertDType(op, { x }, 'f32');
-  if (x.size >= TWO_32 / 2) throw new ShapeError(op, `x${shapeString(x.shape)} has too many elements for one dispatch.`);
-  const y = gpu.empty(x.shape, 'f32', 'dropout.y');
-  const mask = gpu.empty([Math.max(1, ceilDiv(x.size, BITS_PER_WORD))], 'u32', 'dropout.mask');
-  if (x.size === 0) return { y, mask };
-  const workgroups = grid(ceilDiv(ceilDiv(x.size, BITS_PER_WORD), WG));
-  gpu.dispatch({
-    pipeline: gpu.kernel(source, 'dropout_keep_bits', { WG }),
-    params: params().u32(x.size).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
-    buffers: [x, y, mask],
-    workgroups,
-  });
-  return { y, mask };
+  const mask = dropoutDrawMask(gpu, x.size, p, seed, offset);
+  return { y: dropoutApplyMask(gpu, x, mask, p), mask };
 }
 
 /**
- * The keep mask of dropoutForwardMasked for `elements` elements with the same (p, seed, offset),
- * bit for bit, without y: for a matmul that applies it where it reads the input
- * (`matmul(..., { dropout })`). u32 (⌈elements/32⌉). p in (0, 1).
+ * The keep mask of dropoutForward for `elements` elements with the same (p, seed, offset), bit for
+ * bit, without y: for a matmul that applies it where it reads the input (`matmul(..., { dropout })`).
+ * u32 (⌈elements/32⌉). p in (0, 1).
  */
 export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: number, offset = 0): Tensor {
   const op = 'dropoutDrawMask';
