@@ -1,10 +1,10 @@
 // Dropout with a counter-based RNG: y = x · keep / (1 − p), keep drawn from (seed, offset, index).
 // Shapes: x, y (and dy, dx) are any, flat; a keep mask is u32 (⌈n/32⌉), bit i % 32 of word i / 32.
 // - dropout: regenerates keep on every call (no mask stored); the backward is the same kernel on dy.
-// - dropout_keep_bits: draws keep once, writes y and the mask (dropout_draw_bits: the mask alone,
-//   for the matmul that applies it as it reads); dropout_apply_bits then re-applies
-//   it to the same input (y = x·keep/(1−p)) or adds the backward into a gradient
-//   (dx += dy·keep/(1−p)) without drawing again: Philox is the costly part on software adapters.
+// - dropout_draw_bits: draws keep once, as the mask alone (the matmul applies it as it reads);
+//   dropout_apply_bits applies it to an input (y = x·keep/(1−p)) or adds the backward into a
+//   gradient (dx += dy·keep/(1−p)) without drawing again: Philox is the costly part on software
+//   adapters.
 //
 // RNG: Philox4x32-10 (Salmon et al., SC'11; the generator of cuRAND and PyTorch), bit-exact with
 // Random123's known-answer vectors and with `philox4x32` in src/ops/dropout.ts. Element i uses
