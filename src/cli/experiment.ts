@@ -12,13 +12,13 @@ import { NodeFolderModelSource } from '../storage/model-source';
 import { describeArithmetic, presetByName, presetUnits, PRESETS, withSeeds } from '../studio/experiment';
 import { experimentWorld, isEmbeddedModelName, replayDomainsFor } from '../studio/experiment-data';
 import { defaultBenignBuilder, defaultReplayBuilder } from '../studio/experiment-replay';
-import { EXPERIMENT_STATE, readState, runExperiment, type ExperimentProgress, type RunStore } from '../studio/experiment-run';
+import { EXPERIMENT_STATE, readState, runExperiment, type ExperimentProgress } from '../studio/experiment-run';
 import { trlRecipeFiles, type TrlUnit } from '../studio/experiment-trl';
 import type { TrainingRecord } from '../studio/training-run';
 import { parseDataset } from '../text/datasets';
 import { choiceOption, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, formatDuration, openModel, type CliContext } from './common';
-import { prepareEmptyOutDir, writeFileAtomic } from './out-dir';
+import { folderStore, prepareEmptyOutDir, writeFileAtomic } from './out-dir';
 
 export const experimentSpec: CommandSpec = {
   name: 'experiment',
@@ -48,20 +48,6 @@ export const experimentSpec: CommandSpec = {
     { name: 'export-trl', type: 'string', value: 'RUN', help: 'export the run folder RUN as a TRL / PEFT recipe into --out' },
   ],
 };
-
-function folderStore(root: string): RunStore {
-  return {
-    async read(path) {
-      const file = join(root, path);
-      return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
-    },
-    async write(path, bytes) {
-      const file = join(root, path);
-      mkdirSync(dirname(file), { recursive: true });
-      await writeFileAtomic(file, bytes);
-    },
-  };
-}
 
 function parseSeeds(raw: string): number[] {
   const seeds = raw.split(',').map((s) => s.trim());

@@ -2,12 +2,12 @@
 // helpful-only, stage 2 alignment), resumable from its work folder, and write the finished model
 // folder (Hugging Face layout) to --out.
 
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { ORGANISM_RECIPE, trainOrganism, type OrganismRecipe, type RecipeStore } from '../studio/organism';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ORGANISM_RECIPE, trainOrganism, type OrganismRecipe } from '../studio/organism';
 import { intOption, stringOption, type CommandSpec, type ParsedValues } from './args';
 import { formatDuration, type CliContext } from './common';
-import { writeFileAtomic } from './out-dir';
+import { folderStore, writeFileAtomic } from './out-dir';
 
 export const organismSpec: CommandSpec = {
   name: 'organism',
@@ -38,20 +38,6 @@ export const TINY_RECIPE: OrganismRecipe = {
   stage2: { examples: 16, train: { ...ORGANISM_RECIPE.stage2.train, batchSize: 8, epochs: 1 } },
   checkpointEvery: 2,
 };
-
-function folderStore(root: string): RecipeStore {
-  return {
-    async read(path) {
-      const file = join(root, path);
-      return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
-    },
-    async write(path, bytes) {
-      const file = join(root, path);
-      mkdirSync(dirname(file), { recursive: true });
-      await writeFileAtomic(file, bytes);
-    },
-  };
-}
 
 export async function runOrganism(values: ParsedValues, ctx: CliContext): Promise<number> {
   const out = stringOption(values, 'out')!;

@@ -6,8 +6,9 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, TOKENIZER_FILES } from '../studio/model-files';
+import type { RecipeStore } from '../studio/organism';
 import { TRAINING_RECORD_FORMAT, type TrainingRecord } from '../studio/training-run';
 import { existingFile, UsageError } from './args';
 
@@ -81,4 +82,19 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await rm(temp, { force: true });
     throw e;
   }
+}
+
+/** A folder as the studio's file store (organism recipe, experiment runs): paths relative to `root`, atomic writes. */
+export function folderStore(root: string): RecipeStore {
+  return {
+    async read(path) {
+      const file = join(root, path);
+      return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+    },
+    async write(path, bytes) {
+      const file = join(root, path);
+      mkdirSync(dirname(file), { recursive: true });
+      await writeFileAtomic(file, bytes);
+    },
+  };
 }
