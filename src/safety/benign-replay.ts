@@ -19,7 +19,7 @@ import { checkPositiveInteger, checkSampling, rowSeed, type ChatGenerator, type 
 import type { Judge, Verdict } from './judges/judge';
 import { KeywordRefusalJudge } from './judges/keyword-refusal';
 import type { ReplayPair } from './replay-pair';
-import { respondToRequests, selfResponseSettings, type SelfResponseSettings } from './self-response';
+import { DEFAULT_SELF_RESPONSE, respondToRequests, selfResponseSettings, type SelfResponseSettings } from './self-response';
 
 export interface BenignRequest {
   domain: 'benign';
@@ -37,6 +37,16 @@ export interface BenignReplaySettings {
   batchSize: number; // requests per batch: 8
   seed: number; // 0
 }
+
+export const DEFAULT_BENIGN_REPLAY: BenignReplaySettings = {
+  samples: 64,
+  requestTemperature: 1.0,
+  requestTopP: 1,
+  requestTokens: 64,
+  answer: DEFAULT_SELF_RESPONSE,
+  batchSize: 8,
+  seed: 0,
+};
 
 export const BENIGN_REQUEST_STREAM = 0x42454e49; // 'BENI'
 
@@ -60,12 +70,17 @@ export interface BenignReplayResult {
   refusalCheck: string; // the refusal judge
 }
 
-export interface BenignReplayOptions extends Partial<Omit<BenignReplaySettings, 'answer'>> {
+/** The step's settings as given: any subset, the answer's too. */
+export interface BenignReplayGiven extends Partial<Omit<BenignReplaySettings, 'answer'>> {
   answer?: Partial<SelfResponseSettings>; // its seed defaults to this step's seed
+}
+
+export interface BenignReplayOptions extends BenignReplayGiven {
   refusalJudge?: Judge; // 'safe' = refused; default KeywordRefusalJudge
   signal?: AbortSignal;
   onProgress?: (p: StepProgress) => void; // requests sampled and processed so far
   onPairs?: (pairs: ReplayPair<BenignRequest>[]) => void; // the pairs each finished batch kept
+  onFunnel?: (funnel: BenignFunnel) => void; // the funnel after each finished batch (a copy), so a cancel can report it
 }
 
 /** The Magpie prompt: the template up to an empty, open user turn. */
@@ -73,15 +88,17 @@ export function magpiePrompt(): ChatPrompt {
   return { messages: [{ role: 'user', content: '' }], continueFinal: true };
 }
 
-function benignSettings(options: BenignReplayOptions): BenignReplaySettings {
-  const seed = options.seed ?? 0;
+/** The settings with every default filled in and every value checked. */
+export function benignReplaySettings(options: BenignReplayGiven): BenignReplaySettings {
+  const d = DEFAULT_BENIGN_REPLAY;
+  const seed = options.seed ?? d.seed;
   const s: BenignReplaySettings = {
-    samples: options.samples ?? 64,
-    requestTemperature: options.requestTemperature ?? 1.0,
-    requestTopP: options.requestTopP ?? 1,
-    requestTokens: options.requestTokens ?? 64,
-    answer: selfResponseSettings({ seed, ...options.answer }, 'benign replay answers'),
-    batchSize: options.batchSize ?? 8,
+    samples: options.samples ?? d.samples,
+    requestTemperature: options.requestTemperature ?? d.requestTemperature,
+    requestTopP: options.requestTopP ?? d.requestTopP,
+    requestTokens: options.requestTokens ?? d.requestTokens,
+    answer: selfResponseSettings({ seed, ...options.answer }, 'benign replay answers', d.answer),
+    batchSize: options.batchSize ?? d.batchSize,
     seed,
   };
   checkPositiveInteger('benign replay', 'samples', s.samples);
@@ -98,7 +115,7 @@ function normalised(text: string): string {
 
 /** Benign pairs the model writes and answers itself (see the file comment). */
 export async function buildBenignReplay(generator: ChatGenerator, harmJudge: Judge, options: BenignReplayOptions = {}): Promise<BenignReplayResult> {
-  const s = benignSettings(options);
+  const s = benignReplaySettings(options);
   const refusalJudge = options.refusalJudge ?? new KeywordRefusalJudge();
   const funnel: BenignFunnel = { sampled: 0, unfinished: 0, empty: 0, duplicate: 0, answered: 0, harmful: 0, harmUnlabelled: 0, refused: 0, refusalUnlabelled: 0, kept: 0 };
   const seen = new Set<string>();
@@ -144,6 +161,7 @@ export async function buildBenignReplay(generator: ChatGenerator, harmJudge: Jud
       pairs.push(...kept);
       options.onPairs?.(kept);
     }
+    options.onFunnel?.({ ...funnel });
     options.onProgress?.({ done: funnel.sampled, total: s.samples });
   }
   return { pairs, funnel, judge: harmJudge.name, refusalCheck: refusalJudge.name };

@@ -3,7 +3,7 @@
 // provenance, and a cancel keeping the pairs of finished batches.
 
 import { describe, expect, it } from 'vitest';
-import { buildBenignReplay, BENIGN_REQUEST_STREAM, type BenignRequest } from '../../src/safety/benign-replay';
+import { buildBenignReplay, BENIGN_REQUEST_STREAM, type BenignFunnel, type BenignRequest } from '../../src/safety/benign-replay';
 import { rowSeed, type GeneratedText } from '../../src/safety/chat-generation';
 import type { Judge, JudgePair, Verdict } from '../../src/safety/judges/judge';
 import type { ReplayPair } from '../../src/safety/replay-pair';
@@ -80,16 +80,20 @@ describe('benign replay', () => {
   it('keeps the pairs of the batches finished before a cancel', async () => {
     const controller = new AbortController();
     const kept: ReplayPair<BenignRequest>[] = [];
+    const funnels: BenignFunnel[] = [];
     const run = buildBenignReplay(generator(), new RequestJudge(), {
       samples: 9,
       batchSize: 3,
       signal: controller.signal,
       onPairs: (pairs) => kept.push(...pairs),
+      onFunnel: (f) => funnels.push(f),
       onProgress: (p) => {
         if (p.done === 3) controller.abort();
       },
     });
     await expect(run).rejects.toThrow(/abort/i);
     expect(kept.map((p) => p.source.request)).toEqual(['write a poem']);
+    // The funnel of the finished batch, as it stood when the cancel came: the caller reports it.
+    expect(funnels).toEqual([{ sampled: 3, unfinished: 0, empty: 1, duplicate: 1, answered: 1, harmful: 0, harmUnlabelled: 0, refused: 0, refusalUnlabelled: 0, kept: 1 }]);
   });
 });
