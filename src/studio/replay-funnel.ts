@@ -3,6 +3,7 @@
 // judged steps is the named judge's. The funnel is computed from the rows as they finish, so a
 // cancelled run reports the part it finished.
 
+import type { BenignFunnel } from '../safety/benign-replay';
 import { countExtraction, type ExtractedRow, type ExtractionCounts } from '../safety/extraction';
 import type { FilterReport } from '../safety/filters/filter';
 import type { HardRatioSelection, SplitCounts, ShortagePolicy } from '../safety/hard-ratio';
@@ -31,6 +32,12 @@ export interface ReplaySelectionReport {
   note: string | null; // what the shortage policy did, in a sentence
 }
 
+/** Benign replay's counts (safety/benign-replay.ts), with the judges behind them. */
+export interface BenignReplayFunnel extends BenignFunnel {
+  judge: string; // the harm judge: a pair it calls harmful (or cannot label) is dropped
+  refusalCheck: string; // the refusal judge: a pair it finds refused (or cannot label) is dropped
+}
+
 export interface ReplayFunnel {
   judge: string; // the judge behind every easy / hard / fixed count
   extraction: ExtractionCounts; // sampled, kept, dropped by reason; per strategy (the yield) and per domain
@@ -40,7 +47,8 @@ export interface ReplayFunnel {
   revise: { hard: number; fixed: number; stillUnsafe: number; unlabelled: number } | null; // null: revise was off (hard requests are not trained on)
   usable: { hard: number; easy: number }; // pairs that may be trained on: fixed hard requests, easy ones
   selection: ReplaySelectionReport | null; // null until the selection ran (a cancelled run has none)
-  selected: { hard: number; easy: number; total: number };
+  selected: { hard: number; easy: number; total: number }; // the safety selection; benign pairs come after it (benign.kept)
+  benign: BenignReplayFunnel | null; // null: benign replay was off; counts of the batches finished
   byDomain: Record<string, DomainFunnel>; // NO_DOMAIN for Magpie requests
   complete: boolean; // false when cancelled: the counts cover the rows finished before
   stoppedIn: string | null; // the phase a cancel stopped
@@ -60,11 +68,15 @@ export class FunnelCounter {
   private readonly revised = { hard: 0, fixed: 0, stillUnsafe: 0, unlabelled: 0 };
   private selection: ReplaySelectionReport | null = null;
   private readonly selected = { hard: 0, easy: 0, total: 0 };
+  private benign: BenignReplayFunnel | null;
 
   constructor(
     private readonly judge: string,
     private readonly reviseOn: boolean,
-  ) {}
+    benign: { refusalCheck: string } | null = null, // null: benign replay off
+  ) {
+    this.benign = benign && { sampled: 0, unfinished: 0, empty: 0, duplicate: 0, answered: 0, harmful: 0, harmUnlabelled: 0, refused: 0, refusalUnlabelled: 0, kept: 0, judge, refusalCheck: benign.refusalCheck };
+  }
 
   private domain(name: string | null): DomainFunnel {
     return (this.byDomain[name ?? NO_DOMAIN] ??= domainFunnel());
@@ -111,6 +123,12 @@ export class FunnelCounter {
     for (const pair of selection.pairs) this.addSelected(pair.kind, pair.source.domain);
   }
 
+  /** Benign replay's funnel after a finished batch (it counts itself; this keeps the latest). */
+  setBenign(counts: BenignFunnel): void {
+    if (!this.benign) throw new Error('replay funnel: benign counts for a run with benign replay off.');
+    this.benign = { ...this.benign, ...counts };
+  }
+
   private addSelected(kind: ReplayKind, domain: string): void {
     if (kind === 'hard') this.selected.hard++;
     else this.selected.easy++;
@@ -129,6 +147,7 @@ export class FunnelCounter {
       usable: { hard: this.revised.fixed, easy: this.first.easy },
       selection: this.selection ? structuredClone(this.selection) : null,
       selected: { ...this.selected },
+      benign: this.benign && { ...this.benign },
       byDomain: structuredClone(this.byDomain),
       complete,
       stoppedIn,
@@ -139,7 +158,15 @@ export class FunnelCounter {
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : 'n/a');
 const reasons = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
 
-/** Readable lines of a funnel: the yield per strategy, each filter, the judge's split, revise, the selection, then per domain. */
+function describeBenign(b: BenignReplayFunnel): string[] {
+  return [
+    `benign replay: ${b.kept} pairs kept of ${b.sampled} requests the model wrote (${pct(b.kept, b.sampled)}); harm judge ${b.judge}, refusal check ${b.refusalCheck}`,
+    `  before answering: ${b.unfinished} unfinished, ${b.empty} empty, ${b.duplicate} duplicate dropped; ${b.answered} answered`,
+    `  answers dropped: ${b.harmful} harmful, ${b.refused} refused, ${b.harmUnlabelled + b.refusalUnlabelled} unlabelled (${b.harmUnlabelled} by the harm judge, ${b.refusalUnlabelled} by the refusal check)`,
+  ];
+}
+
+/** Readable lines of a funnel: the yield per strategy, each filter, the judge's split, revise, the selection, benign replay, then per domain. */
 export function describeFunnel(f: ReplayFunnel): string[] {
   const x = f.extraction;
   const lines = [`extraction: ${x.total.kept} requests of ${x.total.sampled} sampled (yield ${pct(x.total.kept, x.total.sampled)}); dropped: ${reasons(x.total.dropped as Record<string, number>)}`];
@@ -157,6 +184,7 @@ export function describeFunnel(f: ReplayFunnel): string[] {
     );
     if (s.note) lines.push(`  ${s.note}`);
   } else lines.push(`selection: not reached; ${f.usable.hard + f.usable.easy} usable pairs finished (${f.usable.hard} hard + ${f.usable.easy} easy)`);
+  if (f.benign) lines.push(...describeBenign(f.benign));
   lines.push('per domain: sampled → extracted → filtered → easy / hard (fixed) / unlabelled → selected');
   for (const [domain, d] of Object.entries(f.byDomain)) {
     lines.push(`  ${domain}: ${d.sampled} → ${d.extracted} → ${d.filtered} → ${d.easy} / ${d.hard} (${d.fixed}) / ${d.unlabelled} → ${d.selected}`);

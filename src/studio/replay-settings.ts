@@ -2,6 +2,7 @@
 // (src/safety), checked whole before any work starts, so a typo or a bad value fails at once with
 // a message naming the setting, not after minutes of extraction.
 
+import { benignReplaySettings, DEFAULT_BENIGN_REPLAY, type BenignReplayGiven, type BenignReplaySettings } from '../safety/benign-replay';
 import { checkPositiveInteger, checkSampling } from '../safety/chat-generation';
 import { GRSAP_DOMAINS, resolveExtractionSettings, type ExtractionSettings } from '../safety/extraction';
 import { DEFAULT_DOMAIN_RELEVANCE, type DomainRelevanceSettings } from '../safety/filters/domain-relevance';
@@ -45,6 +46,7 @@ export interface ReplayRunOptions {
   responses?: Partial<SelfResponseSettings>; // temperature 0.8, top-p 0.95, 256 tokens, batch 8 (one round of answer → judge → revise)
   revise?: Partial<ReviseSettings> | false; // temperature 0.7; false: off (hard requests are then not trained on)
   selection?: Partial<SelectionSettings>;
+  benign?: BenignReplayGiven | false; // off by default (false), as the paper has none; {} turns it on: 64 Magpie requests of ≤ 64 tokens, each answered (≤ 256 tokens)
   scoreBatchSize?: number; // sequences per forward pass of the scoring filters: 16
 }
 
@@ -60,10 +62,11 @@ export interface ReplaySettings {
   responses: SelfResponseSettings;
   revise: ReviseSettings | false;
   selection: SelectionSettings;
+  benign: BenignReplaySettings | false;
   scoreBatchSize: number;
 }
 
-const TOP_KEYS = ['judge', 'domains', 'seed', 'extraction', 'perplexity', 'nearDuplicates', 'domainRelevance', 'responses', 'revise', 'selection', 'scoreBatchSize'];
+const TOP_KEYS = ['judge', 'domains', 'seed', 'extraction', 'perplexity', 'nearDuplicates', 'domainRelevance', 'responses', 'revise', 'selection', 'benign', 'scoreBatchSize'];
 
 function fail(message: string): never {
   throw new Error(`replay: ${message}`);
@@ -79,6 +82,22 @@ function known<T extends object>(where: string, defaults: T, given: Partial<T> |
 function seedOf(where: string, seed: number): number {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`${where} seed must be an integer from 0 to 4294967295, got ${seed}.`);
   return seed;
+}
+
+/** Benign replay's settings (off unless given), its answer's checked like the responses'. */
+function benignOf(given: ReplayRunOptions['benign'], seed: number): BenignReplaySettings | false {
+  if (given === undefined || given === false) return false;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) fail(`benign must be false (off) or an object of benign replay settings ({} for the defaults), got ${JSON.stringify(given)}.`);
+  const { answer, ...step } = given;
+  const resolved = known('benign replay', { ...DEFAULT_BENIGN_REPLAY, seed }, step);
+  const answered = known('benign answer', { ...DEFAULT_BENIGN_REPLAY.answer, seed: resolved.seed }, answer);
+  seedOf('the benign replay', resolved.seed);
+  seedOf('the benign answer', answered.seed);
+  try {
+    return benignReplaySettings({ ...resolved, answer: answered });
+  } catch (e) {
+    fail((e as Error).message);
+  }
 }
 
 /** The settings of a run, every default filled in and every value checked (see the file comment). */
@@ -115,7 +134,8 @@ export function resolveReplaySettings(options: ReplaySetOptions | ReplayRunOptio
   checkShare('replay', 'hardRatio', selection.hardRatio);
   checkShortage('replay', selection.shortage);
   seedOf('the selection', selection.seed);
+  const benign = benignOf(options.benign, seed);
   const scoreBatchSize = options.scoreBatchSize ?? 16;
   checkPositiveInteger('replay', 'scoreBatchSize', scoreBatchSize);
-  return { extraction, perplexity, nearDuplicates, domainRelevance, responses, revise, selection, scoreBatchSize };
+  return { extraction, perplexity, nearDuplicates, domainRelevance, responses, revise, selection, benign, scoreBatchSize };
 }

@@ -2,14 +2,19 @@
 // refuse (extraction), they pass the filters (perplexity band, near-duplicates, optionally domain
 // relevance), the model answers them, a judge sorts the answers into easy (safe) and hard (unsafe),
 // hard requests are asked again with the revise suffix and kept when now safe, and the replay set
-// is drawn at the hard ratio. Each step is src/safety's; this file runs them in order as one job,
-// with progress in a phase per step and a funnel of every count (replay-funnel.ts).
+// is drawn at the hard ratio. With `benign` on (beyond the paper; off by default), benign replay
+// then adds pairs of benign requests the model writes and answers helpfully itself, after the
+// selected safety pairs. Each step is src/safety's; this file runs them in order as one job, with
+// progress in a phase per step and a funnel of every count (replay-funnel.ts).
 //
 // After the filters, the requests go through answer → judge → revise in rounds of one answer batch,
 // so each round's usable pairs are handed to `onRows` as soon as they exist and a cancel keeps every
 // pair finished before it (a JobCancelledError whose `partial` holds them, unselected, with the
-// funnel so far). The selection needs every pair, so it runs only at the end.
+// funnel so far). The selection needs every pair, so it runs after the last round; benign replay
+// runs after it, batch by batch, so a cancel there keeps the selection and the benign pairs of the
+// batches finished.
 
+import { buildBenignReplay, type BenignRequest } from '../safety/benign-replay';
 import { engineChatGenerator, rowSeed } from '../safety/chat-generation';
 import { splitEasyHard } from '../safety/easy-hard';
 import { extractRequests, keptRows, type ExtractedRow, type ExtractionStrategy } from '../safety/extraction';
@@ -18,6 +23,7 @@ import { filterByDomainRelevance } from '../safety/filters/domain-relevance';
 import { dropNearDuplicates } from '../safety/filters/near-duplicates';
 import { filterByPerplexity } from '../safety/filters/perplexity-band';
 import { selectAtHardRatio, type ShortagePolicy } from '../safety/hard-ratio';
+import { KEYWORD_REFUSAL_JUDGE, KeywordRefusalJudge } from '../safety/judges/keyword-refusal';
 import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
 import { hardPairs, reviseHard } from '../safety/revise';
 import { respondToRequests } from '../safety/self-response';
@@ -28,7 +34,7 @@ import { FunnelCounter, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
 import { resolveReplaySettings, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
 
 export { defaultReplayDomains, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
-export { describeFunnel, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
+export { describeFunnel, NO_DOMAIN, type BenignReplayFunnel, type ReplayFunnel } from './replay-funnel';
 export { EXTRACTION_STRATEGIES, GRSAP_DOMAINS } from '../safety/extraction';
 
 /** A replay request with its provenance, as saved with each pair (replayPairToExample writes the scalars as meta). */
@@ -42,15 +48,23 @@ export interface ReplaySource extends ReplayRequest {
   first_judge_score?: number; // hard pairs: the judge's score of the unsafe first answer
 }
 
-export type ReplaySetPair = ReplayPair<ReplaySource>;
+export type { BenignRequest };
 
-export type ReplayPhase = 'extract' | 'perplexity' | 'near-duplicates' | 'domain-relevance' | 'respond' | 'judge' | 'revise' | 'select';
+/** A safety pair: a regenerated request with a safe answer (easy: the first answer; hard: the revised one). */
+export type SafetyReplayPair = ReplayPair<ReplaySource> & { kind: 'hard' | 'easy' };
+
+/** A benign pair: a request the model wrote (Magpie) with its own helpful answer (domain 'benign', strategy 'magpie', requestSeed). */
+export type BenignReplayPair = ReplayPair<BenignRequest> & { kind: 'benign' };
+
+export type ReplaySetPair = SafetyReplayPair | BenignReplayPair;
+
+export type ReplayPhase = 'extract' | 'perplexity' | 'near-duplicates' | 'domain-relevance' | 'respond' | 'judge' | 'revise' | 'select' | 'benign';
 
 export interface ReplayCallbacks {
   signal?: AbortSignal; // stops the batch in flight; the pairs finished before are kept
-  /** Progress in the studio's shape, one phase per step; judge and revise events carry the pairs they finished. */
+  /** Progress in the studio's shape, one phase per step; judge, revise and benign events carry the pairs they finished. */
   onProgress?: (p: JobProgress<ReplaySetPair[]>) => void;
-  onRows?: (pairs: ReplaySetPair[]) => void; // usable pairs as they finish (candidates for the selection)
+  onRows?: (pairs: ReplaySetPair[]) => void; // usable pairs as they finish (safety pairs: candidates for the selection), then benign pairs
 }
 
 export interface ReplaySetRecord {
@@ -58,13 +72,17 @@ export interface ReplaySetRecord {
   fingerprint: string;
   adaptation: { kind: 'lora'; r: number; alpha: number } | { kind: 'full' } | null; // what was attached during the run
   judge: { name: string; measures: string };
+  refusalCheck: string | null; // benign replay's refusal judge; null when benign replay was off
   settings: ReplaySettings;
   seconds: number;
   complete: boolean;
 }
 
 export interface ReplaySetResult {
-  pairs: ReplaySetPair[]; // the selection (hard pairs, then easy); cancelled: every usable pair finished, unselected
+  // The selection (hard pairs, then easy), then the benign pairs. Cancelled before the selection:
+  // every usable safety pair finished, unselected; during benign replay: the selection and the
+  // benign pairs of the batches finished.
+  pairs: ReplaySetPair[];
   funnel: ReplayFunnel;
   record: ReplaySetRecord;
 }
@@ -96,11 +114,18 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
   if (typeof options?.judge?.judge !== 'function') throw new Error('replay: a judge is required: it labels each answer safe (easy) or unsafe (hard).');
   const s = resolveReplaySettings(options);
   const { judge } = options;
+  if (s.benign !== false && judge.name === KEYWORD_REFUSAL_JUDGE) {
+    // Its 'harmful' means "did not refuse": every helpful benign answer would be dropped as harmful.
+    throw new Error('replay: benign replay needs a harm judge, and the keyword refusal judge only finds refusals (it would call every helpful answer harmful and keep no benign pair); judge with a classifier, a guard model or, for the embedded model, the world\'s labeller.');
+  }
+  const refusalCheck = s.benign === false ? null : new KeywordRefusalJudge();
   if (!loaded.template) throw new ChatTemplateError(`${loaded.id} has no chat template; replay prompts the model through its chat turns. Use a chat (instruct) model.`);
   const generator = engineChatGenerator(loaded);
   const { signal, onRows } = callbacks;
-  const counter = new FunnelCounter(judge.name, s.revise !== false);
-  const usable: ReplaySetPair[] = [];
+  const counter = new FunnelCounter(judge.name, s.revise !== false, refusalCheck && { refusalCheck: refusalCheck.name });
+  const usable: SafetyReplayPair[] = [];
+  let selected: SafetyReplayPair[] | null = null; // the selection, once drawn
+  const benign: BenignReplayPair[] = [];
   const started = performance.now();
   let phase: ReplayPhase = 'extract';
   let phaseStart = started;
@@ -117,6 +142,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
       fingerprint: loaded.fingerprint,
       adaptation: attached === null ? null : attached.kind === 'lora' ? { kind: 'lora', r: attached.adapter.config.r, alpha: attached.adapter.config.alpha } : { kind: 'full' },
       judge: { name: judge.name, measures: judge.measures },
+      refusalCheck: refusalCheck?.name ?? null,
       settings: s,
       seconds: (performance.now() - started) / 1000,
       complete,
@@ -177,7 +203,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
       for (const r of split.easy) counter.addFirstAnswer(r.source.domain, 'easy');
       for (const r of split.hard) counter.addFirstAnswer(r.source.domain, 'hard');
       for (const r of split.unlabelled) counter.addFirstAnswer(r.source.domain, 'unlabelled');
-      const easy: ReplaySetPair[] = split.easy.map((r) => ({ kind: 'easy', source: r.source, response: r.response, verdict: r.verdict, revised: false, seed: r.seed }));
+      const easy: SafetyReplayPair[] = split.easy.map((r) => ({ kind: 'easy', source: r.source, response: r.response, verdict: r.verdict, revised: false, seed: r.seed }));
       judged += answers.length;
       usable.push(...easy);
       if (easy.length) onRows?.(easy);
@@ -188,9 +214,9 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
         const outcome = await reviseHard(generator, judge, split.hard, { ...s.revise, seed: rowSeed(s.revise.seed, CHUNK_STREAM, k), signal });
         for (const r of outcome.rows) counter.addRevised(r.first.source.domain, r.outcome);
         const firstScore = new Map(split.hard.map((h) => [h.source, h.verdict.score]));
-        const hard: ReplaySetPair[] = hardPairs(outcome).map((p) => {
+        const hard: SafetyReplayPair[] = hardPairs(outcome).map((p) => {
           const score = firstScore.get(p.source);
-          return { ...p, source: score === null || score === undefined ? p.source : { ...p.source, first_judge_score: score } };
+          return { ...p, kind: 'hard', source: score === null || score === undefined ? p.source : { ...p.source, first_judge_score: score } };
         });
         revised += outcome.rows.length;
         usable.push(...hard);
@@ -206,10 +232,32 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
     const wanted = s.selection.pairs ?? hard.length + easy.length;
     const selection = selectAtHardRatio(hard, easy, wanted, { hardRatio: s.selection.hardRatio, shortage: s.selection.shortage, seed: s.selection.seed });
     counter.setSelection(selection, wanted);
+    selected = selection.pairs as SafetyReplayPair[]; // drawn from the hard and easy pools only
     report(1, 1);
-    return result(selection.pairs, true);
+
+    // 6. Benign replay (beyond the paper), with the same generator and judge.
+    if (s.benign !== false) {
+      enter('benign');
+      let batch: BenignReplayPair[] = []; // the pairs of the batch in flight, reported with its progress
+      await buildBenignReplay(generator, judge, {
+        ...s.benign,
+        refusalJudge: refusalCheck!,
+        signal,
+        onPairs: (pairs) => {
+          batch = pairs.map((p) => ({ ...p, kind: 'benign' }));
+          benign.push(...batch);
+          if (batch.length) onRows?.(batch);
+        },
+        onFunnel: (f) => counter.setBenign(f),
+        onProgress: (p) => {
+          report(p.done, p.total, batch);
+          batch = [];
+        },
+      });
+    }
+    return result([...selected, ...benign], true);
   } catch (e) {
-    if (signal?.aborted) throw new JobCancelledError(result([...usable], false));
+    if (signal?.aborted) throw new JobCancelledError(result([...(selected ?? usable), ...benign], false));
     throw e;
   }
 }

@@ -8,8 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRSAP_DOMAINS } from '../../src/safety/extraction';
-import type { Judge, JudgePair, Verdict } from '../../src/safety/judges/judge';
-import type { TextTokenizer } from '../../src/text/tokenizer';
+import { KeywordRefusalJudge } from '../../src/safety/judges/keyword-refusal';
 import { createMemoryModelCache } from '../../src/storage/cache';
 import type { ReplaySetResult } from '../../src/studio/api';
 import { StudioEngine } from '../../src/studio/engine';
@@ -21,41 +20,7 @@ import { mixReplaySet, parseReplaySet, replaySetToJsonl } from '../../src/studio
 import { NodeFolderModelSource } from '../../src/storage/model-source';
 import { TINY_MODEL } from '../cli/run-cli';
 import { testGpu } from '../helpers/gpu';
-
-/** A judge whose label is a hash of the pair (harmful, safe or unlabelled alike), counting its calls. */
-class HashJudge implements Judge {
-  readonly name = 'test:hash';
-  readonly measures = "'harmful' for one pair in three, by a hash of its text";
-  pairs = 0;
-  async judge(pairs: readonly JudgePair[]): Promise<Verdict[]> {
-    this.pairs += pairs.length;
-    return pairs.map((p) => {
-      let h = 7;
-      for (const c of p.request + '|' + p.response) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-      const label = (['harmful', 'safe', 'unlabelled'] as const)[h % 3];
-      return { label, score: label === 'unlabelled' ? null : (h % 100) / 100, judge: this.name };
-    });
-  }
-}
-
-/**
- * The tiny model's tokenizer, except that every id divisible by 5 decodes as a quote: its random
- * weights almost never sample the real quote token, and extraction keeps only quoted requests.
- */
-function quoteHeavy(tokenizer: TextTokenizer): TextTokenizer {
-  const fake = Object.create(tokenizer) as TextTokenizer;
-  fake.decode = (ids) => Array.from(ids, (id) => (id % 5 === 0 ? '"' : tokenizer.decode([id]))).join('');
-  return fake;
-}
-
-const SMALL = {
-  domains: ['theft', 'weapons'],
-  seed: 3,
-  extraction: { samplesPerDomain: 6, maxNewTokens: 8, batchSize: 6, temperature: 1.5 },
-  perplexity: { lowPercentile: 0, highPercentile: 100 },
-  responses: { maxNewTokens: 4, batchSize: 3, temperature: 1.5 },
-  revise: { maxNewTokens: 4, temperature: 1.5 },
-};
+import { HashJudge, quoteHeavy, SMALL } from './replay-helpers';
 
 let loaded: LoadedModel;
 let quoting: LoadedModel;
@@ -94,6 +59,10 @@ describe('buildReplaySet', () => {
     expect(funnel.selected).toEqual({ hard: funnel.revise!.fixed, easy: a.easy, total: pairs.length });
     expect(new Set(pairs)).toEqual(new Set(delivered));
     expect(funnel.complete).toBe(true);
+    // Benign replay is off unless asked for, as the paper has none.
+    expect(funnel.benign).toBeNull();
+    expect(pairs.some((p) => p.kind === 'benign')).toBe(false);
+    expect(record).toMatchObject({ settings: { benign: false }, refusalCheck: null });
 
     const domains = Object.values(funnel.byDomain);
     const sum = (k: keyof (typeof domains)[number]) => domains.reduce((n, d) => n + d[k], 0);
@@ -201,14 +170,30 @@ describe('buildReplaySet', () => {
       [{ selection: { pairs: 0 } }, /number of pairs to select must be a positive integer/],
       [{ selection: { shortage: 'repeat' } }, /unknown shortage policy "repeat"/],
       [{ seed: -1 }, /seed must be an integer from 0/],
+      [{ benign: true }, /benign must be false \(off\) or an object of benign replay settings/],
+      [{ benign: { sampels: 8 } }, /unknown benign replay setting "sampels"; the benign replay settings are samples, /],
+      [{ benign: { samples: 0 } }, /benign replay: samples must be a positive integer, got 0/],
+      [{ benign: { requestTopP: 2 } }, /benign replay requests: topP must be in \(0, 1\]/],
+      [{ benign: { answer: { temprature: 1 } } }, /unknown benign answer setting "temprature"/],
+      [{ benign: { answer: { maxNewTokens: 0 } } }, /benign replay answers: maxNewTokens must be a positive integer/],
+      [{ benign: { seed: 2 ** 32 } }, /benign replay seed must be an integer from 0/],
     ];
+    let progressed = 0;
     for (const [bad, message] of cases) {
-      await expect(buildReplaySet(loaded, { ...SMALL, judge, ...bad } as never), JSON.stringify(bad)).rejects.toThrow(message);
+      await expect(buildReplaySet(loaded, { ...SMALL, judge, ...bad } as never, { onProgress: () => progressed++ }), JSON.stringify(bad)).rejects.toThrow(message);
     }
+    // The keyword judge only finds refusals: every helpful benign answer would count as harmful.
+    await expect(buildReplaySet(loaded, { ...SMALL, judge: new KeywordRefusalJudge(), benign: {} }, { onProgress: () => progressed++ })).rejects.toThrow(/benign replay needs a harm judge/);
+    expect(progressed).toBe(0);
     await expect(buildReplaySet(loaded, { ...SMALL } as never)).rejects.toThrow(/a judge is required/);
     await expect(buildReplaySet({ ...loaded, template: null }, { ...SMALL, judge })).rejects.toThrow(/has no chat template/);
     expect(judge.pairs).toBe(0);
-    expect(resolveReplaySettings({ seed: 7 })).toMatchObject({ extraction: { seed: 7, domains: GRSAP_DOMAINS }, responses: { seed: 7 }, revise: { seed: 7 }, selection: { seed: 7 }, domainRelevance: false });
+    expect(resolveReplaySettings({ seed: 7 })).toMatchObject({ extraction: { seed: 7, domains: GRSAP_DOMAINS }, responses: { seed: 7 }, revise: { seed: 7 }, selection: { seed: 7 }, domainRelevance: false, benign: false });
+    expect(resolveReplaySettings({ seed: 7, benign: {} }).benign).toEqual({
+      samples: 64, requestTemperature: 1, requestTopP: 1, requestTokens: 64, batchSize: 8, seed: 7,
+      answer: { temperature: 0.8, topP: 0.95, maxNewTokens: 256, batchSize: 8, seed: 7 },
+    });
+    expect(resolveReplaySettings({ seed: 7, benign: { seed: 2, answer: { maxNewTokens: 9 } } }).benign).toMatchObject({ seed: 2, answer: { seed: 2, maxNewTokens: 9 } });
   });
 
   it('defaults to the embedded organism\'s own domains for it, the paper\'s 38 for any other model', () => {
