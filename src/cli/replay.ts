@@ -1,5 +1,5 @@
 // `replay`: GR-SAP's replay set from a model (with an optional adapter): extract → filter → answer →
-// judge → revise → select, one JSON line per pair in --out (the `messages` layout, provenance as
+// judge → revise → select (→ benign replay, with --benign-samples), one JSON line per pair in --out (the `messages` layout, provenance as
 // fields), written as each round of answers finishes; the funnel (every count of every step, per
 // domain) as JSON on stdout and as readable lines on stderr. The work is the studio's
 // buildReplaySet; this file parses and prints.
@@ -44,6 +44,13 @@ export const replaySpec: CommandSpec = {
     'phrases; crude, the default otherwise), onnx (a text classifier folder), guard (a Llama-Guard-style',
     'model folder). Cost: strategies × domains × --samples requests of up to --max-new-tokens tokens,',
     'then one answer (and for hard requests a second) of up to --response-tokens each.',
+    '--benign-samples N (beyond the paper; 0, off, by default) then has the model write N benign',
+    'requests itself (Magpie: an empty user turn, at --temperature, up to --max-new-tokens tokens) and',
+    'answer each (up to --response-tokens); a pair is kept when --judge calls the answer safe and no',
+    'refusal phrase is found, and written after the safety pairs with kind benign, for `mix',
+    '--benign-share`. It costs N requests and up to N answers more, and needs a harm judge: not keyword,',
+    'which only finds refusals. The funnel adds its drops: unfinished, empty, duplicate, harmful,',
+    'refused, unlabelled.',
   ].join('\n'),
   options: [
     ...MODEL_OPTIONS,
@@ -69,6 +76,7 @@ export const replaySpec: CommandSpec = {
     { name: 'hard-ratio', type: 'string', value: 'R', help: 'share of hard pairs in the set', default: '0.5' },
     { name: 'pairs', type: 'string', value: 'N', help: 'pairs to draw', default: 'every usable pair' },
     { name: 'shortage', type: 'string', value: SHORTAGE.join('|'), help: 'when a pool is short: the other fills it, fewer pairs at the share, or an error', default: 'fill' },
+    { name: 'benign-samples', type: 'string', value: 'N', help: 'benign requests the model writes and answers (N more requests and answers); 0: off', default: '0' },
   ],
 };
 
@@ -121,26 +129,33 @@ export function replayOptions(values: ParsedValues, name: string | null): Replay
   const batch = flag('batch-size') ? intOption(values, 'batch-size', 8) : undefined;
   const seed = intOption(values, 'seed', 0, 0);
   const band = readBand(values);
+  const temperature = floatOption(values, 'temperature', 1, (t) => t >= 0, 'a number ≥ 0');
+  const requestTokens = intOption(values, 'max-new-tokens', 64);
+  const answerTokens = intOption(values, 'response-tokens', 256);
+  const benignSamples = intOption(values, 'benign-samples', 0, 0);
   return {
     domains: readDomains(values, name),
     seed,
     extraction: {
       strategies: readStrategies(values),
       samplesPerDomain: intOption(values, 'samples', 16),
-      temperature: floatOption(values, 'temperature', 1, (t) => t >= 0, 'a number ≥ 0'),
-      maxNewTokens: intOption(values, 'max-new-tokens', 64),
+      temperature,
+      maxNewTokens: requestTokens,
       ...(batch ? { batchSize: batch } : {}),
     },
     perplexity: values['no-perplexity'] ? false : (band ?? {}),
     nearDuplicates: { threshold: floatOption(values, 'dedup-threshold', 0.85, (t) => t > 0 && t <= 1, 'a number in (0, 1]') },
     domainRelevance: values['domain-relevance'] ? { topK: intOption(values, 'relevance-top-k', 3) } : false,
-    responses: { maxNewTokens: intOption(values, 'response-tokens', 256), ...(batch ? { batchSize: batch } : {}) },
-    revise: values['no-revise'] ? false : { maxNewTokens: intOption(values, 'response-tokens', 256), ...(batch ? { batchSize: batch } : {}) },
+    responses: { maxNewTokens: answerTokens, ...(batch ? { batchSize: batch } : {}) },
+    revise: values['no-revise'] ? false : { maxNewTokens: answerTokens, ...(batch ? { batchSize: batch } : {}) },
     selection: {
       hardRatio: floatOption(values, 'hard-ratio', 0.5, (r) => r >= 0 && r <= 1, 'a number in [0, 1]'),
       pairs: flag('pairs') ? intOption(values, 'pairs', 1) : null,
       shortage: choiceOption(values, 'shortage', SHORTAGE, 'fill'),
     },
+    benign: benignSamples
+      ? { samples: benignSamples, requestTemperature: temperature, requestTokens, answer: { maxNewTokens: answerTokens, ...(batch ? { batchSize: batch } : {}) }, ...(batch ? { batchSize: batch } : {}) }
+      : false,
     ...(batch ? { scoreBatchSize: batch } : {}),
   };
 }
@@ -176,6 +191,9 @@ export async function runReplay(values: ParsedValues, ctx: CliContext): Promise<
   if (stringOption(values, 'harmful-label') !== undefined && judgeKind !== 'onnx') throw new UsageError('replay: --harmful-label is for --judge onnx.');
   if (stringOption(values, 'world-seed') !== undefined && judgeKind !== 'world') throw new UsageError('replay: --world-seed is for --judge world.');
   const options = replayOptions(values, name);
+  if (options.benign && judgeKind === 'keyword') {
+    throw new UsageError('replay: --benign-samples needs a harm judge, and the keyword judge only finds refusals: it would call every helpful benign answer harmful and keep none. Use --judge onnx or guard (or world for the embedded model).');
+  }
 
   const { judge, release } = await openJudge(judgeKind, values, ctx);
   try {
@@ -198,21 +216,23 @@ export async function runReplay(values: ParsedValues, ctx: CliContext): Promise<
           if (p.done > 0) ctx.log(`${p.phase} ${p.done}${p.total === null ? '' : `/${p.total}`}${p.rate && p.total !== null ? `, ETA ${Math.round(p.etaSec ?? 0)} s` : ''}`);
         },
       });
-      if (result.pairs.length !== written) {
-        // A selection smaller than the usable pairs: the file holds the selection only.
-        await writeFileAtomic(out, replaySetToJsonl(result.pairs));
-        ctx.log(`selected ${result.pairs.length} of the ${written} usable pairs; ${out} rewritten with them.`);
-      }
     } catch (e) {
       if (!(e instanceof JobCancelledError)) {
         if (written) ctx.log(`the ${written} usable pairs finished before the error stay in ${out} (not selected at the hard ratio).`);
         throw e;
       }
       result = e.partial as ReplaySetResult;
-      ctx.log(`stopped: the ${result.pairs.length} pairs finished are kept in ${out} (not selected at the hard ratio).`);
+      const selected = result.funnel.selection !== null; // stopped during benign replay, after the selection
+      ctx.log(`stopped: the ${result.pairs.length} pairs finished are kept in ${out} (${selected ? 'the selection, then the benign pairs finished' : 'not selected at the hard ratio'}).`);
       code = 130;
     } finally {
       loaded.model.destroy();
+    }
+    if (result.pairs.length !== written) {
+      // A selection smaller than the usable pairs: the file holds the selection (and any benign pairs) only.
+      await writeFileAtomic(out, replaySetToJsonl(result.pairs));
+      const benign = result.funnel.benign?.kept ?? 0;
+      ctx.log(`selected ${result.funnel.selected.total} of the ${written - benign} usable pairs${benign ? `, then the ${benign} benign pairs` : ''}; ${out} rewritten with them.`);
     }
     for (const line of describeFunnel(result.funnel)) ctx.log(line);
     ctx.log(`pairs: ${out} (${result.pairs.length}); ${result.record.seconds.toFixed(1)} s`);

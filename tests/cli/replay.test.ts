@@ -60,6 +60,7 @@ describe('CLI replay', () => {
     const a = funnel.firstAnswers;
     expect(a.easy + a.hard + a.unlabelled).toBe(funnel.responded);
     expect(funnel.revise!.hard).toBe(a.hard);
+    expect(funnel.benign).toBeNull(); // off unless --benign-samples
 
     const text = readFileSync(out, 'utf8');
     const pairs = parseReplaySet(text, out);
@@ -87,6 +88,40 @@ describe('CLI replay', () => {
     expect(selection.funnel.selection).toMatchObject({ wantedPairs: 1 });
     expect(parseReplaySet(readFileSync(one, 'utf8'), one)).toHaveLength(1);
     expect(selection.funnel.usable).toEqual(funnel.usable); // the same seed, the same run up to the selection
+  });
+
+  it('--benign-samples adds benign pairs after the safety pairs, and mix --benign-share mixes them in', async () => {
+    const out = join(dir, 'benign.jsonl');
+    const cli = await runCli(['replay', '--model', model, '--out', out, '--domains', domains, '--samples', '6', '--seed', '2', '--benign-samples', '16', ...BASE, guard]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const [{ funnel, record }] = jsonLines<Printed & { record: { refusalCheck: string } }>(cli.stdout);
+    const b = funnel.benign!;
+    expect(b).toMatchObject({ judge: 'onnx:random-guard', refusalCheck: 'keyword-refusal', sampled: 16 });
+    expect(b.unfinished + b.empty + b.duplicate + b.answered).toBe(16);
+    expect(b.harmful + b.harmUnlabelled + b.refused + b.refusalUnlabelled + b.kept).toBe(b.answered);
+    expect(b.kept).toBeGreaterThan(0);
+    expect(record.refusalCheck).toBe('keyword-refusal');
+    expect(cli.stderr).toMatch(new RegExp(`benign replay: ${b.kept} pairs kept of 16 requests the model wrote`));
+    expect(cli.stderr).toMatch(/answers dropped: \d+ harmful, \d+ refused, \d+ unlabelled/);
+
+    const lines = jsonLines(readFileSync(out, 'utf8'));
+    expect(lines).toHaveLength(funnel.selected.total + b.kept);
+    const benign = lines.filter((l) => l.kind === 'benign');
+    expect(benign).toHaveLength(b.kept);
+    expect(lines.slice(-b.kept)).toEqual(benign); // written after the safety pairs
+    for (const line of benign) expect(line).toMatchObject({ domain: 'benign', strategy: 'magpie', mix_source: 'benign', revised: 'false', judge: 'onnx:random-guard', judge_label: 'safe' });
+
+    const task = join(dir, 'task.jsonl');
+    writeFileSync(task, Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `q${i}`, completion: `t${i}` })).join('\n'));
+    const mixed = join(dir, 'mixed-benign.jsonl');
+    const mix = await runCli(['mix', '--task', task, '--replay', out, '--out', mixed, '--ratio', '0.2', '--benign-share', '0.5', '--seed', '1']);
+    expect(mix.code, mix.stderr).toBe(0);
+    const [{ report }] = jsonLines<{ report: { bySource: Record<string, number> } }>(mix.stdout);
+    expect(report.bySource.benign).toBe(Math.min(4, b.kept)); // half of the 8 replay rows
+    const rows = parseDataset(readFileSync(mixed, 'utf8'), mixed).filter((r) => r.meta?.mix_source === 'benign');
+    expect(rows).toHaveLength(report.bySource.benign);
+    const requests = new Set(benign.map((l) => (l.messages as { content: string }[])[0].content));
+    for (const row of rows) expect(requests.has(row.messages[0].content)).toBe(true);
   });
 
   it('Ctrl-C keeps the pairs written so far and prints their funnel', async () => {
@@ -120,6 +155,8 @@ describe('CLI replay', () => {
       [['--shortage', 'keep-ratio'], /--shortage is for --pairs N/],
       [['--relevance-top-k', '2'], /--relevance-top-k is for --domain-relevance/],
       [['--temprature', '1'], /unknown option --temprature/],
+      [['--benign-samples', '-1'], /--benign-samples must be an integer ≥ 0, got "-1"/],
+      [['--benign-samples', '4'], /--benign-samples needs a harm judge, and the keyword judge only finds refusals/], // keyword: the default judge here
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(['replay', '--model', model, '--out', out, ...args])));
     for (const [i, [args, message]] of cases.entries()) {
