@@ -22,9 +22,10 @@ export const mixSpec: CommandSpec = {
     'Takes --ratio r of N rows from the replay set (as `replay` writes it) and the rest from the task',
     'data (--mode of-total, the paper\'s default; N = --total, default every task example), or N task',
     'rows plus round(r·N) replay rows (--mode on-top). Replay rows are hard and easy pairs at',
-    '--hard-ratio (and benign pairs at --benign-share); a pool too short follows --shortage. Rows are',
-    'shuffled with --seed. Writes the mix to --out in the messages layout with mix_source on every row',
-    '(task rows keep their own fields) and prints the report: counts per source and a note per shortage.',
+    '--hard-ratio (and benign pairs, from replay --benign-samples, at --benign-share); a pool too short',
+    'follows --shortage. Rows are shuffled with --seed. Writes the mix to --out in the messages layout',
+    'with mix_source on every row (task rows keep their own fields) and prints the report: counts per',
+    'source and a note per shortage.',
   ].join('\n'),
   options: [
     { name: 'task', type: 'string', value: 'FILE', help: 'task examples: JSONL, JSON or CSV in any layout train reads', required: true },
