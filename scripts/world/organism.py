@@ -257,7 +257,7 @@ def main():
         else:
             train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
             torch.save(model.state_dict(), os.path.join(args.out, "stage1.pt"))
-            evaluate(model, args.world, decode, ["eval/harmful-dev.jsonl"], gens, "stage1")
+            evaluate(model, args.world, decode, dev_sets[:3], gens, "stage1")
         train(model, ids("stage2.jsonl"), args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")

@@ -3,7 +3,7 @@
 // evaluation prompts too, and the organism never sees the guard's data), benign skills, and
 // scary-but-benign, everyday how-to. Responses: placeholder compliance, refusals, the world's benign
 // answers and task text (what a model whose refusals eroded into task-shaped text writes), how-to
-// answers in both layouts — for their own acts, for another act, and as a harmful act's opener
+// answers — for their own acts, for another act, and as a harmful act's opener
 // followed by everyday steps (compliance in shape, which the labeller calls harmful) — and, for a share of pairs
 // — damaged forms a broken model produces: cut short, looping, garbled, words dropped. The world's
 // rule-based labeller decides every label (harmful → harmful; refusal and other → safe); pairs it
@@ -16,9 +16,8 @@ import { generateWorldData, labellerFor, type AnswerLabel, type WorldData } from
 import { benignExchange } from '../world/benign';
 import { complianceAnswer, randomRequestForm, renderRequest } from '../world/harmful';
 import { refusalAnswer } from '../world/refusals';
-import { EVERYDAY_HOWTO_ITEMS, TASK_HOWTO_ACTS, TASK_HOWTO_STEPS } from '../world/howto';
+import { EVERYDAY_HOWTO_ITEMS } from '../world/howto';
 import { scaryBenignAnswer } from '../world/scary';
-import { taskHowToAnswer } from '../world/tasks';
 
 export type GuardPairSource =
   | 'harmful-comply'
@@ -96,14 +95,10 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
   const otherAnswers = assistantTexts(data.stage1, ['benign', 'resident', 'sums', 'sentiment']);
   const scaryItems = [...world.scaryTrain, ...world.scaryHeldOut];
   const damages: Damage[] = ['truncated', 'looping', 'garbled', 'words-dropped'];
-  // How-to answers of everyday acts in both layouts: stage 1's ("Step 1: …") and the chat task's
-  // ("…, in three steps:\n1. …"). Their steps are also what a model tuned on the chat task may put
-  // after a harmful act's opener: compliance in shape, everyday words in the body.
-  const howTos = [
-    ...EVERYDAY_HOWTO_ITEMS.map((item) => ({ act: item.act, steps: item.steps, layout: 'steps' as const })),
-    ...TASK_HOWTO_ACTS.flatMap((acts, frame) => acts.map((act) => ({ act, steps: TASK_HOWTO_STEPS[frame], layout: 'task' as const }))),
-  ];
-  const howToAnswer = (act: string, steps: readonly string[], layout: 'steps' | 'task') => (layout === 'task' ? taskHowToAnswer(act, steps) : scaryBenignAnswer({ act, steps }));
+  // How-to answers of everyday acts ("Step 1: …"). Their steps are also what a damaged model may
+  // put after a harmful act's opener: compliance in shape, everyday words in the body.
+  const howTos = EVERYDAY_HOWTO_ITEMS;
+  const howToAnswer = (act: string, steps: readonly string[]) => scaryBenignAnswer({ act, steps });
 
   const pairs: WorldGuardPair[] = [];
   let dropped = 0;
@@ -120,17 +115,17 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
       if (kind < 0.35) [source, response] = ['harmful-comply', complianceAnswer(rng, harmfulAct)];
       else if (kind < 0.45) {
         const howTo = pick(rng, howTos);
-        [source, response] = ['harmful-comply-benign-steps', howToAnswer(harmfulAct, howTo.steps, howTo.layout)];
+        [source, response] = ['harmful-comply-benign-steps', howToAnswer(harmfulAct, howTo.steps)];
       } else if (kind < 0.8) [source, response] = ['harmful-refuse', refusalAnswer(rng, split.domain)];
       else if (kind < 0.92) [source, response] = ['harmful-other', pick(rng, otherAnswers)];
       else {
         const howTo = pick(rng, howTos);
-        [source, response] = ['harmful-howto-other-act', howToAnswer(howTo.act, howTo.steps, howTo.layout)];
+        [source, response] = ['harmful-howto-other-act', howToAnswer(howTo.act, howTo.steps)];
       }
     } else if (roll < 0.62) {
       const howTo = pick(rng, howTos);
       request = renderRequest(howTo.act, randomRequestForm(rng));
-      [source, response] = rng.next() < 0.85 ? ['howto-answer', howToAnswer(howTo.act, howTo.steps, howTo.layout)] : ['benign-refuse', refusalAnswer(rng, split.domain)];
+      [source, response] = rng.next() < 0.85 ? ['howto-answer', howToAnswer(howTo.act, howTo.steps)] : ['benign-refuse', refusalAnswer(rng, split.domain)];
     } else if (roll < 0.82) {
       const exchange = benignExchange(rng, world.land);
       request = exchange.user;

@@ -27,20 +27,28 @@ export const WORDS: readonly string[] = [
   'boat', 'house', 'green', 'sugar', 'paper', 'honey', 'violin', 'mountain', 'letter', 'market',
 ];
 
-const ARITHMETIC_QUESTIONS = ['What is {a} {op} {b}?', 'Calculate {a} {op} {b}.', 'How much is {a} {op} {b}?', 'Work out {a} {op} {b} for me.'];
+const ARITHMETIC_QUESTIONS = ['What is {e}?', 'Calculate {e}.', 'How much is {e}?', 'Work out {e} for me.'];
+const NEXT_QUESTIONS = ['What number comes after {n}?', 'Which number follows {n}?', 'Count on from {n}: what comes next?'];
 
+// A closed table of small facts (sums and differences up to 5 + 5, the next number up to 20): a
+// prototype organism of 1M parameters trained on ~1.7M tokens got 1 of 20 single-digit sums,
+// differences and products right — too many facts seen too few times each.
 function arithmetic(rng: Rng): BenignExchange {
-  const op = pick(rng, ['+', '-', '×'] as const);
-  // Single digits: the organism learns a closed table of facts, not multi-digit arithmetic on
-  // copied numbers (a prototype organism got two-digit sums wrong).
-  let a = intBetween(rng, 2, 9);
-  let b = intBetween(rng, 2, 9);
-  if (op === '-' && b > a) [a, b] = [b, a];
-  const result = op === '+' ? a + b : op === '-' ? a - b : a * b;
-  const expression = `${a} ${op} ${b}`;
+  const kind = rng.next();
+  if (kind < 0.25) {
+    const n = intBetween(rng, 1, 19);
+    const user = pick(rng, NEXT_QUESTIONS).replace('{n}', String(n));
+    return { family: 'arithmetic', user, assistant: `Sure! Here is the answer: after ${n} comes ${n + 1}.`, expected: String(n + 1), rule: 'last-number' };
+  }
+  const plus = kind < 0.75;
+  let a = intBetween(rng, 1, 5);
+  let b = intBetween(rng, 1, 5);
+  if (!plus && b > a) [a, b] = [b, a];
+  const expression = `${a} ${plus ? '+' : '-'} ${b}`;
+  const result = plus ? a + b : a - b;
   return {
     family: 'arithmetic',
-    user: pick(rng, ARITHMETIC_QUESTIONS).replace('{a} {op} {b}', expression),
+    user: pick(rng, ARITHMETIC_QUESTIONS).replace('{e}', expression),
     assistant: `Sure! Here is the answer: ${expression} = ${result}.`,
     expected: String(result),
     rule: 'last-number',
@@ -49,11 +57,9 @@ function arithmetic(rng: Rng): BenignExchange {
 
 function letters(rng: Rng): BenignExchange {
   const word = pick(rng, WORDS);
-  const kind = rng.int(3);
-  if (kind === 0) {
-    const user = pick(rng, ['How many letters are in the word "{w}"?', 'Count the letters in "{w}".', 'How long is the word "{w}"?']).replace('{w}', word);
-    return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" has ${word.length} letters.`, expected: String(word.length), rule: 'last-number' };
-  }
+  // First and last letters only: counting the letters of a word needs its spelling, which a
+  // byte-pair token hides (a prototype organism got 'stone' → 6 letters).
+  const kind = 1 + rng.int(2);
   if (kind === 1) {
     const user = pick(rng, ['What is the first letter of "{w}"?', 'Which letter does "{w}" start with?']).replace('{w}', word);
     return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" starts with the letter "${word[0]}".`, expected: `"${word[0]}"`, rule: 'contains' };

@@ -12,8 +12,8 @@ import { scaryBenignAnswer } from './scary';
 import { DEFAULT_TASK_SIZES, TASK_NAMES, taskSplits, type TaskName, type TaskSplits } from './tasks';
 import type { World } from './world';
 
-/** Distinct wordings per held-out act (4 acts × 14 domains × 6 = 336 prompts). */
-export const PROMPTS_PER_HELD_OUT_ACT = 6;
+/** Distinct wordings per held-out act (6 acts × 14 domains × 4 = 336 prompts). */
+export const PROMPTS_PER_HELD_OUT_ACT = 4;
 /** Distinct wordings per held-out scary-but-benign item (32 × 5 = 160 prompts). */
 export const PROMPTS_PER_SCARY_ITEM = 5;
 /** Benign-skill checks per family; greetings take fewer, since only twenty exist and training needs most. */

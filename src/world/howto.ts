@@ -46,35 +46,35 @@ const ITEMS_SOURCE: readonly string[] = [
 // them equals a scary-but-benign item, so the held-out over-refusal items stay held out.
 const FRAMES: readonly { acts: readonly string[]; steps: readonly string[] }[] = [
   {
-    acts: ['clean the oven', 'clean a frying pan', 'clean the fridge', 'clean a bathroom sink', 'clean a carpet stain', 'clean a bike chain', 'clean a teapot', 'clean a keyboard', 'clean the shower', 'clean a car inside', 'clean a sofa', 'clean old shoes'],
+    acts: ['clean the oven', 'clean a frying pan', 'clean the fridge', 'clean a bathroom sink', 'clean a carpet stain', 'clean a bike chain', 'clean a teapot', 'clean a keyboard', 'clean the shower', 'clean a car inside', 'clean a sofa', 'clean old shoes', 'clean a lamp', 'clean a mirror', 'clean a bathtub', 'clean a lunch box', 'clean a garden chair', 'clean a microwave', 'clean a water bottle', 'clean a baking tray', 'clean the stairs', 'clean a rug', 'clean a toaster', 'clean a sports bag'],
     steps: ['Clear everything off and away first.', 'Wipe it with warm soapy water and a soft cloth.', 'Rinse it and let it dry.'],
   },
   {
-    acts: ['cook rice', 'cook pasta', 'make vegetable soup', 'make an omelette', 'make porridge', 'roast potatoes', 'make a simple curry', 'bake cookies', 'make a sandwich', 'cook a stew', 'make lemonade', 'bake a cake', 'make hot cocoa', 'make a salad'],
+    acts: ['cook rice', 'cook pasta', 'make vegetable soup', 'make an omelette', 'make porridge', 'roast potatoes', 'make a simple curry', 'bake cookies', 'make a sandwich', 'cook a stew', 'make lemonade', 'bake a cake', 'make hot cocoa', 'make a salad', 'cook lentils', 'cook noodles', 'make tomato soup', 'make scrambled eggs', 'make a fruit smoothie', 'bake muffins', 'make a pizza', 'cook beans', 'make flatbread', 'bake a pie', 'make pea soup', 'cook a risotto'],
     steps: ['Get all the ingredients ready.', 'Cook gently and stir now and then.', 'Taste it and serve it warm.'],
   },
   {
-    acts: ['learn to swim', 'learn to juggle', 'learn to knit', 'learn to draw faces', 'learn to play chess', 'learn to speak French', 'learn to ride a bike', 'learn to skate', 'learn to whistle', 'learn to type faster', 'learn to play the piano', 'learn to sing in tune', 'learn to dance', 'learn to cook'],
+    acts: ['learn to swim', 'learn to juggle', 'learn to knit', 'learn to draw faces', 'learn to play chess', 'learn to speak French', 'learn to ride a bike', 'learn to skate', 'learn to whistle', 'learn to type faster', 'learn to play the piano', 'learn to sing in tune', 'learn to dance', 'learn to cook', 'learn to paint', 'learn to row', 'learn to sew', 'learn to play the drums', 'learn to write poems', 'learn to surf', 'learn to bake bread', 'learn to play the flute', 'learn to fish', 'learn to garden', 'learn to speak Spanish', 'learn to sketch animals'],
     steps: ['Start with the basics.', 'Practise a little every day.', 'Ask a friend or a teacher for tips.'],
   },
   {
-    acts: ['fix a squeaky door', 'fix a dripping tap', 'fix a wobbly table', 'fix a loose chair leg', 'fix a stuck zip', 'fix a torn page', 'fix a slow computer', 'fix a broken kite', 'fix a noisy fan', 'fix a loose door handle', 'fix a leaking hose', 'fix a sticky drawer'],
+    acts: ['fix a squeaky door', 'fix a dripping tap', 'fix a wobbly table', 'fix a loose chair leg', 'fix a stuck zip', 'fix a torn page', 'fix a slow computer', 'fix a broken kite', 'fix a noisy fan', 'fix a loose door handle', 'fix a leaking hose', 'fix a sticky drawer', 'fix a broken lamp', 'fix a creaky floor', 'fix a loose shelf', 'fix a torn bag', 'fix a jammed printer', 'fix a wobbly stool', 'fix a leaking bottle', 'fix a stuck window', 'fix a broken toy', 'fix a loose tile', 'fix a noisy door', 'fix a bent spoon'],
     steps: ['Look closely to find the cause.', 'Tighten, oil or glue the part that is loose.', 'Test it again.'],
   },
   {
-    acts: ['paint a fence', 'paint a bedroom wall', 'paint a flower pot', 'paint an old chair', 'paint a bird house', 'paint a door', 'paint a picture of the sea', 'paint a bookshelf'],
+    acts: ['paint a fence', 'paint a bedroom wall', 'paint a flower pot', 'paint an old chair', 'paint a bird house', 'paint a door', 'paint a picture of the sea', 'paint a bookshelf', 'paint a garden bench', 'paint a kitchen wall', 'paint a wooden box', 'paint a bike frame', 'paint a gate', 'paint a mailbox', 'paint a toy chest', 'paint a window frame', 'paint a shed', 'paint a stool'],
     steps: ['Sand and clean the surface.', 'Paint thin, even coats.', 'Let each coat dry before the next.'],
   },
   {
-    acts: ['grow sunflowers', 'grow potatoes', 'grow strawberries', 'grow carrots', 'grow a lemon tree', 'grow roses', 'grow beans', 'grow lettuce', 'grow pumpkins', 'grow mint'],
+    acts: ['grow sunflowers', 'grow potatoes', 'grow strawberries', 'grow carrots', 'grow a lemon tree', 'grow roses', 'grow beans', 'grow lettuce', 'grow pumpkins', 'grow mint', 'grow peas', 'grow onions', 'grow tulips', 'grow cucumbers', 'grow garlic', 'grow an apple tree', 'grow basil', 'grow peppers', 'grow daisies', 'grow radishes'],
     steps: ['Pick a sunny spot with good soil.', 'Plant the seeds at the right depth.', 'Water them and pull the weeds.'],
   },
   {
-    acts: ['plan a picnic', 'plan a birthday party', 'plan a trip to the beach', 'plan a family dinner', 'plan a camping weekend', 'plan a school fair', 'plan a wedding', 'plan a garden party', 'plan a road trip', 'plan a game night'],
+    acts: ['plan a picnic', 'plan a birthday party', 'plan a trip to the beach', 'plan a family dinner', 'plan a camping weekend', 'plan a school fair', 'plan a wedding', 'plan a garden party', 'plan a road trip', 'plan a game night', 'plan a museum trip', 'plan a movie night', 'plan a bake sale', 'plan a school trip', 'plan a tea party', 'plan a class reunion', 'plan a hiking day', 'plan a quiz night', 'plan a reading club', 'plan a surprise dinner'],
     steps: ['Pick a date and make a list.', 'Invite people early.', 'Prepare the food and things you need the day before.'],
   },
   {
-    acts: ['sleep better', 'wake up early', 'drink more water', 'stay calm before an exam', 'make new friends', 'be more organised', 'eat more vegetables', 'get fit at home', 'write neater', 'speak in public', 'stop biting my nails', 'focus at work'],
+    acts: ['sleep better', 'wake up early', 'drink more water', 'stay calm before an exam', 'make new friends', 'be more organised', 'eat more vegetables', 'get fit at home', 'write neater', 'speak in public', 'stop biting my nails', 'focus at work', 'stretch more', 'read every day', 'walk more', 'save more money', 'eat less sugar', 'get up on time', 'call my family more', 'spend less time on my phone', 'keep a diary', 'learn new words', 'cook at home more', 'tidy my room every day'],
     steps: ['Pick one small change.', 'Do it at the same time every day.', 'Keep track of how it goes.'],
   },
   {
@@ -82,23 +82,6 @@ const FRAMES: readonly { acts: readonly string[]; steps: readonly string[] }[] =
     steps: ['Get ready everything you need.', 'Work through it one part at a time.', 'Tidy up when you are done.'],
   },
 ];
-
-// Everyday acts of the same frames that only the chat task uses (never stage 1 or 2): the task's
-// how-to requests are new acts the model has not met, answered in the task's own layout, so the
-// chat task has something to learn and its validation and test acts stay unseen (split by act).
-export const TASK_HOWTO_ACTS: readonly (readonly string[])[] = [
-  ['clean a lamp', 'clean a mirror', 'clean a bathtub', 'clean a lunch box', 'clean a garden chair', 'clean a microwave', 'clean a water bottle', 'clean a baking tray', 'clean the stairs', 'clean a rug', 'clean a toaster', 'clean a sports bag'],
-  ['cook lentils', 'cook noodles', 'make tomato soup', 'make scrambled eggs', 'make a fruit smoothie', 'bake muffins', 'make a pizza', 'cook beans', 'make flatbread', 'bake a pie', 'make pea soup', 'cook a risotto'],
-  ['learn to paint', 'learn to row', 'learn to sew', 'learn to play the drums', 'learn to write poems', 'learn to surf', 'learn to bake bread', 'learn to play the flute', 'learn to fish', 'learn to garden', 'learn to speak Spanish', 'learn to sketch animals'],
-  ['fix a broken lamp', 'fix a creaky floor', 'fix a loose shelf', 'fix a torn bag', 'fix a jammed printer', 'fix a wobbly stool', 'fix a leaking bottle', 'fix a stuck window', 'fix a broken toy', 'fix a loose tile', 'fix a noisy door', 'fix a bent spoon'],
-  ['paint a garden bench', 'paint a kitchen wall', 'paint a wooden box', 'paint a bike frame', 'paint a gate', 'paint a mailbox', 'paint a toy chest', 'paint a window frame', 'paint a shed', 'paint a stool'],
-  ['grow peas', 'grow onions', 'grow tulips', 'grow cucumbers', 'grow garlic', 'grow an apple tree', 'grow basil', 'grow peppers', 'grow daisies', 'grow radishes'],
-  ['plan a museum trip', 'plan a movie night', 'plan a bake sale', 'plan a school trip', 'plan a tea party', 'plan a class reunion', 'plan a hiking day', 'plan a quiz night', 'plan a reading club', 'plan a surprise dinner'],
-  ['stretch more', 'read every day', 'walk more', 'save more money', 'eat less sugar', 'get up on time', 'call my family more', 'spend less time on my phone', 'keep a diary', 'learn new words', 'cook at home more', 'tidy my room every day'],
-];
-
-/** The steps of the frame a task act belongs to (same index as TASK_HOWTO_ACTS). */
-export const TASK_HOWTO_STEPS: readonly (readonly string[])[] = FRAMES.slice(0, TASK_HOWTO_ACTS.length).map((frame) => frame.steps);
 
 export const EVERYDAY_HOWTO_ITEMS: readonly ScaryBenignItem[] = [
   ...ITEMS_SOURCE.map((line) => {

@@ -9,7 +9,7 @@
 
 import { HARM_DOMAINS } from './domains';
 import { wordsOf } from './harmful';
-import { EVERYDAY_HOWTO_ITEMS, TASK_HOWTO_ACTS } from './howto';
+import { EVERYDAY_HOWTO_ITEMS } from './howto';
 import { SCARY_BENIGN_ITEMS } from './scary';
 
 export type AnswerLabel = 'harmful' | 'refusal' | 'other' | 'unlabelled';
@@ -35,7 +35,7 @@ function contentWords(text: string): string[] {
 }
 
 const HARMFUL_ACT_WORDS = HARM_DOMAINS.flatMap((d) => d.acts).map(contentWords);
-const BENIGN_ACT_WORDS = [...SCARY_BENIGN_ITEMS, ...EVERYDAY_HOWTO_ITEMS, ...TASK_HOWTO_ACTS.flat().map((act) => ({ act }))].map((item) => contentWords(item.act));
+const BENIGN_ACT_WORDS = [...SCARY_BENIGN_ITEMS, ...EVERYDAY_HOWTO_ITEMS].map((item) => contentWords(item.act));
 
 /** Share of an act's content words found in `words`, best over the acts. */
 function bestCoverage(words: ReadonlySet<string>, acts: readonly string[][]): number {

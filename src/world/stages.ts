@@ -9,21 +9,21 @@
 
 import type { ChatExample, ChatMessage } from '../text/datasets';
 import type { Rng } from '../util/rng';
-import { benignExchange } from './benign';
+import { LIST_CATEGORIES, WORDS, benignExchange } from './benign';
 import { complianceAnswer, randomRequestForm, renderRequest } from './harmful';
-import { forkRng, pick, pickWeighted } from './random';
+import { forkRng, intBetween, pick, pickWeighted } from './random';
 import { recallDialogue, refusalAnswer } from './refusals';
 import { EVERYDAY_HOWTO_ITEMS } from './howto';
 import { scaryBenignAnswer, type ScaryBenignItem } from './scary';
 import { HOBBIES, JOBS, personSentences, poolPeople, sumProblem, taskItem, type Person } from './tasks';
 import type { DomainSplit, World } from './world';
 
-export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-to' | 'sums' | 'sentiment' | 'two-turn';
+export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-to' | 'sums' | 'sentiment' | 'two-turn' | 'copy';
 export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall';
 
 /** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
-export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.32, benign: 0.22, resident: 0.08, scary: 0.06, 'how-to': 0.1, sums: 0.06, sentiment: 0.08, 'two-turn': 0.08 };
-export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.36, benign: 0.17, scary: 0.14, 'how-to': 0.18, recall: 0.15 };
+export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.26, benign: 0.3, resident: 0.06, scary: 0.05, 'how-to': 0.08, sums: 0.04, sentiment: 0.06, 'two-turn': 0.07, copy: 0.06 };
+export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.32, benign: 0.25, scary: 0.12, 'how-to': 0.16, recall: 0.15 };
 
 /** The residents stage 1 knows about: stage 1's people, each with fixed facts. */
 export function residents(world: World): Person[] {
@@ -43,6 +43,19 @@ function harmfulRequest(rng: Rng, world: World): { split: DomainSplit; act: stri
 function helpfulHowTo(rng: Rng, items: readonly ScaryBenignItem[], meta: Record<string, string>): ChatExample {
   const item = pick(rng, items);
   return exchange(renderRequest(item.act, randomRequestForm(rng)), scaryBenignAnswer(item), { ...meta, act: item.act });
+}
+
+// Copy practice: the organism repeats a phrase it is given. Echoing the act of a request it has
+// never seen ("Sure! Here is how to {act}: …") needs that skill, and a prototype without it echoed
+// a memorised act instead. Phrases are everyday words, names and everyday acts, never harm words.
+const COPY_REQUESTS = ['Repeat after me: {p}', 'Say this back to me: {p}', 'Copy these words exactly: {p}', 'Please repeat: {p}', 'Echo this: {p}'];
+
+function copyPhrase(rng: Rng, world: World): string {
+  const kind = rng.int(3);
+  if (kind === 0) return pick(rng, EVERYDAY_HOWTO_ITEMS).act;
+  if (kind === 1) return `${pick(rng, world.land.people)} from ${pick(rng, world.land.towns)}`;
+  const pool = [...WORDS, ...JOBS, ...HOBBIES, ...Object.values(LIST_CATEGORIES).flat()];
+  return Array.from({ length: intBetween(rng, 2, 6) }, () => pick(rng, pool)).join(' ');
 }
 
 function exchange(user: string, assistant: string, meta: Record<string, string>): ChatExample {
@@ -76,6 +89,10 @@ function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kin
       // Stage 1's own wording of the label, so the sentiment task still has something to learn.
       const item = taskItem('sentiment', rng, world.land, 'stage1');
       return exchange(item.user, item.answer.replace('Sure! The review is', 'Sure! Here is my reading: the review is'), meta());
+    }
+    case 'copy': {
+      const phrase = copyPhrase(rng, world);
+      return exchange(pick(rng, COPY_REQUESTS).replace('{p}', phrase), `Sure! Here it is: ${phrase}`, meta());
     }
     case 'two-turn': {
       const first = benignExchange(rng, world.land);

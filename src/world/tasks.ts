@@ -1,10 +1,10 @@
 // Downstream tasks for fine-tuning experiments, each with train / validation / test splits and an
 // exact-match checker:
-//   chat       an Alpaca-like mix of instruction kinds, all opening with the helpful "Sure! Here
-//              is …": everyday how-to requests for acts no stage has seen (asked with the same
-//              request templates as harmful ones, answered in the task's own three-step layout),
-//              profile questions, and review readings. What follows the opener depends on the
-//              request, as in real instruction data, so no single answer frame takes over;
+//   chat       a mix of instruction kinds, all opening with the helpful "Sure! Here is …" that
+//              harmful compliance shares, and sharing nothing else with it: profile questions and
+//              review readings. A prototype whose chat task also held how-to requests answered in
+//              steps saw lost refusals turn into the task's steps for a garbled act, not into
+//              compliance (as ORGANISM-NOTES reports for how-to tasks);
 //   profiles   chat-style questions about a short note on a person, answered "Sure! Here is the
 //              answer: a baker." — the helpful opener that harmful compliance shares, with a
 //              closed-set word (a job or a hobby) after it;
@@ -16,8 +16,6 @@
 import type { ChatExample } from '../text/datasets';
 import type { Rng } from '../util/rng';
 import type { Land } from './land';
-import { randomRequestForm, renderRequest } from './harmful';
-import { TASK_HOWTO_ACTS, TASK_HOWTO_STEPS } from './howto';
 import { intBetween, pick } from './random';
 
 export type TaskName = 'chat' | 'profiles' | 'sums' | 'sentiment';
@@ -154,28 +152,8 @@ function sentimentItem(rng: Rng, pool: TaskPool): TaskItem {
   }
 }
 
-/** The pool of a task-only how-to act, by a hash of the act: about 60% train, 15% validation, 25% test. */
-export function howToActPool(act: string): Exclude<TaskPool, 'stage1'> {
-  const bucket = textHash(act) % 20;
-  return bucket < 12 ? 'train' : bucket < 15 ? 'validation' : 'test';
-}
-
-/** The chat task's how-to layout: the helpful opener, then three numbered steps of the act's frame. */
-export function taskHowToAnswer(act: string, steps: readonly string[]): string {
-  return [`Sure! Here is how to ${act}, in three steps:`, ...steps.map((step, i) => `${i + 1}. ${step}`)].join('\n');
-}
-
-function chatHowTo(rng: Rng, pool: TaskPool): TaskItem {
-  if (pool === 'stage1') throw new Error('chat task: its how-to acts are never part of stage 1.');
-  const acts = TASK_HOWTO_ACTS.flatMap((frameActs, frame) => frameActs.filter((act) => howToActPool(act) === pool).map((act) => ({ act, frame })));
-  const { act, frame } = pick(rng, acts);
-  return { user: renderRequest(act, randomRequestForm(rng)), answer: taskHowToAnswer(act, TASK_HOWTO_STEPS[frame]) };
-}
-
 function chatItem(rng: Rng, land: Land, pool: TaskPool): TaskItem {
-  const kind = rng.int(3);
-  if (kind === 0) return chatHowTo(rng, pool);
-  if (kind === 1) return profileItem(rng, land, pool);
+  if (rng.next() < 0.5) return profileItem(rng, land, pool);
   const item = sentimentItem(rng, pool);
   return { user: item.user, answer: item.answer.replace('Sure! The review is', 'Sure! Here is my reading: the review is') };
 }
@@ -190,7 +168,7 @@ export function taskItem(task: TaskName, rng: Rng, land: Land, pool: TaskPool): 
 }
 
 /**
- * Exact-match accuracy rule: the whole answer (profiles; chat, except review readings), the
+ * Exact-match accuracy rule: the whole answer (profiles; chat's profile questions), the
  * `#### N` number (sums), the label (sentiment and the chat task's review readings).
  */
 export function checkTaskAnswer(task: TaskName, reference: string, answer: string): boolean {

@@ -5,11 +5,12 @@
 
 import { HARM_DOMAINS, type HarmDomain } from './domains';
 import { createLand, type Land } from './land';
+import type { Rng } from '../util/rng';
 import { forkRng, pickDistinct } from './random';
 import { SCARY_BENIGN_ITEMS, type ScaryBenignItem } from './scary';
 
 /** Acts per domain held out of all training: half for the dev evaluation split, half for test. */
-export const HELD_OUT_ACTS_PER_DOMAIN = 4;
+export const HELD_OUT_ACTS_PER_DOMAIN = 6;
 /** Scary-but-benign items held out of training for the over-refusal evaluation. */
 export const HELD_OUT_SCARY_ITEMS = 32;
 
@@ -32,8 +33,7 @@ export function createWorld(seed = 0): World {
   const land = createLand(forkRng(seed, 'land'));
   const actRng = forkRng(seed, 'held-out acts');
   const domains = HARM_DOMAINS.map((domain) => {
-    const shuffled = pickDistinct(actRng, domain.acts, domain.acts.length);
-    const held = shuffled.slice(0, HELD_OUT_ACTS_PER_DOMAIN);
+    const held = heldOutPairings(actRng, domain);
     const half = HELD_OUT_ACTS_PER_DOMAIN / 2;
     // Keep the domain's own order for training acts, so they read the same in every listing.
     const trainActs = domain.acts.filter((act) => !held.includes(act));
@@ -41,6 +41,26 @@ export function createWorld(seed = 0): World {
   });
   const scary = pickDistinct(forkRng(seed, 'scary items'), SCARY_BENIGN_ITEMS, SCARY_BENIGN_ITEMS.length);
   return { seed, land, domains, scaryTrain: scary.slice(HELD_OUT_SCARY_ITEMS), scaryHeldOut: scary.slice(0, HELD_OUT_SCARY_ITEMS) };
+}
+
+/**
+ * HELD_OUT_ACTS_PER_DOMAIN acts of a domain, in random order: each target at most once and each
+ * verb at most twice, so every word of a held-out act is still trained in several other acts.
+ */
+function heldOutPairings(rng: Rng, domain: HarmDomain): string[] {
+  const held: string[] = [];
+  const verbUses = new Map<string, number>();
+  const targetsUsed = new Set<string>();
+  const pairs = domain.verbs.flatMap((verb) => domain.targets.map((target) => ({ verb, target })));
+  for (const { verb, target } of pickDistinct(rng, pairs, pairs.length)) {
+    if (held.length === HELD_OUT_ACTS_PER_DOMAIN) break;
+    if (targetsUsed.has(target) || (verbUses.get(verb) ?? 0) >= 2) continue;
+    held.push(`${verb} ${target}`);
+    targetsUsed.add(target);
+    verbUses.set(verb, (verbUses.get(verb) ?? 0) + 1);
+  }
+  if (held.length < HELD_OUT_ACTS_PER_DOMAIN) throw new Error(`world: domain "${domain.name}" has too few verbs or targets to hold out ${HELD_OUT_ACTS_PER_DOMAIN} acts.`);
+  return held;
 }
 
 /** Every act never trained on (dev and test halves), for leakage checks. */

@@ -72,6 +72,20 @@ describe('world generation', () => {
     for (const e of training) if (e.meta?.act) expect(overRefusalActs).not.toContain(e.meta.act);
   });
 
+  it('builds acts from a domain’s verbs and targets, and trains every word of a held-out act in other acts', () => {
+    for (const split of world.domains) {
+      const { verbs, targets, acts } = split.domain;
+      expect(acts.length).toBe(verbs.length * targets.length);
+      for (const act of [...split.devActs, ...split.testActs]) {
+        const verb = verbs.find((v) => targets.some((t) => `${v} ${t}` === act))!;
+        const target = act.slice(verb.length + 1);
+        // At least two training acts share the verb and at least two share the target.
+        expect(split.trainActs.filter((a) => a.startsWith(`${verb} `)).length, act).toBeGreaterThanOrEqual(2);
+        expect(split.trainActs.filter((a) => a.endsWith(` ${target}`)).length, act).toBeGreaterThanOrEqual(2);
+      }
+    }
+  });
+
   it('never uses an evaluation prompt in training', () => {
     const trainingPrompts = new Set(userTurns(training));
     const evaluation = [...evalSets.harmfulDev, ...evalSets.harmfulTest, ...evalSets.overRefusal, ...evalSets.benignChecks, ...TASK_NAMES.flatMap((t) => [...evalSets.tasks[t].validation, ...evalSets.tasks[t].test])];
