@@ -17,11 +17,14 @@ import type { ReplayPair } from '../safety/replay-pair';
 import type { TrainingPoint, TrainingRecord } from './training-run';
 import type { ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
+import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
 export type { ReplayFunnel } from './replay-funnel';
 export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
+export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, SideBySide, TaskOverview, WorldOverview } from './app-views';
+export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
@@ -144,6 +147,12 @@ export interface StudioApi {
   replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId;
   /** The paper's comparison on the embedded model (the demo: preset 'quick'); a cancelled run keeps its units and continues under the same run id. Progress payloads are the runner's. */
   experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId;
+  /** A stored experiment run read back from its records (figures recomputed from its rows), or null when there is none under this id. */
+  experimentSnapshot(runId: string): Promise<ExperimentSnapshot | null>;
+  /** A preset's size: arms, trained runs, tokens and evaluation prompts, from its definition. */
+  presetInfo(name: string): Promise<PresetInfo>;
+  /** The embedded world the experiment runs in: its tasks' splits and its evaluation sets, with a few examples of each. */
+  worldOverview(): Promise<WorldOverview>;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

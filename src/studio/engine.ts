@@ -36,6 +36,8 @@ import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplayS
 import { mixReplaySet } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
+import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
+import { experimentWorld } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
 import type { Judge } from '../safety/judges/judge';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
@@ -92,6 +94,10 @@ export class StudioEngine implements StudioApi {
   private getCache(): Promise<ModelCache> {
     this.cache ??= (this.options.cache ?? (() => createBrowserModelCache()))();
     return this.cache;
+  }
+
+  private runStore(runId: string) {
+    return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId);
   }
 
   private requireSession(): Session {
@@ -295,7 +301,7 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const { loaded, source } = this.requireSession();
         const config = await source.json<{ _name_or_path?: unknown }>('config.json');
-        const store = recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), request.runId);
+        const store = this.runStore(request.runId);
         loaded.model.detach(); // every unit trains its own adapter from the base model
         return runEmbeddedExperiment(await this.getGpu(), loaded, typeof config._name_or_path === 'string' ? config._name_or_path : null, request, store, {
           signal,
@@ -304,6 +310,18 @@ export class StudioEngine implements StudioApi {
       },
       listener,
     );
+  }
+
+  async experimentSnapshot(runId: string): Promise<ExperimentSnapshot | null> {
+    return experimentSnapshot(this.runStore(runId), runId);
+  }
+
+  async presetInfo(name: string): Promise<PresetInfo> {
+    return presetInfo(name);
+  }
+
+  async worldOverview(): Promise<WorldOverview> {
+    return worldOverview(experimentWorld(0)); // the world the experiment runs in
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {
