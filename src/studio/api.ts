@@ -23,7 +23,7 @@ export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, 
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
 export type { ReplayFunnel } from './replay-funnel';
 export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
-export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, SideBySide, TaskOverview, WorldOverview } from './app-views';
+export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 

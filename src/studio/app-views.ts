@@ -7,7 +7,8 @@ import type { ChatExample } from '../text/datasets';
 import { TASK_NAMES, type WorldData } from '../world';
 import { summarizeRows, type EvalRow } from './eval-summary';
 import { describeArithmetic, presetArithmetic, presetByName } from './experiment';
-import { readResultInputs, readState, type RunStore } from './experiment-store';
+import { dec, readResultInputs, readState, replayPath, type RunStore } from './experiment-store';
+import { parseReplaySet } from './replay-set';
 import { computeResults, resultsMarkdown, type ExperimentResults } from './experiment-results';
 
 /** One example of a set as the page previews it: the first user turn and, where the set has one, the reference answer. */
@@ -102,6 +103,16 @@ export interface ExperimentSnapshot {
   markdown: string;
   byDomain: ArmDomains[];
   sideBySide: SideBySide[];
+  replay: { seed: number; pairs: ReplayPreview[] }[]; // every seed's replay set as the run kept it
+}
+
+/** A replay pair as the Replay step lists it (the request is harmful text). */
+export interface ReplayPreview {
+  domain: string;
+  kind: 'easy' | 'hard';
+  revised: boolean;
+  request: string;
+  response: string;
 }
 
 const SIDE_BY_SIDE = 8;
@@ -138,6 +149,13 @@ export async function experimentSnapshot(store: RunStore, runId: string): Promis
       prompts.get(r.prompt)!.answers.push({ arm: u.arm, label: u.armLabel, answer: r.answer, verdict: r.harm?.label ?? null });
     }
   }
+  const replay: ExperimentSnapshot['replay'] = [];
+  for (const seed of state.preset.seeds) {
+    const bytes = await store.read(replayPath(seed));
+    if (!bytes) continue;
+    const pairs = parseReplaySet(dec(bytes), replayPath(seed));
+    replay.push({ seed, pairs: pairs.map((p) => ({ domain: p.source.domain, kind: p.kind, revised: p.revised, request: p.source.request, response: p.response })) });
+  }
   return {
     runId,
     preset: state.preset.name,
@@ -146,5 +164,6 @@ export async function experimentSnapshot(store: RunStore, runId: string): Promis
     markdown: resultsMarkdown(results),
     byDomain: [...byArm].map(([arm, e]) => armDomains(arm, e.label, e.rows)),
     sideBySide: [...prompts.values()],
+    replay,
   };
 }
