@@ -3,10 +3,12 @@
 // from its records (the Results step: per-arm figures, per-domain harmful ratios, the answers of
 // every arm to the same harmful prompts). Plain data, so it crosses the worker boundary.
 
+import type { ReplayKind } from '../safety/replay-pair';
 import type { ChatExample } from '../text/datasets';
 import { TASK_NAMES, type WorldData } from '../world';
 import { summarizeRows, type EvalRow } from './eval-summary';
-import { describeArithmetic, presetArithmetic, presetByName } from './experiment';
+import { describeArithmetic, presetArithmetic, presetByName, type ExperimentReplay } from './experiment';
+import { trainConfig, type TrainConfig } from './training-config';
 import { dec, readResultInputs, readState, replayPath, type RunStore } from './experiment-store';
 import { parseReplaySet } from './replay-set';
 import { computeResults, resultsMarkdown, type ExperimentResults } from './experiment-results';
@@ -66,6 +68,9 @@ export interface PresetInfo {
   trainedRuns: number;
   trainedTokens: number; // an estimate (tokensPerRow)
   evalPrompts: number; // at most
+  train: TrainConfig; // every trained arm's settings (the unit's seed replaces the seed)
+  replay: ExperimentReplay; // the replay budgets
+  taskExamples: number;
 }
 
 export function presetInfo(name: string): PresetInfo {
@@ -79,6 +84,9 @@ export function presetInfo(name: string): PresetInfo {
     trainedRuns: a.trainedRuns,
     trainedTokens: a.trainedTokens,
     evalPrompts: a.evalPrompts,
+    train: trainConfig(preset.train),
+    replay: { ...preset.replay },
+    taskExamples: preset.taskExamples,
   };
 }
 
@@ -109,7 +117,7 @@ export interface ExperimentSnapshot {
 /** A replay pair as the Replay step lists it (the request is harmful text). */
 export interface ReplayPreview {
   domain: string;
-  kind: 'easy' | 'hard';
+  kind: ReplayKind; // 'easy', 'hard' (revised when it could be), 'benign'
   revised: boolean;
   request: string;
   response: string;

@@ -50,6 +50,8 @@ describe('app views', () => {
     expect(info.arithmetic).toBe(describeArithmetic(QUICK_PRESET));
     expect(info.arms.map((a) => a.id)).toEqual(['untuned', 'plain', 'grsap']);
     expect(info.trainedRuns).toBe(2);
+    expect(info.train).toMatchObject({ method: 'lora', lr: QUICK_PRESET.train.lr, batchSize: QUICK_PRESET.train.batchSize, lora: { r: 16, alpha: 32 } });
+    expect(info.replay).toEqual(QUICK_PRESET.replay);
     expect(() => presetInfo('nope')).toThrow(/unknown preset/);
   });
 

@@ -1,0 +1,151 @@
+// The app's five steps in headless Chromium (SwiftShader WebGPU), built and served from a sub-path as
+// a static host would publish it: without the embedded model the page says so plainly; with a tiny
+// model named as the embedded one (?model=) and the toy preset (?preset=tiny), the demo button runs
+// the experiment job and the Results step shows each finished arm's figures, which survive a
+// reload. Harmful text stays hidden until revealed, and no request leaves the local server.
+
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+
+const SUB_PATH = '/lecture/studio/';
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
+const STEPS = ['Model', 'Data', 'Replay', 'Train', 'Results'];
+
+describe('the app in headless Chromium', () => {
+  let server: AppServer;
+  let browser: Browser;
+  const outDir = mkdtempSync(join(tmpdir(), 'grsap-app-'));
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    server = await serveBuiltApp(outDir, { subPath: SUB_PATH });
+    // The tiny fixture model under the name of the embedded organism's toy variant, so the engine
+    // runs the experiment on it; served beside the app like the embedded model.
+    const model = join(outDir, 'test-model');
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), model, { recursive: true });
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'grsap-organism-tiny' }));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  async function open(query: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${server.url}${query}`);
+    return { page, errors };
+  }
+
+  const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
+
+  it('without the embedded model: says so, shows the steps, hides harmful prompts until revealed', async () => {
+    expect(server.url).toMatch(/\/lecture\/studio\/$/);
+    const { page, errors } = await open('');
+    const status = page.getByTestId('model-status');
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 60_000 });
+    expect(await status.getAttribute('data-state')).toBe('missing');
+    expect(await status.textContent()).toMatch(/embedded demo model is not part of this build yet/);
+    await page.getByTestId('adapter-summary').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('adapter-summary').textContent()).toMatch(/software \(runs on the CPU\)/);
+    expect(await page.getByTestId('demo-arithmetic').textContent()).toMatch(/^quick: 3 arms/);
+
+    // The steps are tabs, reachable and switched by the keyboard.
+    expect(await page.getByRole('tab').allTextContents()).toEqual(STEPS.map((s, i) => `${i + 1} ${s}`));
+    await tab(page, 'Model').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await tab(page, 'Data').getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-data');
+    expect(await page.getByTestId('step-model').isHidden()).toBe(true);
+    await page.getByTestId('eval-table').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('task-table').textContent()).toMatch(/chat400100200/);
+
+    // Harmful prompts: a warning each, the text absent until that one item is revealed.
+    const preview = page.getByTestId('harmful-preview');
+    expect(await preview.getByTestId('content-warning').count()).toBe(3);
+    expect(await preview.getByTestId('revealed').count()).toBe(0);
+    expect(await preview.locator('.prompt').count()).toBe(0);
+    await preview.getByRole('button', { name: 'Show a harmful request' }).first().click();
+    expect(await preview.getByTestId('revealed').count()).toBe(1);
+    expect((await preview.locator('.prompt').first().textContent())?.length).toBeGreaterThan(10);
+    await page.screenshot({ path: join(SCREENSHOTS, 'data-1280.png'), fullPage: true });
+
+    for (const step of STEPS) {
+      await tab(page, step).click();
+      expect(await page.getByTestId(`step-${step.toLowerCase()}`).isVisible()).toBe(true);
+    }
+    expect(await page.getByTestId('committed-results').getAttribute('data-state')).toBe('none');
+    expect(await page.getByTestId('run-demo').isDisabled()).toBe(true);
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'results-768.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  it('with a tiny model and the toy preset: runs the demo, shows each finished arm, keeps the run over a reload', async () => {
+    const { page, errors } = await open('?model=test-model/&preset=tiny#results');
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+    const run = page.getByTestId('run-demo');
+    expect(await run.textContent()).toBe('Run the whole demo');
+    await run.click();
+    await page.waitForFunction(() => ['done', 'failed', 'paused'].includes(document.querySelector('[data-testid="demo-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 400_000 });
+    const state = await page.getByTestId('demo-status').getAttribute('data-state');
+    const error = state === 'failed' ? await page.getByTestId('demo-error').textContent() : null;
+    // The tiny random model's replay keeps no pair, so the GR-SAP unit cannot train: the run says
+    // why, after finishing the untuned and plain units.
+    if (state === 'failed') expect(error).toMatch(/grsap__chat__seed-0 needs replay/);
+    else expect(state).toBe('done');
+
+    const results = page.getByTestId('run-results');
+    await results.waitFor();
+    const harmful = await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents();
+    expect(harmful.length).toBeGreaterThanOrEqual(2);
+    for (const v of harmful) expect(v).toMatch(/^(\d+\.\d %|n\/a)/);
+    expect(await page.locator('.bar-value[data-metric="refusal rate"][data-arm="untuned"]').textContent()).toMatch(/^\d+\.\d %/);
+    expect(await page.locator('.bar-value[data-metric="task accuracy"][data-arm="plain fine-tuning"]').textContent()).toMatch(/^\d+\.\d %/);
+
+    // Every arm's answer to a harmful prompt sits behind its own warning.
+    const side = page.getByTestId('side-by-side');
+    expect(await side.getByTestId('content-warning').count()).toBeGreaterThan(0);
+    expect(await side.locator('dd').count()).toBe(0);
+    await side.getByRole('button').first().click();
+    expect(await side.locator('dd').count()).toBeGreaterThanOrEqual(2);
+
+    // The report export is the run's snapshot.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(report.results.arms.map((a: { arm: string }) => a.arm).slice(0, 2)).toEqual(['untuned', 'plain']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
+    await tab(page, 'Train').click();
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
+
+    // A reload keeps the run: the figures come back from the browser's storage.
+    await page.reload();
+    await tab(page, 'Results').click();
+    await results.waitFor({ timeout: 60_000 });
+    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
+    expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 480_000);
+
+  it('sent no request beyond the local server', () => {
+    const origin = new URL(server.url).origin;
+    const outside = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(requests.length).toBeGreaterThan(5);
+    expect(outside).toEqual([]);
+  });
+});
