@@ -138,9 +138,37 @@ describe('the app in headless Chromium', () => {
     await results.waitFor({ timeout: 60_000 });
     expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
     expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
+
+    // Deleting all local data takes the run with it.
+    await page.getByTestId('delete-all').click();
+    await Promise.all([page.waitForEvent('load'), page.getByTestId('confirm-delete').click()]);
+    await tab(page, 'Results').click();
+    await page.getByTestId('committed-results').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('run-results').count()).toBe(0);
     expect(errors).toEqual([]);
     await page.context().close();
   }, 480_000);
+
+  it('without WebGPU: says how to enable it and shows the committed results', async () => {
+    const stat = (mean: number) => ({ mean, sd: null, n: 1, values: [mean] });
+    const arm = (id: string, label: string, harmful: number) => ({ task: 'chat', arm: id, label, seeds: [0], judge: 'world-labeller:seed-0', harmful: stat(harmful), refusal: stat(100 - harmful), overRefusal: stat(5), taskAccuracy: stat(80), unlabelled: 0 });
+    const results = { format: 'grsap-experiment-results-1', preset: 'quick', half: 'test', arms: [arm('untuned', 'untuned', 2), arm('plain', 'plain fine-tuning', 40), arm('grsap', 'GR-SAP', 6)], leakage: [], replayVsOriginal: null };
+    mkdirSync(join(outDir, 'results'), { recursive: true });
+    writeFileSync(join(outDir, 'results', 'quick.json'), JSON.stringify(results));
+    const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+    await context.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
+    const page = await context.newPage();
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${server.url}#results`);
+    await page.getByTestId('no-webgpu').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('no-webgpu').textContent()).toMatch(/WebGPU is not available here.*--enable-unsafe-webgpu/);
+    await page.getByTestId('committed-results').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('committed-results').getAttribute('data-state')).toBe('ok');
+    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(['2.0 %', '40.0 %', '6.0 %']);
+    expect(await page.getByTestId('run-demo').isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'no-webgpu-768.png'), fullPage: true });
+    await context.close();
+  }, 60_000);
 
   it('sent no request beyond the local server', () => {
     const origin = new URL(server.url).origin;

@@ -52,7 +52,7 @@ describe('app in headless Chromium', () => {
     await page.goto(server.url);
     const status = page.getByTestId('model-status');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'missing', null, { timeout: 60_000 });
-    await page.getByText('Load another model').click(); // open the details
+    await page.locator('summary', { hasText: 'Load another model' }).click(); // open the details
     await page.getByLabel('Model source').selectOption('url');
     await page.getByLabel('URL', { exact: true }).fill('/test-model/');
     await page.getByTestId('load-model').click();
