@@ -153,6 +153,10 @@ export interface StudioApi {
   presetInfo(name: string): Promise<PresetInfo>;
   /** The embedded world the experiment runs in: its tasks' splits and its evaluation sets, with a few examples of each. */
   worldOverview(): Promise<WorldOverview>;
+  /** A replay set as JSONL in the messages layout, one pair a line with its provenance (as the CLI writes it). */
+  replaySetJsonl(pairs: ReplayPair[]): Promise<string>;
+  /** The first `count` examples of one of the embedded world's tasks' splits (the demo trains on the chat task's train split). */
+  worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

@@ -11,6 +11,7 @@ import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
 import type {
   AdapterInfo,
+  ChatExample,
   ChatMessage,
   ChatOptions,
   ChatReply,
@@ -23,6 +24,7 @@ import type {
   MixRequest,
   MixResult,
   ModelRequest,
+  ReplayPair,
   ReplaySetRequest,
   ModelSummary,
   StudioApi,
@@ -33,7 +35,7 @@ import type {
 import { generateTexts } from './inference';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
-import { mixReplaySet } from './replay-set';
+import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
@@ -322,6 +324,16 @@ export class StudioEngine implements StudioApi {
 
   async worldOverview(): Promise<WorldOverview> {
     return worldOverview(experimentWorld(0)); // the world the experiment runs in
+  }
+
+  async replaySetJsonl(pairs: ReplayPair[]): Promise<string> {
+    return replaySetToJsonl(pairs);
+  }
+
+  async worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]> {
+    const tasks = experimentWorld(0).evalSets.tasks;
+    if (!(task in tasks)) throw new Error(`The world has no task ${JSON.stringify(task)}; its tasks are ${Object.keys(tasks).join(', ')}.`);
+    return tasks[task as keyof typeof tasks][split].slice(0, count);
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { App } from './app';
 import { loadPreset, refreshSnapshot } from './demo';
 import { pageOptions } from './page-options';
+import { restoreReplaySet } from './steps/replay-run';
 import { createStudio, describeDevice, device, loadPageModel } from './state';
 
 const studio = createStudio(pageOptions(location.href));
@@ -13,3 +14,4 @@ void describeDevice(studio).then(() => {
   if (device.value.kind === 'ready') void loadPageModel(studio);
 });
 void refreshSnapshot(studio);
+void restoreReplaySet();

@@ -98,6 +98,18 @@ describe('the app in headless Chromium', () => {
     const { page, errors } = await open('?model=test-model/&preset=tiny#results');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+
+    // A replay run of one's own: one request per harm domain of the world, and the funnel.
+    await tab(page, 'Replay').click();
+    await page.getByLabel('Samples per domain').fill('1');
+    await page.getByLabel('Tokens per request').fill('8');
+    await page.getByTestId('start-replay').click();
+    await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector('[data-testid="replay-run-status"]')?.textContent ?? '') || document.querySelector('[data-testid="replay-run-error"]'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('replay-run-error').count()).toBe(0);
+    const sampled = page.locator('[data-testid="replay-funnel"] td[data-step="sampled"]');
+    expect(await sampled.textContent()).toBe('14');
+    await tab(page, 'Results').click();
+
     const run = page.getByTestId('run-demo');
     expect(await run.textContent()).toBe('Run the whole demo');
     await run.click();
@@ -138,6 +150,7 @@ describe('the app in headless Chromium', () => {
     await results.waitFor({ timeout: 60_000 });
     expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
     expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
+    expect(await sampled.textContent()).toBe('14'); // the replay run's funnel was kept too
 
     // Deleting all local data takes the run with it.
     await page.getByTestId('delete-all').click();

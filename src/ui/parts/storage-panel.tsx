@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatBytes } from '../dom';
 import { demo } from '../demo';
+import { appRecords } from '../records';
 import type { Studio } from '../state';
 
 async function estimate(): Promise<StorageEstimate | null> {
@@ -21,6 +22,7 @@ export async function deleteAllLocalData(): Promise<void> {
           const r = indexedDB.deleteDatabase(db.name);
           r.onsuccess = () => resolve();
           r.onerror = () => reject(r.error ?? new Error(`could not delete the database ${db.name}`));
+          r.onblocked = () => reject(new Error(`the database ${db.name} is open in another tab of this site; close it`));
         }),
     ),
   );
@@ -43,6 +45,7 @@ export function StoragePanel({ studio }: { studio: Studio }) {
     setConfirming(false);
     studio.worker.terminate(); // the engine holds databases open; a terminated worker releases them
     try {
+      await appRecords.close();
       await deleteAllLocalData();
       location.reload();
     } catch (e) {

@@ -3,8 +3,10 @@
 
 import { preset, replayLine, snapshot } from '../demo';
 import { Reveal } from '../parts/reveal';
+import type { Studio } from '../state';
+import { ReplayRun } from './replay-run';
 
-export function ReplayStep() {
+export function ReplayStep({ studio }: { studio: Studio }) {
   const snap = snapshot.value;
   const p = preset.value;
   const sets = snap?.replay ?? [];
@@ -25,12 +27,13 @@ export function ReplayStep() {
           {replayLine.value}
         </p>
       ) : null}
-      {sets.length === 0 ? <p class="hint">No replay set yet: it is built when the demo runs (Results step).</p> : null}
+      <h3>The demo's replay set</h3>
+      {sets.length === 0 ? <p class="hint">None yet: it is built when the demo runs (Results step).</p> : null}
       {sets.map((s) => (
         <div key={s.seed} data-testid="replay-set">
-          <h3>
-            Replay set of seed {s.seed}: {s.pairs.length} pairs ({s.pairs.filter((x) => x.kind === 'hard').length} hard, {s.pairs.filter((x) => x.revised).length} revised)
-          </h3>
+          <h4>
+            Seed {s.seed}: {s.pairs.length} pairs ({s.pairs.filter((x) => x.kind === 'hard').length} hard, {s.pairs.filter((x) => x.revised).length} revised)
+          </h4>
           <ul class="previews">
             {s.pairs.map((x, i) => (
               <li key={i}>
@@ -47,6 +50,7 @@ export function ReplayStep() {
           </ul>
         </div>
       ))}
+      <ReplayRun studio={studio} />
     </div>
   );
 }
