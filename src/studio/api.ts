@@ -153,6 +153,8 @@ export interface StudioApi {
   presetInfo(name: string): Promise<PresetInfo>;
   /** The embedded world the experiment runs in: its tasks' splits and its evaluation sets, with a few examples of each. */
   worldOverview(): Promise<WorldOverview>;
+  /** The paper's training settings for a method (LoRA: r 16, alpha 32, dropout 0.05, lr 2e-4; full: lr 2e-6), every default filled in. */
+  trainDefaults(method: 'lora' | 'full'): Promise<TrainConfig>;
   /** A replay set as JSONL in the messages layout, one pair a line with its provenance (as the CLI writes it). */
   replaySetJsonl(pairs: ReplayPair[]): Promise<string>;
   /** The first `count` examples of one of the embedded world's tasks' splits (the demo trains on the chat task's train split). */

@@ -28,6 +28,7 @@ import type {
   ReplaySetRequest,
   ModelSummary,
   StudioApi,
+  TrainConfig,
   TrainEvent,
   TrainRequest,
   TrainResult,
@@ -324,6 +325,10 @@ export class StudioEngine implements StudioApi {
 
   async worldOverview(): Promise<WorldOverview> {
     return worldOverview(experimentWorld(0)); // the world the experiment runs in
+  }
+
+  async trainDefaults(method: 'lora' | 'full'): Promise<TrainConfig> {
+    return trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA);
   }
 
   async replaySetJsonl(pairs: ReplayPair[]): Promise<string> {

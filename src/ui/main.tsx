@@ -3,6 +3,7 @@ import { App } from './app';
 import { loadPreset, refreshSnapshot } from './demo';
 import { pageOptions } from './page-options';
 import { restoreReplaySet } from './steps/replay-run';
+import { restoreTrainRuns } from './steps/train-run';
 import { createStudio, describeDevice, device, loadPageModel } from './state';
 
 const studio = createStudio(pageOptions(location.href));
@@ -15,3 +16,4 @@ void describeDevice(studio).then(() => {
 });
 void refreshSnapshot(studio);
 void restoreReplaySet();
+void restoreTrainRuns();

@@ -94,7 +94,7 @@ describe('the app in headless Chromium', () => {
     await page.context().close();
   }, 120_000);
 
-  it('with a tiny model and the toy preset: runs the demo, shows each finished arm, keeps the run over a reload', async () => {
+  it('with a tiny model and the toy preset: a replay run, a training run paused and resumed over a reload, the demo with each finished arm', async () => {
     const { page, errors } = await open('?model=test-model/&preset=tiny#results');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
@@ -108,6 +108,21 @@ describe('the app in headless Chromium', () => {
     expect(await page.getByTestId('replay-run-error').count()).toBe(0);
     const sampled = page.locator('[data-testid="replay-funnel"] td[data-step="sampled"]');
     expect(await sampled.textContent()).toBe('14');
+
+    // A training run of one's own: plain fine-tuning, paused here, resumed after a reload, exported.
+    await tab(page, 'Train').click();
+    await page.getByLabel('Task examples').fill('24');
+    await page.getByLabel('Batch size').fill('1');
+    await page.getByLabel('Max length (tokens)').fill('128');
+    const plain = page.getByTestId('train-plain');
+    const trainState = () => page.getByTestId('train-plain-status').getAttribute('data-state');
+    await plain.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.waitForFunction(() => /^Step ([3-9]|\d\d)/.test(document.querySelector('[data-testid="train-plain-status"]')?.textContent ?? '') || document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') === 'failed', null, { timeout: 120_000 });
+    expect(await plain.locator('.error').count()).toBe(0);
+    await plain.getByRole('button', { name: /^Pause/ }).click();
+    await page.waitForFunction(() => ['paused', 'done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 60_000 });
+    expect(await trainState()).toBe('paused');
+
     await tab(page, 'Results').click();
 
     const run = page.getByTestId('run-demo');
@@ -144,13 +159,24 @@ describe('the app in headless Chromium', () => {
     await tab(page, 'Train').click();
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
 
-    // A reload keeps the run: the figures come back from the browser's storage.
+    // A reload keeps the demo's run, the replay set's funnel and the paused training run.
     await page.reload();
     await tab(page, 'Results').click();
     await results.waitFor({ timeout: 60_000 });
     expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
     expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
     expect(await sampled.textContent()).toBe('14'); // the replay run's funnel was kept too
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
+    await tab(page, 'Train').click();
+    const pausedAt = Number(/^Paused at step (\d+) of 24\./.exec((await page.getByTestId('train-plain-status').textContent()) ?? '')?.[1]);
+    expect(pausedAt).toBeGreaterThanOrEqual(3);
+    expect(pausedAt).toBeLessThan(24);
+    await plain.getByRole('button', { name: 'Resume' }).click();
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 300_000 });
+    expect(await page.getByTestId('train-plain-status').textContent()).toBe('Finished: 24 steps.');
+    const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
+    expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });
 
     // Deleting all local data takes the run with it.
     await page.getByTestId('delete-all').click();

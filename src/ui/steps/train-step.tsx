@@ -4,6 +4,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { losses, preset, snapshot } from '../demo';
 import { LossChart } from '../parts/loss-chart';
+import type { Studio } from '../state';
+import { TrainRun } from './train-run';
 
 function useWidth(): number {
   const [w, setW] = useState(() => Math.min(880, window.innerWidth - 96));
@@ -15,7 +17,7 @@ function useWidth(): number {
   return w;
 }
 
-export function TrainStep() {
+export function TrainStep({ studio }: { studio: Studio }) {
   const p = preset.value;
   const snap = snapshot.value;
   const series = Object.values(losses.value);
@@ -27,6 +29,7 @@ export function TrainStep() {
         Each arm fine-tunes its own LoRA adapter from the same aligned model: plain fine-tuning on the task data alone, GR-SAP on the task data with a tenth of the rows replaced by
         the replay set. Only the data differs, so any difference in safety comes from the replay.
       </p>
+      <h3>The demo's settings</h3>
       {t ? (
         <table class="kv" data-testid="train-settings">
           <tbody>
@@ -50,8 +53,9 @@ export function TrainStep() {
           </tbody>
         </table>
       ) : null}
-      <h3>Training loss</h3>
+      <h3>The demo's training loss</h3>
       {series.length ? <LossChart series={series} width={width} /> : <p class="hint">The loss curves appear here while the demo trains (Results step).</p>}
+      <TrainRun studio={studio} />
     </div>
   );
 }
