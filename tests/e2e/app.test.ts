@@ -98,6 +98,9 @@ describe('the app in headless Chromium', () => {
     const { page, errors } = await open('?model=test-model/&preset=tiny#results');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+    await tab(page, 'Model').click();
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded url:.*test-model/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'model-1280.png'), fullPage: true });
 
     // A replay run of one's own: one request per harm domain of the world, and the funnel.
     await tab(page, 'Replay').click();
@@ -114,6 +117,7 @@ describe('the app in headless Chromium', () => {
     await page.getByLabel('Task examples').fill('24');
     await page.getByLabel('Batch size').fill('1');
     await page.getByLabel('Max length (tokens)').fill('128');
+    await page.getByLabel('LoRA dropout').fill('0'); // dropout's kernels add ~30 s of compiling on SwiftShader, twice
     const plain = page.getByTestId('train-plain');
     const trainState = () => page.getByTestId('train-plain-status').getAttribute('data-state');
     await plain.getByRole('button', { name: 'Train', exact: true }).click();

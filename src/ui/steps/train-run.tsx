@@ -105,6 +105,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
     await save(run);
     setRun(arm, { status: 'running', line: 'Starting…', error: null, adapterId: null, points: resume ? (run.record?.losses ?? []) : [] });
     busy.value = `Training (${ARM_LABEL[arm]})`;
+    let first: { step: number; ms: number } | null = null;
     const job = runJob<TrainEvent, TrainResult>(
       (listener) =>
         studio.engine.train(
@@ -115,9 +116,13 @@ export function TrainRun({ studio }: { studio: Studio }) {
         const e = p.payload;
         if (e?.kind === 'point' && e.point.loss !== null) {
           const points = [...(runs.value[arm]?.points ?? []), [e.point.step, e.point.loss] as [number, number]];
-          const eta = p.etaSec !== null && Number.isFinite(p.etaSec) ? `, ${Math.ceil(p.etaSec)} s left` : '';
-          const rate = p.rate ? `, ${p.rate.toFixed(2)} ${p.unit}/s` : '';
-          setRun(arm, { points, line: `Step ${e.point.step} of ${e.point.totalSteps}, loss ${e.point.loss.toFixed(3)}${rate}${eta}` });
+          // Rate from this session's steps after the first (which includes compiling the kernels).
+          const now = performance.now();
+          first ??= { step: e.point.step, ms: now };
+          const rate = e.point.step > first.step ? ((e.point.step - first.step) * 1000) / (now - first.ms) : null;
+          const speed = rate ? `, ${rate.toFixed(2)} steps/s, about ${Math.ceil((e.point.totalSteps - e.point.step) / rate)} s left` : '';
+          const pausing = runs.value[arm]?.status === 'pausing' ? 'Pausing after this step… ' : '';
+          setRun(arm, { points, line: `${pausing}Step ${e.point.step} of ${e.point.totalSteps}, loss ${e.point.loss.toFixed(3)}${speed}` });
         } else if (e?.kind === 'record') {
           run.record = e.record;
         } else if (e?.kind === 'checkpoint') {
