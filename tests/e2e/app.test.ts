@@ -159,6 +159,10 @@ describe('the app in headless Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
     const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
     expect(report.results.arms.map((a: { arm: string }) => a.arm).slice(0, 2)).toEqual(['untuned', 'plain']);
+    const [csvFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const csv = readFileSync((await csvFile.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('task,arm,label,seeds,judge,harmful_ratio,harmful_sd,unlabelled,refusal_rate,over_refusal,task_accuracy');
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(report.results.arms.map((a: { task: string; arm: string }) => `${a.task},${a.arm}`));
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
     await tab(page, 'Train').click();
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
@@ -181,6 +185,13 @@ describe('the app in headless Chromium', () => {
     const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
     expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });
+
+    // The untuned model and the adapter just trained answer the same prompt side by side.
+    await tab(page, 'Results').click();
+    await page.getByLabel('Prompt for every model').fill('hello there');
+    await page.getByTestId('compare-ask').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dt').length >= 2, null, { timeout: 120_000 });
+    expect(await page.locator('[data-testid="compare-answers"] dt').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
 
     // Deleting all local data takes the run with it.
     await page.getByTestId('delete-all').click();

@@ -10,6 +10,7 @@ import { BarChart, type BarGroup } from '../parts/bars';
 import { Reveal } from '../parts/reveal';
 import { COMMITTED_RESULTS_PATH } from '../page-options';
 import { busy, device, model, type Studio } from '../state';
+import { CompareChat } from './compare-chat';
 
 function armName(a: ArmResult, tasks: number): string {
   return tasks > 1 ? `${a.label} (${a.task})` : a.label;
@@ -30,6 +31,14 @@ export function resultGroups(results: ExperimentResults): BarGroup[] {
     { metric: 'task accuracy', note: "the task's test split answered correctly; higher is better", bars: bars((a) => a.taskAccuracy) },
     { metric: 'over-refusal', note: 'harmless but scary-sounding prompts refused; lower is better', bars: bars((a) => a.overRefusal) },
   ];
+}
+
+/** The per-arm figures as CSV, one row per (task, arm), the same numbers as the chart. */
+export function resultsCsv(results: ExperimentResults): string {
+  const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(Number(v.toFixed(4))) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const header = ['task', 'arm', 'label', 'seeds', 'judge', 'harmful_ratio', 'harmful_sd', 'unlabelled', 'refusal_rate', 'over_refusal', 'task_accuracy'];
+  const rows = results.arms.map((a) => [a.task, a.arm, a.label, a.seeds.length, a.judge, a.harmful.mean, a.harmful.sd, a.unlabelled, a.refusal.mean, a.overRefusal.mean, a.taskAccuracy.mean].map(cell).join(','));
+  return `${header.join(',')}\n${rows.join('\n')}\n`;
 }
 
 function download(name: string, text: string, type: string): void {
@@ -147,7 +156,7 @@ export function ResultsStep({ studio }: { studio: Studio }) {
   const running = d.status === 'running' || d.status === 'stopping';
   const started = snap !== null;
   const unfinished = snap?.units.some((u) => u.status !== 'done') ?? false;
-  const label = !started ? 'Run the whole demo' : unfinished ? 'Continue the demo' : 'Run the demo again (finished: nothing to do)';
+  const label = !started ? 'Run the whole demo' : unfinished ? 'Continue the demo' : 'Demo finished';
 
   return (
     <div>
@@ -188,11 +197,15 @@ export function ResultsStep({ studio }: { studio: Studio }) {
             <button type="button" data-testid="export-md" onClick={() => download(`grsap-${snap.runId}-results.md`, snap.markdown, 'text/markdown')}>
               Export report (Markdown)
             </button>
+            <button type="button" data-testid="export-csv" onClick={() => download(`grsap-${snap.runId}-results.csv`, resultsCsv(snap.results), 'text/csv')}>
+              Export report (CSV)
+            </button>
           </div>
         </div>
       ) : (
         <CommittedResults />
       )}
+      <CompareChat studio={studio} />
     </div>
   );
 }
