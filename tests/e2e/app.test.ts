@@ -185,6 +185,9 @@ describe('the app in headless Chromium', () => {
     const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
     expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-own-768.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The untuned model and the adapter just trained answer the same prompt side by side.
     await tab(page, 'Results').click();

@@ -21,29 +21,35 @@ function aligned(series: LossSeries[]): uPlot.AlignedData {
   return [steps, ...ys];
 }
 
-export function LossChart({ series, width }: { series: LossSeries[]; width: number }) {
+/** The chart fills its container's width, following it as the window resizes (1280 px desk, 768 px tablet). */
+export function LossChart({ series }: { series: LossSeries[] }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const labels = series.map((s) => s.label).join('\u0000');
 
   useEffect(() => {
-    if (!host.current) return;
+    const el = host.current;
+    if (!el) return;
+    const width = () => Math.max(240, (el.parentElement?.clientWidth ?? 600) - 8);
     plot.current = new uPlot(
       {
-        width,
+        width: width(),
         height: 220,
         scales: { x: { time: false } },
         axes: [{ label: 'step' }, { label: 'loss' }],
         series: [{ label: 'step' }, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
       },
       aligned(series),
-      host.current,
+      el,
     );
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 220 }));
+    if (el.parentElement) resize.observe(el.parentElement);
     return () => {
+      resize.disconnect();
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [labels, width]); // a new set of runs builds a new chart; new points only update the data
+  }, [labels]); // a new set of runs builds a new chart; new points only update the data
 
   useEffect(() => {
     plot.current?.setData(aligned(series));

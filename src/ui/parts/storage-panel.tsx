@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatBytes } from '../dom';
 import { demo } from '../demo';
 import { appRecords } from '../records';
-import type { Studio } from '../state';
+import { model, type Studio } from '../state';
 
 async function estimate(): Promise<StorageEstimate | null> {
   return navigator.storage?.estimate ? navigator.storage.estimate() : null;
@@ -39,7 +39,8 @@ export function StoragePanel({ studio }: { studio: Studio }) {
   const [error, setError] = useState<string | null>(null);
   const refresh = () => void estimate().then(setUsage, () => setUsage(null));
   const status = demo.value.status;
-  useEffect(refresh, [status]); // a demo run that ends has written its records
+  const loaded = model.value.kind;
+  useEffect(refresh, [status, loaded]); // a loaded model was cached; a demo run that ends has written its records
 
   async function remove() {
     setConfirming(false);

@@ -84,14 +84,15 @@ function DemoCost() {
   const d = device.value;
   if (!p) return null;
   const minutes = p.trainedTokens / SOFTWARE_TOKENS_PER_SECOND / 60;
+  const about = minutes < 1 ? 'under a minute' : `about ${Math.round(minutes)} minutes`;
   return (
     <div>
       <h3>What the demo runs</h3>
       <p class="hint" data-testid="demo-arithmetic">{p.arithmetic}.</p>
       <p class="hint">
         {d.kind === 'ready' && d.report.adapter.isSoftware
-          ? `On a software adapter like this one, training alone takes about ${Math.round(minutes)} minutes (at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores), before replay and evaluation.`
-          : `Its training is ≈ ${Math.round(p.trainedTokens / 1000)}k tokens: about ${Math.round(minutes)} minutes at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s of a two-core software adapter; a hardware GPU is faster, but its speed has not been measured here.`}
+          ? `On a software adapter like this one, training alone takes ${about} (at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores), before replay and evaluation.`
+          : `Its training is ≈ ${Math.round(p.trainedTokens / 1000)}k tokens: ${about} at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s of a two-core software adapter; a hardware GPU is faster, but its speed has not been measured here.`}
       </p>
     </div>
   );

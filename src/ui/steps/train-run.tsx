@@ -221,7 +221,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
           </div>
         );
       })}
-      {series.length ? <LossChart series={series} width={Math.min(880, window.innerWidth - 96)} /> : null}
+      {series.length ? <LossChart series={series} /> : null}
     </div>
   );
 }

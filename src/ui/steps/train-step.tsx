@@ -1,27 +1,15 @@
 // Step 4, Train: the settings every trained arm of the demo uses, the units' status, and the live
 // loss curves of the runs trained in this session.
 
-import { useEffect, useState } from 'preact/hooks';
 import { losses, preset, snapshot } from '../demo';
 import { LossChart } from '../parts/loss-chart';
 import type { Studio } from '../state';
 import { TrainRun } from './train-run';
 
-function useWidth(): number {
-  const [w, setW] = useState(() => Math.min(880, window.innerWidth - 96));
-  useEffect(() => {
-    const on = () => setW(Math.min(880, window.innerWidth - 96));
-    window.addEventListener('resize', on);
-    return () => window.removeEventListener('resize', on);
-  }, []);
-  return w;
-}
-
 export function TrainStep({ studio }: { studio: Studio }) {
   const p = preset.value;
   const snap = snapshot.value;
   const series = Object.values(losses.value);
-  const width = useWidth();
   const t = p?.train;
   return (
     <div>
@@ -54,7 +42,7 @@ export function TrainStep({ studio }: { studio: Studio }) {
         </table>
       ) : null}
       <h3>The demo's training loss</h3>
-      {series.length ? <LossChart series={series} width={width} /> : <p class="hint">The loss curves appear here while the demo trains (Results step).</p>}
+      {series.length ? <LossChart series={series} /> : <p class="hint">The loss curves appear here while the demo trains (Results step).</p>}
       <TrainRun studio={studio} />
     </div>
   );
