@@ -133,6 +133,8 @@ export interface MixRequest {
 export interface StudioApi {
   /** Acquire the GPU (once) and describe the adapter, its limits and features. */
   describeDevice(): Promise<DeviceReport>;
+  /** Resolves when the GPU device is lost (reason: message), e.g. a driver reset or memory running out; never while it lives. */
+  deviceLost(): Promise<string>;
   /** Every kernel against its CPU reference; one progress event per check. */
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId;
   /** Load a model (replacing any loaded one and its adapters); downloads are cached for offline reuse. */

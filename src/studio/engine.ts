@@ -113,6 +113,11 @@ export class StudioEngine implements StudioApi {
     return report;
   }
 
+  async deviceLost(): Promise<string> {
+    const lost = await (await this.getGpu()).info.device.lost;
+    return `${lost.reason}: ${lost.message}`;
+  }
+
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId {
     return this.jobs.start(
       'selfcheck',

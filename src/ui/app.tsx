@@ -6,7 +6,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { devicePanel } from './device-panel';
 import { StoragePanel } from './parts/storage-panel';
-import { device, type Studio } from './state';
+import { device, deviceLost, type Studio } from './state';
 import { DataStep } from './steps/data-step';
 import { ModelStep } from './steps/model-step';
 import { ReplayStep } from './steps/replay-step';
@@ -40,6 +40,19 @@ function NoWebGpu() {
       <strong>WebGPU is not available here, so the model cannot run in this browser.</strong> ({d.message}) Use a current Chrome or Edge (113 or later), Safari 26 or later, or
       Firefox 141 or later on Windows; if it is still blocked, enable hardware acceleration in the browser's settings, or on Linux start Chromium with{' '}
       <code>--enable-unsafe-webgpu</code>. The Data step and any committed results below still work.
+    </div>
+  );
+}
+
+function LostDevice() {
+  if (deviceLost.value === null) return null;
+  return (
+    <div class="notice" role="alert" data-testid="device-lost">
+      <strong>The GPU device was lost</strong> ({deviceLost.value}), so nothing more can run on it in this page. This usually means GPU memory ran out or the driver reset. Reload the
+      page: the demo and any paused training run continue from their last checkpoint.{' '}
+      <button type="button" onClick={() => location.reload()}>
+        Reload
+      </button>
     </div>
   );
 }
@@ -79,6 +92,7 @@ export function App({ studio }: { studio: Studio }) {
   return (
     <>
       <NoWebGpu />
+      <LostDevice />
       <nav class="steps" role="tablist" aria-label="Steps of the demo" onKeyDown={onKey}>
         {STEPS.map((s, i) => (
           <button

@@ -28,6 +28,8 @@ export interface Studio {
 
 export const device = signal<DeviceState>({ kind: 'pending' });
 export const model = signal<ModelState>({ kind: 'idle' });
+/** Why the GPU device was lost, once it was (every GPU job fails from then on). */
+export const deviceLost = signal<string | null>(null);
 /** Set while a job holds the engine, so steps disable what would queue behind it. */
 export const busy = signal<string | null>(null);
 
@@ -47,6 +49,7 @@ export async function describeDevice(studio: Studio): Promise<void> {
   }
   try {
     device.value = { kind: 'ready', report: await studio.engine.describeDevice() };
+    void studio.engine.deviceLost().then((reason) => (deviceLost.value = reason));
   } catch (e) {
     device.value = { kind: 'unavailable', message: e instanceof Error ? e.message : String(e) };
   }
