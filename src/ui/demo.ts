@@ -34,7 +34,7 @@ function describe(p: ExperimentProgress): string {
   return `Unit ${Math.min(p.unitIndex + 1, p.units)} of ${p.units}: ${p.phase}${unit}${inner}${eta}`;
 }
 
-function onProgress(p: ExperimentProgress): void {
+function onProgress(studio: Studio, p: ExperimentProgress): void {
   if (demo.value.status === 'running') demo.value = { ...demo.value, line: describe(p) };
   if (p.phase === 'replay' || p.phase === 'benign') replayLine.value = `${p.phase === 'benign' ? 'Benign replay' : 'Replay'}: ${p.inner ? `${p.inner.phase}, ${p.inner.done}${p.inner.total !== null ? ` of ${p.inner.total}` : ''}` : 'starting'}`;
   const point = p.inner?.payload as TrainingPoint | undefined;
@@ -44,10 +44,8 @@ function onProgress(p: ExperimentProgress): void {
     const current = losses.value[p.unit] ?? { label, points: [] };
     losses.value = { ...losses.value, [p.unit]: { label, points: [...current.points, [point.step, point.loss]] } };
   }
-  if (p.phase === 'unit-done' || p.phase === 'results') void refreshPending?.();
+  if (p.phase === 'unit-done' || p.phase === 'results') void refreshSnapshot(studio); // the figures grow unit by unit
 }
-
-let refreshPending: (() => Promise<void>) | null = null;
 
 export async function refreshSnapshot(studio: Studio): Promise<void> {
   try {
@@ -63,11 +61,10 @@ export async function loadPreset(studio: Studio): Promise<void> {
 
 /** Run (or continue) the demo; resolves when the job ends. */
 export async function runDemo(studio: Studio): Promise<void> {
-  refreshPending = () => refreshSnapshot(studio);
   demo.value = { status: 'running', line: 'Starting…', error: null };
   busy.value = 'The demo is running';
   replayLine.value = null;
-  const job = runJob<ExperimentProgress, ExperimentOutcome>((listener) => studio.engine.experiment({ preset: studio.options.preset, runId: studio.options.runId }, listener), (p) => p.payload && onProgress(p.payload));
+  const job = runJob<ExperimentProgress, ExperimentOutcome>((listener) => studio.engine.experiment({ preset: studio.options.preset, runId: studio.options.runId }, listener), (p) => p.payload && onProgress(studio, p.payload));
   running = job.id;
   const end = await job.end;
   running = null;

@@ -34,7 +34,7 @@ export function DataStep({ studio }: { studio: Studio }) {
       {world ? (
         <>
           <h3>Tasks</h3>
-          <p class="hint">The demo fine-tunes on the {preset.value?.name === 'tiny' ? 'first few' : 'first 400'} examples of the chat task's train split; accuracy is measured on the test split.</p>
+          <p class="hint">The demo fine-tunes on the first {preset.value?.taskExamples ?? '…'} examples of the chat task's train split; accuracy is measured on the test split.</p>
           <table class="sizes" data-testid="task-table">
             <thead>
               <tr>
