@@ -106,11 +106,13 @@ describe('the app in headless Chromium', () => {
     await tab(page, 'Replay').click();
     await page.getByLabel('Samples per domain').fill('1');
     await page.getByLabel('Tokens per request').fill('8');
+    await page.getByLabel(/^Benign samples/).fill('2');
     await page.getByTestId('start-replay').click();
     await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector('[data-testid="replay-run-status"]')?.textContent ?? '') || document.querySelector('[data-testid="replay-run-error"]'), null, { timeout: 120_000 });
     expect(await page.getByTestId('replay-run-error').count()).toBe(0);
     const sampled = page.locator('[data-testid="replay-funnel"] td[data-step="sampled"]');
     expect(await sampled.textContent()).toBe('14');
+    expect(await page.locator('[data-testid="replay-funnel"] td[data-step="benign pairs kept"]').textContent()).toMatch(/^\d+ of 2 sampled/);
 
     // A training run of one's own: plain fine-tuning, paused here, resumed after a reload, exported.
     await tab(page, 'Train').click();

@@ -51,6 +51,7 @@ function Funnel({ f }: { f: ReplayFunnel }) {
     ['revised into safe answers', f.revise ? `${f.revise.fixed} of ${f.revise.hard}` : 'revise off'],
     ['usable pairs (hard / easy)', `${f.usable.hard} / ${f.usable.easy}`],
     ['selected', String(f.selected.total)],
+    ...(f.benign ? [['benign pairs kept', `${f.benign.kept} of ${f.benign.sampled} sampled (harmful ${f.benign.harmful}, refused ${f.benign.refused})`] as [string, string]] : []),
   ];
   return (
     <table class="kv" data-testid="replay-funnel">
@@ -78,6 +79,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   const [revise, setRevise] = useState(true);
   const [judge, setJudge] = useState<'world' | 'keyword'>('world');
   const [seed, setSeed] = useState(0);
+  const [benign, setBenign] = useState(0);
   const [job, setJob] = useState<Promise<JobId> | null>(null);
   const [line, setLine] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -97,6 +99,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
       perplexity: perplexity ? {} : false,
       nearDuplicates: nearDuplicates ? {} : false,
       revise: revise ? {} : false,
+      benign: benign > 0 ? { samples: benign, requestTokens: tokens } : false,
     };
     busy.value = 'A replay run is in progress';
     const run = runJob<ReplaySetPair[], ReplaySetResult>(
@@ -163,6 +166,10 @@ export function ReplayRun({ studio }: { studio: Studio }) {
         <label>
           Seed
           <input type="number" min="0" value={seed} onInput={(e) => setSeed(Math.max(0, Math.floor(Number(e.currentTarget.value) || 0)))} />
+        </label>
+        <label>
+          Benign samples (beyond the paper; 0 is off)
+          <input type="number" min="0" max="512" value={benign} onInput={(e) => setBenign(Math.max(0, Math.floor(Number(e.currentTarget.value) || 0)))} />
         </label>
         <fieldset>
           <legend>Filters and revise</legend>
