@@ -216,7 +216,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
           </div>
           <ul class="previews" data-testid="replay-pairs">
             {shown.map((p, i) => (
-              <li key={i}>
+              <li key={`${p.kind}\u0000${p.source.domain}\u0000${p.source.request}\u0000${p.response}`}>
                 <span class="item-label">
                   {p.source.domain} · {p.kind}
                   {p.revised ? ' · revised' : ''} · {p.source.strategy}
