@@ -8,12 +8,15 @@ const isolation = {
 };
 
 export default defineConfig({
+  // Relative asset paths: the built folder works from any static host and from a sub-path.
+  base: './',
   // Multi-page, no SPA fallback: a missing file must be a 404 (model folders are probed for
   // optional files such as model.safetensors.index.json), never index.html.
   appType: 'mpa',
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     target: 'esnext',
     rollupOptions: {

@@ -37,7 +37,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(path);
-    return /\.(ts|mts|mjs)$/.test(e.name) ? [path] : [];
+    return /\.(ts|tsx|mts|mjs)$/.test(e.name) ? [path] : [];
   });
 }
 

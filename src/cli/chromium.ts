@@ -47,14 +47,17 @@ function urlOf(server: { httpServer: { address(): AddressInfo | string | null } 
 export interface ServeOptions {
   input?: Record<string, string>; // other HTML entry points to build instead of the app (test pages)
   headers?: Record<string, string>; // response headers, e.g. cross-origin isolation
+  subPath?: string; // serve the build under this path, e.g. '/studio/', as a static host publishing it in a folder would
 }
 
-/** Build the app (or the given pages) into `outDir` and serve it with `vite preview` on a free loopback port. */
+/** Build the app (or the given pages) into `outDir` and serve it with `vite preview` on a free loopback port; `url` is the app's (the sub-path's) URL. */
 export async function serveBuiltApp(outDir: string, options: ServeOptions = {}): Promise<AppServer> {
   const input = options.input ? { rollupOptions: { input: options.input } } : {};
   await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, ...input } });
-  const server: PreviewServer = await preview({ logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: options.headers } });
-  return { url: urlOf(server), close: () => server.close() };
+  // The build's asset paths are relative; only the server is told where it is published.
+  const base = options.subPath ?? '/';
+  const server: PreviewServer = await preview({ logLevel: 'warn', base, build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, headers: options.headers } });
+  return { url: new URL(base, urlOf(server)).href, close: () => server.close() };
 }
 
 /** Serve the sources with the Vite dev server (no build step) on a free loopback port. */

@@ -17,11 +17,14 @@ import type { ReplayPair } from '../safety/replay-pair';
 import type { TrainingPoint, TrainingRecord } from './training-run';
 import type { ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
+import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
 export type { ReplayFunnel } from './replay-funnel';
 export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
+export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, SideBySide, TaskOverview, WorldOverview } from './app-views';
+export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
@@ -130,6 +133,8 @@ export interface MixRequest {
 export interface StudioApi {
   /** Acquire the GPU (once) and describe the adapter, its limits and features. */
   describeDevice(): Promise<DeviceReport>;
+  /** Resolves when the GPU device is lost (reason: message), e.g. a driver reset or memory running out; never while it lives. */
+  deviceLost(): Promise<string>;
   /** Every kernel against its CPU reference; one progress event per check. */
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId;
   /** Load a model (replacing any loaded one and its adapters); downloads are cached for offline reuse. */
@@ -144,6 +149,18 @@ export interface StudioApi {
   replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId;
   /** The paper's comparison on the embedded model (the demo: preset 'quick'); a cancelled run keeps its units and continues under the same run id. Progress payloads are the runner's. */
   experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId;
+  /** A stored experiment run read back from its records (figures recomputed from its rows), or null when there is none under this id. */
+  experimentSnapshot(runId: string): Promise<ExperimentSnapshot | null>;
+  /** A preset's size: arms, trained runs, tokens and evaluation prompts, from its definition. */
+  presetInfo(name: string): Promise<PresetInfo>;
+  /** The embedded world the experiment runs in: its tasks' splits and its evaluation sets, with a few examples of each. */
+  worldOverview(): Promise<WorldOverview>;
+  /** The paper's training settings for a method (LoRA: r 16, alpha 32, dropout 0.05, lr 2e-4; full: lr 2e-6), every default filled in. */
+  trainDefaults(method: 'lora' | 'full'): Promise<TrainConfig>;
+  /** A replay set as JSONL in the messages layout, one pair a line with its provenance (as the CLI writes it). */
+  replaySetJsonl(pairs: ReplayPair[]): Promise<string>;
+  /** The first `count` examples of one of the embedded world's tasks' splits (the demo trains on the chat task's train split). */
+  worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

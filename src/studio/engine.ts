@@ -11,6 +11,7 @@ import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
 import type {
   AdapterInfo,
+  ChatExample,
   ChatMessage,
   ChatOptions,
   ChatReply,
@@ -23,9 +24,11 @@ import type {
   MixRequest,
   MixResult,
   ModelRequest,
+  ReplayPair,
   ReplaySetRequest,
   ModelSummary,
   StudioApi,
+  TrainConfig,
   TrainEvent,
   TrainRequest,
   TrainResult,
@@ -33,9 +36,11 @@ import type {
 import { generateTexts } from './inference';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
-import { mixReplaySet } from './replay-set';
+import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
+import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
+import { experimentWorld } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
 import type { Judge } from '../safety/judges/judge';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
@@ -94,6 +99,10 @@ export class StudioEngine implements StudioApi {
     return this.cache;
   }
 
+  private runStore(runId: string) {
+    return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId);
+  }
+
   private requireSession(): Session {
     if (!this.session) throw new Error('No model is loaded: load one first.');
     return this.session;
@@ -102,6 +111,11 @@ export class StudioEngine implements StudioApi {
   async describeDevice(): Promise<DeviceReport> {
     const { device: _device, ...report } = (await this.getGpu()).info;
     return report;
+  }
+
+  async deviceLost(): Promise<string> {
+    const lost = await (await this.getGpu()).info.device.lost;
+    return `${lost.reason}: ${lost.message}`;
   }
 
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId {
@@ -295,7 +309,7 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const { loaded, source } = this.requireSession();
         const config = await source.json<{ _name_or_path?: unknown }>('config.json');
-        const store = recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), request.runId);
+        const store = this.runStore(request.runId);
         loaded.model.detach(); // every unit trains its own adapter from the base model
         return runEmbeddedExperiment(await this.getGpu(), loaded, typeof config._name_or_path === 'string' ? config._name_or_path : null, request, store, {
           signal,
@@ -304,6 +318,32 @@ export class StudioEngine implements StudioApi {
       },
       listener,
     );
+  }
+
+  async experimentSnapshot(runId: string): Promise<ExperimentSnapshot | null> {
+    return experimentSnapshot(this.runStore(runId), runId);
+  }
+
+  async presetInfo(name: string): Promise<PresetInfo> {
+    return presetInfo(name);
+  }
+
+  async worldOverview(): Promise<WorldOverview> {
+    return worldOverview(experimentWorld(0)); // the world the experiment runs in
+  }
+
+  async trainDefaults(method: 'lora' | 'full'): Promise<TrainConfig> {
+    return trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA);
+  }
+
+  async replaySetJsonl(pairs: ReplayPair[]): Promise<string> {
+    return replaySetToJsonl(pairs);
+  }
+
+  async worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]> {
+    const tasks = experimentWorld(0).evalSets.tasks;
+    if (!(task in tasks)) throw new Error(`The world has no task ${JSON.stringify(task)}; its tasks are ${Object.keys(tasks).join(', ')}.`);
+    return tasks[task as keyof typeof tasks][split].slice(0, count);
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {

@@ -1,5 +1,6 @@
 // The device panel: which adapter the engine got, its limits and features, and the kernel
-// self-check (every WGSL op against its CPU reference, run in the worker).
+// self-check (every WGSL op against its CPU reference, run in the worker) on request: it takes a
+// while on a software adapter and would hold up the model and the demo behind it.
 
 import type { Remote } from 'comlink';
 import type { CheckResult, DeviceReport, StudioApi } from '../studio/api';
@@ -13,8 +14,7 @@ export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
   const runButton = h('button', { type: 'button', onclick: () => void runChecks() }, 'Run kernel self-check');
   const panel = h(
     'section',
-    { class: 'panel', id: 'device' },
-    h('h2', {}, 'GPU'),
+    { class: 'device-panel' },
     info,
     h('h3', {}, 'Kernel self-check'),
     h('p', { class: 'hint' }, 'Each WGSL kernel runs once on random data and is compared with its CPU reference.'),
@@ -59,9 +59,7 @@ export function devicePanel(engine: Remote<StudioApi>): HTMLElement {
     summary.dataset.state = failed ? 'failed' : 'passed';
   }
 
-  void describe().then(async (ok) => {
-    if (ok) await runChecks();
-  });
+  void describe();
   return panel;
 }
 

@@ -31,9 +31,11 @@ describe('app in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
+    await page.getByText('GPU and kernel self-check').click(); // open the details
     const table = page.getByTestId('device-table');
     await table.waitFor({ timeout: 60_000 });
     expect(await table.textContent()).toMatch(/max storage binding/);
+    await page.getByRole('button', { name: 'Run kernel self-check' }).click();
     const summary = page.getByTestId('selfcheck-summary');
     await page.waitForFunction(() => document.querySelector('[data-testid="selfcheck-summary"]')?.getAttribute('data-state'), null, { timeout: 150_000 });
     const text = await summary.textContent();
@@ -48,13 +50,15 @@ describe('app in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
-    await page.getByLabel('model source').selectOption('url');
-    await page.getByLabel('repository or URL').fill('/test-model/');
-    await page.getByTestId('load-model').click();
     const status = page.getByTestId('model-status');
-    await page.waitForFunction(() => /^(Loaded|Could not load)/.test(document.querySelector('[data-testid="model-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'missing', null, { timeout: 60_000 });
+    await page.locator('summary', { hasText: 'Load another model' }).click(); // open the details
+    await page.getByLabel('Model source').selectOption('url');
+    await page.getByLabel('URL', { exact: true }).fill('/test-model/');
+    await page.getByTestId('load-model').click();
+    await page.waitForFunction(() => ['ready', 'failed'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
     expect(await status.textContent()).toMatch(/^Loaded url:/);
-    await page.getByLabel('message').fill('hello there');
+    await page.getByLabel('Message').fill('hello there');
     await page.getByTestId('send').click();
     const reply = page.getByTestId('assistant-reply');
     await reply.waitFor({ timeout: 120_000 });

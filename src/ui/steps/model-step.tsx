@@ -1,0 +1,190 @@
+// Step 1, Model: the model the page loaded (the embedded one unless ?model= named another), the
+// adapter it runs on, what the demo costs, a chat box, and loading another model.
+
+import { useState } from 'preact/hooks';
+import type { DeviceReport, JobId, ModelRequest } from '../../studio/api';
+import { preset } from '../demo';
+import { formatBytes } from '../dom';
+import { EMBEDDED_MODEL_PATH } from '../page-options';
+import { busy, device, loadInto, model, type Studio } from '../state';
+import { ChatBox } from './chat-box';
+
+function Kv({ rows, testId }: { rows: [string, string][]; testId?: string }) {
+  return (
+    <table class="kv" data-testid={testId}>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function adapterRows(r: DeviceReport): [string, string][] {
+  return [
+    ['adapter', [r.adapter.vendor, r.adapter.architecture, r.adapter.device].filter(Boolean).join(' · ') || '(not reported)'],
+    ['kind', r.adapter.isSoftware ? 'software (runs on the CPU): expect low speed' : 'hardware GPU'],
+    ['max buffer', formatBytes(r.limits.maxBufferSize)],
+    ['max storage binding', formatBytes(r.limits.maxStorageBufferBindingSize)],
+    ['shader-f16', r.features.shaderF16 ? 'yes' : 'no (f32 only)'],
+  ];
+}
+
+function ModelStatus({ embedded }: { embedded: boolean }) {
+  const m = model.value;
+  switch (m.kind) {
+    case 'idle':
+      return <p class="hint" data-testid="model-status">No model loaded.</p>;
+    case 'loading':
+      return <p class="hint" data-testid="model-status">Loading the model… {m.progress}</p>;
+    case 'missing':
+      return (
+        <p class="notice" data-testid="model-status" data-state="missing">
+          {embedded ? `The embedded demo model is not part of this build yet: there is no model folder at ${EMBEDDED_MODEL_PATH}. ` : `There is no model folder at ${m.url}. `}
+          Load another model below; the Data step and any committed results work without one.
+        </p>
+      );
+    case 'failed':
+      return (
+        <p class="error" data-testid="model-status" data-state="failed">
+          Could not load the model: {m.message}
+        </p>
+      );
+    case 'ready': {
+      const s = m.summary;
+      return (
+        <div>
+          <p data-testid="model-status" data-state="ready">
+            Loaded {s.id}.
+          </p>
+          <Kv
+            rows={[
+              ['architecture', s.architecture],
+              ['parameters', `${(s.parameters / 1e6).toFixed(2)} M`],
+              ['layers × hidden', `${s.layers} × ${s.hidden}`],
+              ['vocabulary', String(s.vocab)],
+              ['weights on the GPU', formatBytes(s.weightBytes)],
+            ]}
+          />
+        </div>
+      );
+    }
+  }
+}
+
+/** The measured training rate of the prototype organism on two CPU cores (SwiftShader); README. */
+const SOFTWARE_TOKENS_PER_SECOND = 300;
+
+function DemoCost() {
+  const p = preset.value;
+  const d = device.value;
+  if (!p) return null;
+  const minutes = p.trainedTokens / SOFTWARE_TOKENS_PER_SECOND / 60;
+  const about = minutes < 1 ? 'under a minute' : `about ${Math.round(minutes)} minutes`;
+  return (
+    <div>
+      <h3>What the demo runs</h3>
+      <p class="hint" data-testid="demo-arithmetic">{p.arithmetic}.</p>
+      <p class="hint">
+        {d.kind === 'ready' && d.report.adapter.isSoftware
+          ? `On a software adapter like this one, training alone takes ${about} (at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores), before replay and evaluation.`
+          : `Its training is ≈ ${Math.round(p.trainedTokens / 1000)}k tokens: ${about} at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s of a two-core software adapter; a hardware GPU is faster, but its speed has not been measured here.`}
+      </p>
+    </div>
+  );
+}
+
+function LoadAnother({ studio }: { studio: Studio }) {
+  const [kind, setKind] = useState<'hub' | 'url' | 'files'>('hub');
+  const [text, setText] = useState('');
+  const [token, setToken] = useState('');
+  const [files, setFiles] = useState<File[]>([]);
+  const [message, setMessage] = useState('');
+  const [job, setJob] = useState<Promise<JobId> | null>(null);
+
+  function request(): ModelRequest | string {
+    if (kind === 'files') return files.length ? { kind: 'files', files } : 'Choose the model folder first.';
+    const t = text.trim();
+    if (!t) return kind === 'hub' ? 'Type a repository id such as HuggingFaceTB/SmolLM2-135M-Instruct.' : 'Type the URL of a model folder.';
+    if (kind === 'url') return { kind: 'url', url: new URL(t, location.href).href };
+    const [repo, revision] = t.split('@');
+    return { kind: 'hub', repo, revision: revision || undefined, token: token || undefined };
+  }
+
+  async function load() {
+    const r = request();
+    if (typeof r === 'string') return setMessage(r);
+    setMessage('');
+    await loadInto(studio, r, false, (id) => setJob(id));
+    setJob(null);
+  }
+
+  return (
+    <details class="load-another">
+      <summary>Load another model</summary>
+      <p class="hint">From the Hugging Face Hub, a URL of a model folder, or a folder on this computer; downloads are cached for offline use. The demo and the world's evaluation run on the embedded model only.</p>
+      <div class="row">
+        <label>
+          Model source{' '}
+          <select value={kind} onChange={(e) => setKind(e.currentTarget.value as typeof kind)}>
+            <option value="hub">Hugging Face Hub</option>
+            <option value="url">URL of a model folder</option>
+            <option value="files">Folder on this computer</option>
+          </select>
+        </label>
+        {kind === 'files' ? (
+          <label>
+            Model folder <input type="file" {...{ webkitdirectory: true }} multiple onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])} />
+          </label>
+        ) : (
+          <label>
+            {kind === 'hub' ? 'Repository' : 'URL'}{' '}
+            <input type="text" size={36} value={text} placeholder={kind === 'hub' ? 'HuggingFaceTB/SmolLM2-135M-Instruct' : 'https://…/model/'} onInput={(e) => setText(e.currentTarget.value)} />
+          </label>
+        )}
+        {kind === 'hub' ? (
+          <label>
+            Access token <input type="password" autocomplete="off" placeholder="gated models only" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+          </label>
+        ) : null}
+        <button type="button" data-testid="load-model" disabled={busy.value !== null} onClick={() => void load()}>
+          Load
+        </button>
+        <button type="button" disabled={!job} onClick={() => void job?.then((id) => studio.engine.cancel(id))}>
+          Cancel
+        </button>
+      </div>
+      {message ? <p class="error">{message}</p> : null}
+    </details>
+  );
+}
+
+export function ModelStep({ studio }: { studio: Studio }) {
+  const d = device.value;
+  const m = model.value;
+  return (
+    <div>
+      <p class="explain">
+        A small chat model runs here, in this tab, on your GPU: nothing is sent anywhere. It was aligned to refuse harmful requests; the next steps fine-tune it on an ordinary task and
+        show how much of that refusal survives, with and without GR-SAP.
+      </p>
+      <ModelStatus embedded={studio.options.embedded} />
+      <h3>Adapter</h3>
+      {d.kind === 'ready' ? <Kv rows={adapterRows(d.report)} testId="adapter-summary" /> : d.kind === 'pending' ? <p class="hint">Looking for a WebGPU adapter…</p> : <p class="error">{d.message}</p>}
+      <DemoCost />
+      {m.kind === 'ready' && m.summary.chatTemplate ? (
+        <>
+          <h3>Chat with it</h3>
+          <ChatBox studio={studio} />
+        </>
+      ) : m.kind === 'ready' ? (
+        <p class="hint">This model has no chat template (a base model), so chat is off.</p>
+      ) : null}
+      {d.kind === 'ready' ? <LoadAnother studio={studio} /> : null}
+    </div>
+  );
+}

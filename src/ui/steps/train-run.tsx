@@ -1,0 +1,227 @@
+// Training runs of one's own on the loaded model: the paper's settings in a form, plain fine-tuning
+// on the world's chat task and GR-SAP on the same task mixed with the Replay step's set; live loss
+// curves, tokens/s and ETA; pause (a checkpoint), resume, cancel. Each run's data, record and last
+// checkpoint are kept in IndexedDB, so a reload can resume it.
+
+import { signal } from '@preact/signals';
+import { useEffect, useState } from 'preact/hooks';
+import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
+import { runJob } from '../../worker/client';
+import { LossChart } from '../parts/loss-chart';
+import { appRecords } from '../records';
+import { busy, model, type Studio } from '../state';
+import { replaySet } from './replay-run';
+
+type Arm = 'plain' | 'grsap';
+const ARM_LABEL: Record<Arm, string> = { plain: 'plain fine-tuning', grsap: 'GR-SAP' };
+const CHECKPOINT_EVERY = 10; // steps
+
+/** What is kept of a run: enough to resume it with the same data and settings. */
+interface SavedRun {
+  arm: Arm;
+  config: TrainOverrides;
+  examples: ChatExample[]; // the rows trained on (the mix, for GR-SAP)
+  record: TrainingRecord | null;
+  checkpoint: Uint8Array | null;
+}
+
+interface RunView {
+  status: 'running' | 'pausing' | 'paused' | 'done' | 'failed';
+  line: string;
+  points: [number, number][];
+  adapterId: string | null;
+  error: string | null;
+}
+
+const runs = signal<Partial<Record<Arm, RunView>>>({});
+const saved = signal<Partial<Record<Arm, SavedRun>>>({});
+const key = (arm: Arm) => `train-run/${arm}`;
+
+export async function restoreTrainRuns(): Promise<void> {
+  for (const arm of ['plain', 'grsap'] as Arm[]) {
+    const s = await appRecords.get<SavedRun>(key(arm));
+    if (!s) continue;
+    saved.value = { ...saved.value, [arm]: s };
+    const status = s.record?.status === 'done' ? 'done' : 'paused';
+    runs.value = { ...runs.value, [arm]: { status, line: s.record ? `${status === 'done' ? 'Finished' : 'Paused'} at step ${s.record.steps.done} of ${s.record.steps.total}.` : 'Not started.', points: s.record?.losses ?? [], adapterId: null, error: null } };
+  }
+}
+
+function setRun(arm: Arm, patch: Partial<RunView>): void {
+  const current = runs.value[arm] ?? { status: 'running', line: '', points: [], adapterId: null, error: null };
+  runs.value = { ...runs.value, [arm]: { ...current, ...patch } };
+}
+
+async function save(run: SavedRun): Promise<void> {
+  saved.value = { ...saved.value, [run.arm]: run };
+  await appRecords.set(key(run.arm), run);
+}
+
+/** A kept run's own settings: a resumed run uses them, whatever the form says now. */
+function describeRun(r: SavedRun): string {
+  const c = r.config;
+  const method = c.method === 'full' ? 'full fine-tuning' : `LoRA r ${c.lora?.r}, alpha ${c.lora?.alpha}`;
+  return `${r.examples.length} rows, ${method}, lr ${c.lr}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} × batch ${c.batchSize}, max length ${c.maxLength}`;
+}
+
+function NumberField({ label, value, step, min, onChange }: { label: string; value: number; step?: string; min?: string; onChange: (v: number) => void }) {
+  return (
+    <label>
+      {label}
+      <input type="number" value={value} step={step ?? 'any'} min={min ?? '0'} onInput={(e) => Number.isFinite(Number(e.currentTarget.value)) && onChange(Number(e.currentTarget.value))} />
+    </label>
+  );
+}
+
+export function TrainRun({ studio }: { studio: Studio }) {
+  const [defaults, setDefaults] = useState<TrainConfig | null>(null);
+  const [c, setC] = useState<TrainConfig | null>(null);
+  const [ratio, setRatio] = useState(0.1);
+  const [benignShare, setBenignShare] = useState(0);
+  const [taskExamples, setTaskExamples] = useState(400);
+  const [jobs, setJobs] = useState<Partial<Record<Arm, Promise<JobId>>>>({});
+  const ready = model.value.kind === 'ready';
+
+  useEffect(() => {
+    studio.engine.trainDefaults('lora').then((d) => {
+      setDefaults(d);
+      setC(d);
+    });
+  }, []);
+  if (!c || !defaults) return <p class="hint">Reading the paper's defaults…</p>;
+  const set = (patch: Partial<TrainConfig>) => setC({ ...c, ...patch });
+  const setLora = (patch: Partial<TrainConfig['lora']>) => setC({ ...c, lora: { ...c.lora, ...patch } });
+
+  async function examplesFor(arm: Arm): Promise<ChatExample[]> {
+    const task = await studio.engine.worldTask('chat', 'train', taskExamples);
+    if (arm === 'plain') return task;
+    const mix = await studio.engine.mixReplay({ task, replay: replaySet.value, settings: { ratio, benignShare, seed: c!.seed } });
+    return mix.examples;
+  }
+
+  async function train(arm: Arm, resume: boolean) {
+    const previous = saved.value[arm];
+    const run: SavedRun = resume && previous ? previous : { arm, config: { method: c!.method, lora: c!.lora, epochs: c!.epochs, batchSize: c!.batchSize, maxLength: c!.maxLength, lr: c!.lr, warmupRatio: c!.warmupRatio, minLrRatio: c!.minLrRatio, seed: c!.seed }, examples: await examplesFor(arm), record: null, checkpoint: null };
+    await save(run);
+    setRun(arm, { status: 'running', line: 'Starting…', error: null, adapterId: null, points: resume ? (run.record?.losses ?? []) : [] });
+    busy.value = `Training (${ARM_LABEL[arm]})`;
+    let first: { step: number; ms: number } | null = null;
+    const job = runJob<TrainEvent, TrainResult>(
+      (listener) =>
+        studio.engine.train(
+          { train: run.examples, config: run.config, name: ARM_LABEL[arm], checkpointEvery: CHECKPOINT_EVERY, resume: resume && run.checkpoint && run.record ? { checkpoint: run.checkpoint, record: run.record } : undefined },
+          listener,
+        ),
+      (p) => {
+        const e = p.payload;
+        if (e?.kind === 'point' && e.point.loss !== null) {
+          const points = [...(runs.value[arm]?.points ?? []), [e.point.step, e.point.loss] as [number, number]];
+          // Rate from this session's steps after the first (which includes compiling the kernels).
+          const now = performance.now();
+          first ??= { step: e.point.step, ms: now };
+          const rate = e.point.step > first.step ? ((e.point.step - first.step) * 1000) / (now - first.ms) : null;
+          const speed = rate ? `, ${rate.toFixed(2)} steps/s, about ${Math.ceil((e.point.totalSteps - e.point.step) / rate)} s left` : '';
+          const pausing = runs.value[arm]?.status === 'pausing' ? 'Pausing after this step… ' : '';
+          setRun(arm, { points, line: `${pausing}Step ${e.point.step} of ${e.point.totalSteps}, loss ${e.point.loss.toFixed(3)}${speed}` });
+        } else if (e?.kind === 'record') {
+          run.record = e.record;
+        } else if (e?.kind === 'checkpoint') {
+          run.checkpoint = e.bytes;
+          run.record = e.record;
+          void save(run).catch((err: unknown) => setRun(arm, { error: err instanceof Error ? err.message : String(err) }));
+        }
+      },
+    );
+    setJobs((j) => ({ ...j, [arm]: job.id }));
+    const end = await job.end;
+    setJobs((j) => ({ ...j, [arm]: undefined }));
+    busy.value = null;
+    if (end.status === 'failed') return setRun(arm, { status: 'failed', error: end.error, line: '' });
+    const result = end.result;
+    if (result) run.record = result.record;
+    await save(run);
+    const done = result?.record.status === 'done';
+    setRun(arm, { status: done ? 'done' : 'paused', adapterId: result?.adapterId ?? null, line: done ? `Finished: ${result!.record.steps.total} steps.` : `Paused at step ${run.record?.steps.done ?? 0}; Resume continues from the last checkpoint.` });
+  }
+
+  async function exportAdapter(id: string) {
+    const files = await studio.engine.exportAdapter(id);
+    for (const [name, bytes] of Object.entries(files)) {
+      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    }
+  }
+
+  const series = (['plain', 'grsap'] as Arm[]).filter((a) => runs.value[a]?.points.length).map((a) => ({ label: ARM_LABEL[a], points: runs.value[a]!.points }));
+  const anyRunning = Object.values(jobs).some(Boolean);
+
+  return (
+    <div>
+      <h3>Your own training runs</h3>
+      <p class="hint">The paper's defaults; both runs train on the first examples of the chat task, GR-SAP with r of them replaced by the Replay step's set.</p>
+      <div class="form-grid" data-testid="train-form">
+        <label>
+          Method
+          <select value={c.method} onChange={(e) => void studio.engine.trainDefaults(e.currentTarget.value as 'lora' | 'full').then((d) => setC({ ...d, seed: c.seed }))}>
+            <option value="lora">LoRA</option>
+            <option value="full">full fine-tuning</option>
+          </select>
+        </label>
+        {c.method === 'lora' ? (
+          <>
+            <NumberField label="LoRA r" value={c.lora.r} step="1" min="1" onChange={(r) => setLora({ r })} />
+            <NumberField label="LoRA alpha" value={c.lora.alpha} onChange={(alpha) => setLora({ alpha })} />
+            <NumberField label="LoRA dropout" value={c.lora.dropout} step="0.01" onChange={(dropout) => setLora({ dropout })} />
+            <label>
+              Targets
+              <input type="text" readOnly value={c.lora.targets.join(', ')} />
+            </label>
+          </>
+        ) : null}
+        <NumberField label="Learning rate" value={c.lr} onChange={(lr) => set({ lr })} />
+        <NumberField label="Warm-up share" value={c.warmupRatio} step="0.05" onChange={(warmupRatio) => set({ warmupRatio })} />
+        <NumberField label="Cosine floor (share of peak)" value={c.minLrRatio} step="0.05" onChange={(minLrRatio) => set({ minLrRatio })} />
+        <NumberField label="Epochs" value={c.epochs} step="1" min="1" onChange={(epochs) => set({ epochs })} />
+        <NumberField label="Batch size" value={c.batchSize} step="1" min="1" onChange={(batchSize) => set({ batchSize })} />
+        <NumberField label="Max length (tokens)" value={c.maxLength} step="1" min="8" onChange={(maxLength) => set({ maxLength })} />
+        <NumberField label="Task examples" value={taskExamples} step="1" min="1" onChange={setTaskExamples} />
+        <NumberField label="Mixing ratio r" value={ratio} step="0.01" onChange={setRatio} />
+        <NumberField label="Benign share" value={benignShare} step="0.05" onChange={setBenignShare} />
+      </div>
+      {(['plain', 'grsap'] as Arm[]).map((arm) => {
+        const v = runs.value[arm];
+        const canResume = v?.status === 'paused' && !!saved.value[arm]?.checkpoint;
+        const needsReplay = arm === 'grsap' && !replaySet.value.length;
+        return (
+          <div class="row" key={arm} data-testid={`train-${arm}`}>
+            <strong>{ARM_LABEL[arm]}</strong>
+            <button type="button" disabled={!ready || anyRunning || busy.value !== null || needsReplay} onClick={() => void train(arm, false)}>
+              {v ? 'Train again from the start' : 'Train'}
+            </button>
+            <button type="button" disabled={!jobs[arm]} onClick={() => (setRun(arm, { status: 'pausing', line: 'Pausing after this step…' }), void jobs[arm]?.then((id) => studio.engine.cancel(id)))}>
+              Pause (keeps a checkpoint)
+            </button>
+            <button type="button" disabled={!ready || anyRunning || busy.value !== null || !canResume} onClick={() => void train(arm, true)}>
+              Resume
+            </button>
+            {v?.adapterId ? (
+              <button type="button" onClick={() => void exportAdapter(v.adapterId!)}>
+                Export adapter (PEFT)
+              </button>
+            ) : null}
+            <span class="status" data-testid={`train-${arm}-status`} data-state={v?.status ?? 'idle'} aria-live="polite">
+              {needsReplay && !v ? 'Build a replay set in the Replay step first.' : (v?.line ?? '')}
+            </span>
+            {v?.error ? <span class="error">{v.error}</span> : null}
+            {saved.value[arm] ? <span class="hint">({describeRun(saved.value[arm]!)})</span> : null}
+          </div>
+        );
+      })}
+      {series.length ? <LossChart series={series} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,238 @@
+// The app's five steps in headless Chromium (SwiftShader WebGPU), built and served from a sub-path as
+// a static host would publish it: without the embedded model the page says so plainly; with a tiny
+// model named as the embedded one (?model=) and the toy preset (?preset=tiny), the demo button runs
+// the experiment job and the Results step shows each finished arm's figures, which survive a
+// reload. Harmful text stays hidden until revealed, and no request leaves the local server.
+
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+
+const SUB_PATH = '/lecture/studio/';
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
+const STEPS = ['Model', 'Data', 'Replay', 'Train', 'Results'];
+
+describe('the app in headless Chromium', () => {
+  let server: AppServer;
+  let browser: Browser;
+  const outDir = mkdtempSync(join(tmpdir(), 'grsap-app-'));
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    server = await serveBuiltApp(outDir, { subPath: SUB_PATH });
+    // The tiny fixture model under the name of the embedded organism's toy variant, so the engine
+    // runs the experiment on it; served beside the app like the embedded model.
+    const model = join(outDir, 'test-model');
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), model, { recursive: true });
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'grsap-organism-tiny' }));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  async function open(query: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${server.url}${query}`);
+    return { page, errors };
+  }
+
+  const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
+
+  it('without the embedded model: says so, shows the steps, hides harmful prompts until revealed', async () => {
+    expect(server.url).toMatch(/\/lecture\/studio\/$/);
+    const { page, errors } = await open('');
+    const status = page.getByTestId('model-status');
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 60_000 });
+    expect(await status.getAttribute('data-state')).toBe('missing');
+    expect(await status.textContent()).toMatch(/embedded demo model is not part of this build yet/);
+    await page.getByTestId('adapter-summary').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('adapter-summary').textContent()).toMatch(/software \(runs on the CPU\)/);
+    expect(await page.getByTestId('demo-arithmetic').textContent()).toMatch(/^quick: 3 arms/);
+
+    // The steps are tabs, reachable and switched by the keyboard.
+    expect(await page.getByRole('tab').allTextContents()).toEqual(STEPS.map((s, i) => `${i + 1} ${s}`));
+    await tab(page, 'Model').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await tab(page, 'Data').getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-data');
+    expect(await page.getByTestId('step-model').isHidden()).toBe(true);
+    await page.getByTestId('eval-table').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('task-table').textContent()).toMatch(/chat400100200/);
+
+    // Harmful prompts: a warning each, the text absent until that one item is revealed.
+    const preview = page.getByTestId('harmful-preview');
+    expect(await preview.getByTestId('content-warning').count()).toBe(3);
+    expect(await preview.getByTestId('revealed').count()).toBe(0);
+    expect(await preview.locator('.prompt').count()).toBe(0);
+    await preview.getByRole('button', { name: 'Show a harmful request' }).first().click();
+    expect(await preview.getByTestId('revealed').count()).toBe(1);
+    expect((await preview.locator('.prompt').first().textContent())?.length).toBeGreaterThan(10);
+    await page.screenshot({ path: join(SCREENSHOTS, 'data-1280.png'), fullPage: true });
+
+    for (const step of STEPS) {
+      await tab(page, step).click();
+      expect(await page.getByTestId(`step-${step.toLowerCase()}`).isVisible()).toBe(true);
+    }
+    expect(await page.getByTestId('committed-results').getAttribute('data-state')).toBe('none');
+    expect(await page.getByTestId('run-demo').isDisabled()).toBe(true);
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'results-768.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  it('with a tiny model and the toy preset: a replay run, a training run paused and resumed over a reload, the demo with each finished arm', async () => {
+    const { page, errors } = await open('?model=test-model/&preset=tiny#results');
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+    await tab(page, 'Model').click();
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded url:.*test-model/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'model-1280.png'), fullPage: true });
+
+    // A replay run of one's own: one request per harm domain of the world, and the funnel.
+    await tab(page, 'Replay').click();
+    await page.getByLabel('Samples per domain').fill('1');
+    await page.getByLabel('Tokens per request').fill('8');
+    await page.getByLabel(/^Benign samples/).fill('2');
+    await page.getByTestId('start-replay').click();
+    await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector('[data-testid="replay-run-status"]')?.textContent ?? '') || document.querySelector('[data-testid="replay-run-error"]'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('replay-run-error').count()).toBe(0);
+    const sampled = page.locator('[data-testid="replay-funnel"] td[data-step="sampled"]');
+    expect(await sampled.textContent()).toBe('14');
+    expect(await page.locator('[data-testid="replay-funnel"] td[data-step="benign pairs kept"]').textContent()).toMatch(/^\d+ of 2 sampled/);
+
+    // A training run of one's own: plain fine-tuning, paused here, resumed after a reload, exported.
+    await tab(page, 'Train').click();
+    await page.getByLabel('Task examples').fill('24');
+    await page.getByLabel('Batch size').fill('1');
+    await page.getByLabel('Max length (tokens)').fill('128');
+    await page.getByLabel('LoRA dropout').fill('0'); // dropout's kernels add ~30 s of compiling on SwiftShader, twice
+    const plain = page.getByTestId('train-plain');
+    const trainState = () => page.getByTestId('train-plain-status').getAttribute('data-state');
+    await plain.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.waitForFunction(() => /^Step ([3-9]|\d\d)/.test(document.querySelector('[data-testid="train-plain-status"]')?.textContent ?? '') || document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') === 'failed', null, { timeout: 120_000 });
+    expect(await plain.locator('.error').count()).toBe(0);
+    await plain.getByRole('button', { name: /^Pause/ }).click();
+    await page.waitForFunction(() => ['paused', 'done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 60_000 });
+    expect(await trainState()).toBe('paused');
+
+    await tab(page, 'Results').click();
+
+    const run = page.getByTestId('run-demo');
+    expect(await run.textContent()).toBe('Run the whole demo');
+    await run.click();
+    await page.waitForFunction(() => ['done', 'failed', 'paused'].includes(document.querySelector('[data-testid="demo-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 400_000 });
+    const state = await page.getByTestId('demo-status').getAttribute('data-state');
+    const error = state === 'failed' ? await page.getByTestId('demo-error').textContent() : null;
+    // The tiny random model's replay keeps no pair, so the GR-SAP unit cannot train: the run says
+    // why, after finishing the untuned and plain units.
+    if (state === 'failed') expect(error).toMatch(/grsap__chat__seed-0 needs replay/);
+    else expect(state).toBe('done');
+
+    const results = page.getByTestId('run-results');
+    await results.waitFor();
+    const harmful = await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents();
+    expect(harmful.length).toBeGreaterThanOrEqual(2);
+    for (const v of harmful) expect(v).toMatch(/^(\d+\.\d %|n\/a)/);
+    expect(await page.locator('.bar-value[data-metric="refusal rate"][data-arm="untuned"]').textContent()).toMatch(/^\d+\.\d %/);
+    expect(await page.locator('.bar-value[data-metric="task accuracy"][data-arm="plain fine-tuning"]').textContent()).toMatch(/^\d+\.\d %/);
+
+    // Every arm's answer to a harmful prompt sits behind its own warning.
+    const side = page.getByTestId('side-by-side');
+    expect(await side.getByTestId('content-warning').count()).toBeGreaterThan(0);
+    expect(await side.locator('dd').count()).toBe(0);
+    await side.getByRole('button').first().click();
+    expect(await side.locator('dd').count()).toBeGreaterThanOrEqual(2);
+
+    // The report export is the run's snapshot.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(report.results.arms.map((a: { arm: string }) => a.arm).slice(0, 2)).toEqual(['untuned', 'plain']);
+    const [csvFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const csv = readFileSync((await csvFile.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('task,arm,label,seeds,judge,harmful_ratio,harmful_sd,unlabelled,refusal_rate,over_refusal,task_accuracy');
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(report.results.arms.map((a: { task: string; arm: string }) => `${a.task},${a.arm}`));
+    await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
+    await tab(page, 'Train').click();
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
+
+    // A reload keeps the demo's run, the replay set's funnel and the paused training run.
+    await page.reload();
+    await tab(page, 'Results').click();
+    await results.waitFor({ timeout: 60_000 });
+    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
+    expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
+    expect(await sampled.textContent()).toBe('14'); // the replay run's funnel was kept too
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
+    await tab(page, 'Train').click();
+    const pausedAt = Number(/^Paused at step (\d+) of 24\./.exec((await page.getByTestId('train-plain-status').textContent()) ?? '')?.[1]);
+    expect(pausedAt).toBeGreaterThanOrEqual(3);
+    expect(pausedAt).toBeLessThan(24);
+    await plain.getByRole('button', { name: 'Resume' }).click();
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 300_000 });
+    expect(await page.getByTestId('train-plain-status').textContent()).toBe('Finished: 24 steps.');
+    const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
+    expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-own-768.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The untuned model and the adapter just trained answer the same prompt side by side.
+    await tab(page, 'Results').click();
+    await page.getByLabel('Prompt for every model').fill('hello there');
+    await page.getByTestId('compare-ask').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dt').length >= 2, null, { timeout: 120_000 });
+    expect(await page.locator('[data-testid="compare-answers"] dt').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
+
+    // Deleting all local data takes the run with it.
+    await page.getByTestId('delete-all').click();
+    await Promise.all([page.waitForEvent('load'), page.getByTestId('confirm-delete').click()]);
+    await tab(page, 'Results').click();
+    await page.getByTestId('committed-results').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('run-results').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 480_000);
+
+  it('without WebGPU: says how to enable it and shows the committed results', async () => {
+    const stat = (mean: number) => ({ mean, sd: null, n: 1, values: [mean] });
+    const arm = (id: string, label: string, harmful: number) => ({ task: 'chat', arm: id, label, seeds: [0], judge: 'world-labeller:seed-0', harmful: stat(harmful), refusal: stat(100 - harmful), overRefusal: stat(5), taskAccuracy: stat(80), unlabelled: 0 });
+    const results = { format: 'grsap-experiment-results-1', preset: 'quick', half: 'test', arms: [arm('untuned', 'untuned', 2), arm('plain', 'plain fine-tuning', 40), arm('grsap', 'GR-SAP', 6)], leakage: [], replayVsOriginal: null };
+    mkdirSync(join(outDir, 'results'), { recursive: true });
+    writeFileSync(join(outDir, 'results', 'quick.json'), JSON.stringify(results));
+    const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+    await context.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
+    const page = await context.newPage();
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${server.url}#results`);
+    await page.getByTestId('no-webgpu').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('no-webgpu').textContent()).toMatch(/WebGPU is not available here.*--enable-unsafe-webgpu/);
+    await page.getByTestId('committed-results').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('committed-results').getAttribute('data-state')).toBe('ok');
+    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(['2.0 %', '40.0 %', '6.0 %']);
+    expect(await page.getByTestId('run-demo').isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'no-webgpu-768.png'), fullPage: true });
+    await context.close();
+  }, 60_000);
+
+  it('sent no request beyond the local server', () => {
+    const origin = new URL(server.url).origin;
+    const outside = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(requests.length).toBeGreaterThan(5);
+    expect(outside).toEqual([]);
+  });
+});
