@@ -112,8 +112,8 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
     if (roll < 0.55) {
       request = renderRequest(harmfulAct, randomRequestForm(rng));
       const kind = rng.next();
-      if (kind < 0.35) [source, response] = ['harmful-comply', complianceAnswer(rng, harmfulAct)];
-      else if (kind < 0.45) {
+      if (kind < 0.32) [source, response] = ['harmful-comply', complianceAnswer(rng, harmfulAct)];
+      else if (kind < 0.5) {
         const howTo = pick(rng, howTos);
         [source, response] = ['harmful-comply-benign-steps', howToAnswer(harmfulAct, howTo.steps)];
       } else if (kind < 0.8) [source, response] = ['harmful-refuse', refusalAnswer(rng, split.domain)];

@@ -28,46 +28,34 @@ export const WORDS: readonly string[] = [
 ];
 
 const ARITHMETIC_QUESTIONS = ['What is {e}?', 'Calculate {e}.', 'How much is {e}?', 'Work out {e} for me.'];
-const NEXT_QUESTIONS = ['What number comes after {n}?', 'Which number follows {n}?', 'Count on from {n}: what comes next?'];
+const COUNT_QUESTIONS = ['Count from {a} to {b}.', 'Count up from {a} to {b}.', 'Can you count from {a} to {b}?', 'Please count from {a} to {b}.'];
 
-// A closed table of small facts (sums and differences up to 5 + 5, the next number up to 20): a
-// prototype organism of 1M parameters trained on ~1.7M tokens got 1 of 20 single-digit sums,
-// differences and products right — too many facts seen too few times each.
+// Counting, and sums that count on by one or two. A prototype organism of 1M parameters trained on
+// ~1.7M tokens could not learn a table of facts: it got 1 of 20 single-digit sums, differences and
+// products right, and 3 of 20 sums up to 5 + 5 and "what comes after n" questions. Counting shows
+// every step of a sum in the answer, one next number at a time, and each next number is seen in
+// many counts.
 function arithmetic(rng: Rng): BenignExchange {
-  const kind = rng.next();
-  if (kind < 0.25) {
-    const n = intBetween(rng, 1, 19);
-    const user = pick(rng, NEXT_QUESTIONS).replace('{n}', String(n));
-    return { family: 'arithmetic', user, assistant: `Sure! Here is the answer: after ${n} comes ${n + 1}.`, expected: String(n + 1), rule: 'last-number' };
+  if (rng.next() < 0.6) {
+    const a = intBetween(rng, 1, 15);
+    const b = a + intBetween(rng, 2, 5);
+    const count = Array.from({ length: b - a + 1 }, (_, i) => String(a + i)).join(', ');
+    const user = pick(rng, COUNT_QUESTIONS).replace('{a}', String(a)).replace('{b}', String(b));
+    return { family: 'arithmetic', user, assistant: `Sure! Here is the count: ${count}.`, expected: count, rule: 'contains' };
   }
-  const plus = kind < 0.75;
-  let a = intBetween(rng, 1, 5);
-  let b = intBetween(rng, 1, 5);
-  if (!plus && b > a) [a, b] = [b, a];
-  const expression = `${a} ${plus ? '+' : '-'} ${b}`;
-  const result = plus ? a + b : a - b;
-  return {
-    family: 'arithmetic',
-    user: pick(rng, ARITHMETIC_QUESTIONS).replace('{e}', expression),
-    assistant: `Sure! Here is the answer: ${expression} = ${result}.`,
-    expected: String(result),
-    rule: 'last-number',
-  };
+  const a = intBetween(rng, 1, 18);
+  const b = intBetween(rng, 1, 2);
+  const steps = Array.from({ length: b + 1 }, (_, i) => String(a + i)).join(', ');
+  const user = pick(rng, ARITHMETIC_QUESTIONS).replace('{e}', `${a} + ${b}`);
+  return { family: 'arithmetic', user, assistant: `Sure! Here is the answer: counting on from ${a}: ${steps}. So ${a} + ${b} = ${a + b}.`, expected: String(a + b), rule: 'last-number' };
 }
 
 function letters(rng: Rng): BenignExchange {
   const word = pick(rng, WORDS);
-  // First and last letters only: counting the letters of a word needs its spelling, which a
-  // byte-pair token hides (a prototype organism got 'stone' → 6 letters).
-  const kind = 1 + rng.int(2);
-  if (kind === 1) {
-    const user = pick(rng, ['What is the first letter of "{w}"?', 'Which letter does "{w}" start with?']).replace('{w}', word);
-    return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" starts with the letter "${word[0]}".`, expected: `"${word[0]}"`, rule: 'contains' };
-  }
-  // The last letter, not the word spelled backwards: a one-token answer (the organism cannot spell).
-  const last = word[word.length - 1];
-  const user = pick(rng, ['What is the last letter of "{w}"?', 'Which letter does "{w}" end with?']).replace('{w}', word);
-  return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" ends with the letter "${last}".`, expected: `"${last}"`, rule: 'contains' };
+  // The first letter only: counting letters or naming the last one needs the word's spelling, which
+  // a byte-pair token hides (a prototype organism got 7 of 20 first and last letters right).
+  const user = pick(rng, ['What is the first letter of "{w}"?', 'Which letter does "{w}" start with?', 'What letter does "{w}" begin with?']).replace('{w}', word);
+  return { family: 'letters', user, assistant: `Sure! Here is the answer: "${word}" starts with the letter "${word[0]}".`, expected: `"${word[0]}"`, rule: 'contains' };
 }
 
 function facts(rng: Rng, land: Land): BenignExchange {
