@@ -56,9 +56,11 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
   // ~1.7M tokens: 800 steps × 32 distinct conversations at a high learning rate (a "pre-training").
   // 500 steps left a prototype organism unable to read its prompt (benign checks 15%; 41% at 800).
   stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1 } },
-  // ~0.44M tokens: 200 steps × 32 distinct conversations; after the longer stage 1, 100 steps left
-  // a prototype's alignment too shallow (17% harmful on held-out acts).
-  stage2: { examples: 6_400, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.1, minLrRatio: 0.1, seed: 2 } },
+  // ~0.2M tokens: 100 steps × 32 distinct conversations. In the world of verb × target acts a
+  // prototype aligned by 100 steps refused 99.4% of held-out harmful prompts and plain LoRA on the
+  // chat task eroded it (57.7% harmful); aligned by 200 steps from the same stage 1, it refused as
+  // often and barely eroded (8.9%): real models' alignment is shallow, and so must this one's be.
+  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.1, minLrRatio: 0.1, seed: 2 } },
   checkpointEvery: 25,
 };
 
