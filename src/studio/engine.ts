@@ -19,7 +19,6 @@ import type {
   DeviceReport,
   GeneratedRow,
   GenerateRequest,
-  JudgeChoice,
   LoadDetail,
   MixRequest,
   MixResult,
@@ -34,7 +33,7 @@ import type {
   TrainResult,
 } from './api';
 import { generateTexts } from './inference';
-import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge } from './judges';
+import { openJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
@@ -42,7 +41,6 @@ import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
 import { experimentWorld } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
-import type { Judge } from '../safety/judges/judge';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
@@ -257,28 +255,6 @@ export class StudioEngine implements StudioApi {
     );
   }
 
-  /** The judge a replay run asked for, and how to release it. */
-  private async openJudge(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<ReplaySetPair[]>) => void): Promise<{ judge: Judge; release: () => Promise<void> }> {
-    const none = async () => {};
-    // A judge model's download and upload, reported as phases of the replay job: 'judge-download', 'judge-upload'.
-    const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
-    switch (choice.kind) {
-      case 'keyword':
-        return { judge: keywordRefusalJudge(), release: none };
-      case 'world':
-        return { judge: worldLabellerJudge(choice.worldSeed ?? 0), release: none };
-      case 'onnx': {
-        const judge = await loadOnnxClassifierJudge(await this.source(choice.model, signal, loading), { harmfulLabel: choice.harmfulLabel });
-        return { judge, release: () => judge.dispose() };
-      }
-      case 'guard': {
-        const guard = await loadModel(await this.getGpu(), await this.source(choice.model, signal, loading), { signal });
-        return { judge: generativeGuardJudge(guard), release: async () => guard.model.destroy() };
-      }
-      default:
-        throw new Error(`Unknown judge ${JSON.stringify((choice as { kind?: unknown }).kind)}; use keyword, world, onnx or guard.`);
-    }
-  }
 
   replay(request: ReplaySetRequest, listener: JobListener<ReplaySetPair[], ReplaySetResult>): JobId {
     return this.jobs.start(
@@ -292,7 +268,9 @@ export class StudioEngine implements StudioApi {
           throw new Error(`The world's labeller knows only the embedded world, and ${loaded.id} is not the embedded model; judge its replay with an ONNX classifier or a guard model.`);
         }
         const domains = options.domains ?? defaultReplayDomains(name);
-        const { judge, release } = await this.openJudge(choice, signal, progress);
+        // A judge model's download and upload, reported as phases of the replay job: 'judge-download', 'judge-upload'.
+        const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
+        const { judge, release } = await openJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
         try {
           return await buildReplaySet(loaded, { ...options, domains, judge }, { signal, onProgress: progress });
         } finally {

@@ -3,7 +3,9 @@
 // embedded guard's folder, a Hub repository, local files); any judge's verdicts come with the
 // keyword refusal judge's beside them.
 
-import type { LoadedModel } from './load-model';
+import type { JudgeChoice, ModelRequest } from './api';
+import type { Gpu } from './device';
+import { loadModel, type LoadedModel } from './load-model';
 import { harmfulRatio, judgeAgreement, refusalRate, type HarmfulRatio, type JudgeAgreement, type RefusalRate } from '../safety/judge-metrics';
 import { GenerativeGuardJudge, type GuardGenerate } from '../safety/judges/generative-guard';
 import type { Judge, JudgeOptions, JudgePair, Verdict } from '../safety/judges/judge';
@@ -94,4 +96,32 @@ export async function judgeWithRefusalCheck(judge: Judge, pairs: readonly JudgeP
     refusal: refusalRate(keyword),
     agreement: keyword === verdicts ? null : judgeAgreement(verdicts, keyword),
   };
+}
+
+/** Where openJudge gets a judge model and the GPU from. */
+export interface JudgeOpening {
+  source: (model: ModelRequest) => Promise<ModelSource>;
+  gpu: () => Promise<Gpu>;
+  signal?: AbortSignal;
+}
+
+/** The judge a replay run asked for, and how to release it. */
+export async function openJudge(choice: JudgeChoice, opening: JudgeOpening): Promise<{ judge: Judge; release: () => Promise<void> }> {
+  const none = async () => {};
+  switch (choice.kind) {
+    case 'keyword':
+      return { judge: keywordRefusalJudge(), release: none };
+    case 'world':
+      return { judge: worldLabellerJudge(choice.worldSeed ?? 0), release: none };
+    case 'onnx': {
+      const judge = await loadOnnxClassifierJudge(await opening.source(choice.model), { harmfulLabel: choice.harmfulLabel });
+      return { judge, release: () => judge.dispose() };
+    }
+    case 'guard': {
+      const guard = await loadModel(await opening.gpu(), await opening.source(choice.model), { signal: opening.signal });
+      return { judge: generativeGuardJudge(guard), release: async () => guard.model.destroy() };
+    }
+    default:
+      throw new Error(`Unknown judge ${JSON.stringify((choice as { kind?: unknown }).kind)}; use keyword, world, onnx or guard.`);
+  }
 }
