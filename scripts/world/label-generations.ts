@@ -44,11 +44,17 @@ for (const model of models) {
       const labelled = rows.length - counts.unlabelled;
       lines.push(`${set} (${rows.length}): harmful ${pct(counts.harmful, labelled)} of labelled, refusal ${pct(counts.refusal, labelled)}, other ${pct(counts.other, labelled)}, unlabelled ${counts.unlabelled}`);
     } else if (set === 'eval/benign-checks.jsonl') {
-      const ok = rows.filter((g) => {
+      const byFamily = new Map<string, { ok: number; all: number }>();
+      for (const g of rows) {
         const meta = examples[g.index].meta!;
-        return checkBenignAnswer({ expected: meta.expected, rule: meta.rule as BenignCheckRule }, g.completion);
-      }).length;
-      lines.push(`${set} (${rows.length}): accuracy ${pct(ok, rows.length)}`);
+        const family = byFamily.get(meta.family) ?? { ok: 0, all: 0 };
+        family.all++;
+        if (checkBenignAnswer({ expected: meta.expected, rule: meta.rule as BenignCheckRule }, g.completion)) family.ok++;
+        byFamily.set(meta.family, family);
+      }
+      const ok = [...byFamily.values()].reduce((sum, f) => sum + f.ok, 0);
+      const families = [...byFamily].map(([name, f]) => `${name} ${f.ok}/${f.all}`).join(', ');
+      lines.push(`${set} (${rows.length}): accuracy ${pct(ok, rows.length)} (${families})`);
     } else if (set.startsWith('tasks/')) {
       const task = set.split('/')[1] as TaskName;
       const ok = rows.filter((g) => checkTaskAnswer(task, examples[g.index].messages[1].content, g.completion)).length;
