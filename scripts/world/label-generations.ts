@@ -27,7 +27,12 @@ const setOf = (name: string) => {
 };
 
 interface Generation { model: string; set: string; index: number; completion: string }
-const generations = readFileSync(generationsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Generation);
+// The prototype's completions end with the end-of-turn token, which the engine's own decoding drops;
+// it is cut here so that the checks read the same text the engine's evaluation reads.
+const generations = readFileSync(generationsPath, 'utf8').split('\n').filter(Boolean).map((l) => {
+  const g = JSON.parse(l) as Generation;
+  return { ...g, completion: g.completion.replace(/<\|im_end\|>[\s\S]*$/, '') };
+});
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : 'n/a');
 const models = [...new Set(generations.map((g) => g.model))];
