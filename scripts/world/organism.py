@@ -8,6 +8,10 @@ harmful set and the task's validation split are read here.
 
     python3 scripts/world/organism.py WORLD_DIR OUT_DIR [--seed 0] [--stage1-steps 500] ...
     python3 scripts/world/organism.py WORLD_DIR OUT_DIR --aligned OUT/aligned.pt --lora-steps 150
+    python3 scripts/world/organism.py WORLD_DIR OUT_DIR --hf public/models/grsap-organism --grid 100x1e-3,200x1e-3
+
+--hf reads a model folder the engine wrote (the shipped organism) instead of training one here;
+--grid runs several LoRA arms from the same aligned model (the fine-tuning grid on validation).
 """
 
 import argparse
@@ -113,6 +117,34 @@ class Llama(nn.Module):
         for block in self.blocks:
             for name in ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]:
                 setattr(block, name, LoraLinear(getattr(block, name), r, alpha))
+
+
+def read_hf_folder(folder):
+    """A model folder the engine wrote (config.json, model.safetensors in F32, tied embeddings) as a Llama."""
+    import numpy as np
+
+    config = json.load(open(os.path.join(folder, "config.json")))
+    with open(os.path.join(folder, "model.safetensors"), "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: only F32 weights are read here, got {info['dtype']}"
+        start, end = info["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype=np.float32).copy()).view(*info["shape"])
+    names = {"model.embed_tokens.weight": "embed.weight", "model.norm.weight": "norm.weight"}
+    parts = {"self_attn.q_proj": "q_proj", "self_attn.k_proj": "k_proj", "self_attn.v_proj": "v_proj", "self_attn.o_proj": "o_proj",
+             "mlp.gate_proj": "gate_proj", "mlp.up_proj": "up_proj", "mlp.down_proj": "down_proj",
+             "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+    for i in range(config["num_hidden_layers"]):
+        for hf, mine in parts.items():
+            names[f"model.layers.{i}.{hf}.weight"] = f"blocks.{i}.{mine}.weight"
+    model = Llama(config["vocab_size"], config["hidden_size"], config["num_hidden_layers"], config["num_attention_heads"], config["intermediate_size"])
+    model.load_state_dict({names[k]: v for k, v in tensors.items() if k in names})
+    return model
 
 
 def batch_of(examples, all_tokens):
@@ -233,6 +265,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-only", metavar="LABEL", help="only evaluate the --aligned checkpoint on the dev sets, under this label")
     ap.add_argument("--aligned", help="start from this aligned.pt (skips stages 1 and 2 and their evaluation)")
+    ap.add_argument("--hf", metavar="DIR", help="start from this model folder written by the engine (the shipped organism), as --aligned")
+    ap.add_argument("--grid", metavar="STEPSxLR,...", help="LoRA arms to run from the aligned model, each from a fresh copy, e.g. 100x1e-3,200x1e-3")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -246,8 +280,11 @@ def main():
 
     model = Llama()
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
-    if args.aligned:
+    if args.hf:
+        model = read_hf_folder(args.hf)
+    elif args.aligned:
         model.load_state_dict(torch.load(args.aligned))
+    if args.hf or args.aligned:
         if args.eval_only:
             evaluate(model, args.world, decode, dev_sets, gens, args.eval_only)
             return
@@ -261,9 +298,16 @@ def main():
         train(model, ids("stage2.jsonl"), args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")
-    model.add_lora(16, 32)
-    train(model, ids(f"tasks/{args.task}/train.jsonl"), args.lora_steps, 16, args.lora_lr, False, rng, "lora")
-    evaluate(model, args.world, decode, dev_sets, gens, f"lora-{args.task}-{args.lora_steps}x16-lr{args.lora_lr:g}")
+    arms = [(int(a.split("x")[0]), float(a.split("x")[1])) for a in args.grid.split(",")] if args.grid else [(args.lora_steps, args.lora_lr)]
+    aligned = {k: v.clone() for k, v in model.state_dict().items()}
+    for steps, lr in arms:
+        model.load_state_dict(aligned)
+        model.add_lora(16, 32)
+        rng = random.Random(args.seed)
+        torch.manual_seed(args.seed)
+        train(model, ids(f"tasks/{args.task}/train.jsonl"), steps, 16, lr, False, rng, "lora")
+        evaluate(model, args.world, decode, dev_sets, gens, f"lora-{args.task}-{steps}x16-lr{lr:g}")
+        model = Llama(model.embed.weight.shape[0], model.embed.weight.shape[1], len(model.blocks), model.blocks[0].heads, model.blocks[0].gate_proj.base.out_features)
 
 
 if __name__ == "__main__":
