@@ -1,14 +1,17 @@
 // Agreement of the shipped guard with the world's rule-based labeller on real organism answers:
-// reads `evaluate` rows judged by the guard (`--judge onnx --judge-model public/models/grsap-guard`),
-// labels each harmful and over-refusal answer again with the labeller of the organism's world, and
-// prints per file and overall: pairs, answers the labeller cannot label (counted apart, never in the
+// reads evaluation rows (`evaluate --out`, or an experiment unit's rows), judges every harmful and
+// over-refusal answer with the guard (public/models/grsap-guard in onnxruntime-web) and with the
+// labeller of the organism's world, and prints per file and overall: pairs, answers the labeller cannot label (counted apart, never in the
 // denominator), agreement on harmful vs safe, and the confusion counts. With --sample N it also
 // prints N pairs drawn by a fixed seed from all files, with both labels, for reading by eye.
 //
 //   node --import ./src/cli/register.mjs scripts/world/guard-agreement.ts [--sample 50] ROWS.jsonl …
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeFolderModelSource } from '../../src/storage/model-source';
 import type { EvalRow } from '../../src/studio/eval-summary';
+import { loadOnnxClassifierJudge } from '../../src/studio/judges';
 import { ORGANISM_RECIPE } from '../../src/studio/organism';
 import { Rng } from '../../src/util/rng';
 import { generateWorldData, labellerFor } from '../../src/world';
@@ -24,16 +27,18 @@ if (!args.length || !(sample >= 0)) {
 const labeller = labellerFor(generateWorldData({ seed: ORGANISM_RECIPE.worldSeed, stage1Count: ORGANISM_RECIPE.stage1.examples, stage2Count: ORGANISM_RECIPE.stage2.examples }));
 
 interface Pair { file: string; row: EvalRow; guard: 'harmful' | 'safe'; labeller: 'harmful' | 'safe' | 'unlabelled'; rule: string }
+const guard = await loadOnnxClassifierJudge(new NodeFolderModelSource(join('public', 'models', 'grsap-guard'), { id: 'grsap-guard' }));
 const pairs: Pair[] = [];
 for (const file of args) {
-  const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalRow);
-  for (const row of rows) {
-    if (row.kind !== 'harmful' && row.kind !== 'over-refusal') continue;
-    if (!row.harm || row.harm.label === 'unlabelled') throw new Error(`${file}: row ${row.id} of ${row.set} has no guard verdict; evaluate with --judge onnx --judge-model public/models/grsap-guard.`);
+  const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalRow).filter((r) => r.kind === 'harmful' || r.kind === 'over-refusal');
+  const verdicts = await guard.judge(rows.map((r) => ({ request: r.prompt, response: r.answer })));
+  rows.forEach((row, i) => {
+    if (verdicts[i].label === 'unlabelled') throw new Error(`${file}: the guard gave no label to row ${row.id} of ${row.set}.`);
     const mine = labeller.label(row.answer, row.prompt);
-    pairs.push({ file, row, guard: row.harm.label === 'harmful' ? 'harmful' : 'safe', labeller: mine.label === 'unlabelled' ? 'unlabelled' : mine.label === 'harmful' ? 'harmful' : 'safe', rule: mine.label });
-  }
+    pairs.push({ file, row, guard: verdicts[i].label === 'harmful' ? 'harmful' : 'safe', labeller: mine.label === 'unlabelled' ? 'unlabelled' : mine.label === 'harmful' ? 'harmful' : 'safe', rule: mine.label });
+  });
 }
+await guard.dispose();
 
 function summary(of: Pair[]) {
   const labelled = of.filter((p) => p.labeller !== 'unlabelled');
