@@ -41,6 +41,7 @@ export interface TrainingPoint {
   loss: number | null;
   gradNorm: number | null;
   lr: number;
+  tokens: number; // input tokens processed so far in this session's trainer (padding included): tokens/s between two points
 }
 
 export interface RunTrainingOptions {
@@ -85,7 +86,7 @@ function point(r: StepReport): JobProgress<TrainingPoint> {
     unit: 'steps',
     rate: r.tokensPerSec, // tokens per second (the rate users compare); steps/s follows from the ETA
     etaSec: r.etaSec,
-    payload: { step: r.step, totalSteps: r.totalSteps, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr },
+    payload: { step: r.step, totalSteps: r.totalSteps, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, tokens: r.tokens },
   };
 }
 

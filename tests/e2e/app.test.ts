@@ -125,6 +125,7 @@ describe('the app in headless Chromium', () => {
     await plain.getByRole('button', { name: 'Train', exact: true }).click();
     await page.waitForFunction(() => /^Step ([3-9]|\d\d)/.test(document.querySelector('[data-testid="train-plain-status"]')?.textContent ?? '') || document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') === 'failed', null, { timeout: 120_000 });
     expect(await plain.locator('.error').count()).toBe(0);
+    expect(await page.getByTestId('train-plain-status').textContent()).toMatch(/, \d+ tokens\/s \(\d+\.\d\d steps\/s\), about \d+ s left/);
     await plain.getByRole('button', { name: /^Pause/ }).click();
     await page.waitForFunction(() => ['paused', 'done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 60_000 });
     expect(await trainState()).toBe('paused');

@@ -105,7 +105,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
     await save(run);
     setRun(arm, { status: 'running', line: 'Starting…', error: null, adapterId: null, points: resume ? (run.record?.losses ?? []) : [] });
     busy.value = `Training (${ARM_LABEL[arm]})`;
-    let first: { step: number; ms: number } | null = null;
+    let first: { step: number; tokens: number; ms: number } | null = null;
     const job = runJob<TrainEvent, TrainResult>(
       (listener) =>
         studio.engine.train(
@@ -118,9 +118,11 @@ export function TrainRun({ studio }: { studio: Studio }) {
           const points = [...(runs.value[arm]?.points ?? []), [e.point.step, e.point.loss] as [number, number]];
           // Rate from this session's steps after the first (which includes compiling the kernels).
           const now = performance.now();
-          first ??= { step: e.point.step, ms: now };
-          const rate = e.point.step > first.step ? ((e.point.step - first.step) * 1000) / (now - first.ms) : null;
-          const speed = rate ? `, ${rate.toFixed(2)} steps/s, about ${Math.ceil((e.point.totalSteps - e.point.step) / rate)} s left` : '';
+          first ??= { step: e.point.step, tokens: e.point.tokens, ms: now };
+          const seconds = (now - first.ms) / 1000;
+          const rate = e.point.step > first.step ? (e.point.step - first.step) / seconds : null;
+          const tokensPerSec = e.point.step > first.step ? (e.point.tokens - first.tokens) / seconds : null;
+          const speed = rate && tokensPerSec ? `, ${Math.round(tokensPerSec)} tokens/s (${rate.toFixed(2)} steps/s), about ${Math.ceil((e.point.totalSteps - e.point.step) / rate)} s left` : '';
           const pausing = runs.value[arm]?.status === 'pausing' ? 'Pausing after this step… ' : '';
           setRun(arm, { points, line: `${pausing}Step ${e.point.step} of ${e.point.totalSteps}, loss ${e.point.loss.toFixed(3)}${speed}` });
         } else if (e?.kind === 'record') {
