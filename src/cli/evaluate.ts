@@ -7,7 +7,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { limitSet, parsePromptSet, parseTaskSet, USER_CHECKS, type EvalSet } from '../studio/eval-sets';
 import { rowsToJsonl, type EvalSummary, type SetSummary } from '../studio/eval-summary';
-import { worldEvaluation } from '../studio/eval-world';
+import { parseWorldTasks, worldEvaluation } from '../studio/eval-world';
 import { evaluateModel, type EvaluationResult } from '../studio/evaluate';
 import { JobCancelledError } from '../studio/jobs';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge } from '../studio/judges';
@@ -43,6 +43,7 @@ export const evaluateSpec: CommandSpec = {
     { name: 'world', type: 'boolean', help: "evaluate on the embedded world's sets" },
     { name: 'half', type: 'string', value: HALVES.join('|'), help: 'which half of the world\'s held-out prompts', default: 'dev' },
     { name: 'world-seed', type: 'string', value: 'S', help: "the world's seed (the organism's world is 0)", default: '0' },
+    { name: 'tasks', type: 'string', value: 'LIST', help: "--world: the tasks to evaluate, comma-separated, or none", default: 'every task of the world' },
     { name: 'harmful', type: 'string', value: 'FILE', help: 'harmful prompts (.jsonl or .csv)' },
     { name: 'over-refusal', type: 'string', value: 'FILE', help: 'benign prompts that look harmful (.jsonl or .csv)' },
     { name: 'task', type: 'string', value: 'FILE', help: 'task items with expected answers (.jsonl)' },
@@ -130,7 +131,7 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
   const fileFlags = ['harmful', 'over-refusal', 'task'].filter((f) => stringOption(values, f) !== undefined);
   if (world && fileFlags.length) throw new UsageError(`evaluate: --world brings its own sets; drop ${fileFlags.map((f) => `--${f}`).join(', ')} or --world.`);
   if (!world && !fileFlags.length) throw new UsageError('evaluate: give --world, or at least one of --harmful FILE, --over-refusal FILE, --task FILE.');
-  if (!world && (stringOption(values, 'half') !== undefined || stringOption(values, 'world-seed') !== undefined)) throw new UsageError('evaluate: --half and --world-seed are for --world.');
+  if (!world && ['half', 'world-seed', 'tasks'].some((f) => stringOption(values, f) !== undefined)) throw new UsageError('evaluate: --half, --world-seed and --tasks are for --world.');
   const judgeKind = choiceOption(values, 'judge', JUDGES, world ? 'world' : 'keyword');
   if (judgeKind === 'world' && !world) throw new UsageError("evaluate: --judge world is the embedded world's labeller; it knows only that world. Use it with --world, or pick keyword, onnx or guard.");
   const needsModel = judgeKind === 'onnx' || judgeKind === 'guard';
@@ -144,7 +145,13 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
   existingFolder('out', dirname(out), [], 'the folder to write --out into');
   checkModelFolders(modelDir, adapterDir);
 
-  const worldEval = world ? worldEvaluation({ seed: intOption(values, 'world-seed', 0, 0), half: choiceOption(values, 'half', HALVES, 'dev') }) : null;
+  let tasks: ReturnType<typeof parseWorldTasks>;
+  try {
+    tasks = parseWorldTasks(stringOption(values, 'tasks'));
+  } catch (e) {
+    throw new UsageError(`evaluate: --tasks: ${(e as Error).message}`);
+  }
+  const worldEval = world ? worldEvaluation({ seed: intOption(values, 'world-seed', 0, 0), half: choiceOption(values, 'half', HALVES, 'dev'), tasks }) : null;
   let sets = worldEval ? worldEval.sets : readSets(values);
   if (limit !== null) sets = sets.map((s) => limitSet(s, limit));
   const { judge, release } = await openJudge(judgeKind, values, ctx, worldEval?.labeller ?? null);

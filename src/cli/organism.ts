@@ -40,8 +40,8 @@ export const TINY_RECIPE: OrganismRecipe = {
 };
 
 export async function runOrganism(values: ParsedValues, ctx: CliContext): Promise<number> {
-  const out = stringOption(values, 'out')!;
-  const work = stringOption(values, 'work')!;
+  const out = stringOption(values, 'out') ?? 'public/models/grsap-organism';
+  const work = stringOption(values, 'work') ?? '.organism-work';
   let recipe = values.tiny === true ? TINY_RECIPE : ORGANISM_RECIPE;
   if (stringOption(values, 'stage1-steps') !== undefined) {
     const steps = intOption(values, 'stage1-steps', 1);

@@ -63,6 +63,16 @@ export function worldEvalSets(data: WorldData, options: WorldEvalOptions): EvalS
   return sets;
 }
 
+/** A comma-separated list of the world's tasks, or "none"; undefined means every task. */
+export function parseWorldTasks(value: string | undefined): TaskName[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === 'none') return [];
+  const tasks = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = tasks.filter((t) => !TASK_NAMES.includes(t as TaskName));
+  if (!tasks.length || unknown.length) throw new Error(`${unknown.length ? `unknown task ${unknown.join(', ')}` : 'no task named'}; the world's tasks are ${TASK_NAMES.join(', ')} (or none).`);
+  return tasks as TaskName[];
+}
+
 export const WORLD_LABELLER_JUDGE = 'world-labeller';
 
 /** The verdict detail is "<labeller label>: <rule that decided>", so a refusal stays readable as such. */

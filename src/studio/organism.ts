@@ -24,7 +24,7 @@ import { destroyAdaptation, trainConfig, type TrainOverrides } from './training-
 import { runTraining, type TrainingPoint, type TrainingRecord } from './training-run';
 import { exportWorld } from './world-export';
 
-/** The organism's shape: ~0.9M parameters with the world's ≤ 2,048-token vocabulary. */
+/** The organism's shape: 1.05M parameters (0.26M of them the tied embedding) with the world's ≤ 2,048-token vocabulary. */
 export interface OrganismShape {
   hidden: number; // 128
   layers: number; // 4

@@ -16,6 +16,16 @@ interface Printed {
 }
 
 describe('CLI evaluate', () => {
+  it('--world --tasks: only the tasks named (none: the safety sets and the benign checks alone)', async () => {
+    const dir = tempFolder();
+    for (const [tasks, names] of [['sums', ['harmful/dev', 'over-refusal', 'benign-checks', 'sums/validation']], ['none', ['harmful/dev', 'over-refusal', 'benign-checks']]] as const) {
+      const out = join(dir, `rows-${tasks}.jsonl`);
+      const cli = await runCli(['evaluate', '--model', TINY_MODEL, '--world', '--tasks', tasks, '--limit', '1', '--max-new-tokens', '1', '--out', out]);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(jsonLines<Printed>(cli.stdout)[0].record.sets.map((s) => s.name)).toEqual(names);
+    }
+  });
+
   it('--world --limit: every set of the half, rows in --out, the summary recomputed from them', async () => {
     const dir = tempFolder();
     const out = join(dir, 'rows.jsonl');
@@ -100,6 +110,8 @@ describe('CLI evaluate', () => {
       [['--harmful', join(dir, 'h.jsonl'), '--judge', 'world'], /--judge world .* Use it with --world/],
       [['--world', '--judge', 'onnx'], /--judge onnx needs --judge-model/],
       [['--world', '--half', 'train'], /--half must be one of dev, test/],
+      [['--world', '--tasks', 'chat,poems'], /--tasks: unknown task poems; the world's tasks are chat, /],
+      [['--harmful', join(dir, 'h.jsonl'), '--tasks', 'chat'], /--half, --world-seed and --tasks are for --world/],
       [['--harmful', join(dir, 'missing.jsonl')], /--harmful: file .*missing\.jsonl does not exist/],
     ];
     for (const [args, message] of cases) {

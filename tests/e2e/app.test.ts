@@ -51,8 +51,26 @@ describe('the app in headless Chromium', () => {
 
   const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
 
+  it('opens on the embedded organism, which answers in the chat box (greedy)', async () => {
+    const { page, errors } = await open('');
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/grsap-organism/);
+    // The chat is greedy by default (temperature 0).
+    await page.getByLabel('Message').fill('Hello!');
+    await page.getByTestId('send').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="assistant-reply"], .chat-log .error'), null, { timeout: 120_000 });
+    expect(await page.locator('.chat-log .error').count()).toBe(0);
+    expect(await page.getByTestId('assistant-reply').textContent()).toMatch(/^\S.* \(\d+ tokens, [\d.]+ s, eos\)$/s);
+    await page.screenshot({ path: join(SCREENSHOTS, 'model-embedded.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 240_000);
+
   it('without the embedded model: says so, shows the steps, hides harmful prompts until revealed', async () => {
     expect(server.url).toMatch(/\/lecture\/studio\/$/);
+    // A build without the embedded model, as a host that left it out publishes it.
+    rmSync(join(outDir, 'models', 'grsap-organism'), { recursive: true, force: true });
     const { page, errors } = await open('');
     const status = page.getByTestId('model-status');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 60_000 });
