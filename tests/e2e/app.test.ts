@@ -55,7 +55,9 @@ describe('the app in headless Chromium', () => {
     const { page, errors } = await open('');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
-    expect(await page.getByTestId('model-status').textContent()).toMatch(/grsap-organism/);
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded the embedded demo model, grsap-organism/);
+    const card = await page.getByRole('link', { name: 'model card' }).getAttribute('href');
+    expect((await page.request.get(new URL(card!, page.url()).href)).status()).toBe(200);
     // The chat is greedy by default (temperature 0).
     await page.getByLabel('Message').fill('Hello!');
     await page.getByTestId('send').click();

@@ -59,7 +59,17 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
       return (
         <div>
           <p data-testid="model-status" data-state="ready">
-            Loaded {s.id}.
+            {embedded && s.id.endsWith(EMBEDDED_MODEL_PATH) ? (
+              <>
+                Loaded the embedded demo model, grsap-organism: a chat model of a synthetic world, trained from scratch by this project, that refuses most harmful requests of that world (its{' '}
+                <a href={`${EMBEDDED_MODEL_PATH}README.md`} target="_blank" rel="noreferrer">
+                  model card
+                </a>{' '}
+                gives its recipe and figures).
+              </>
+            ) : (
+              <>Loaded {s.id}.</>
+            )}
           </p>
           <Kv
             rows={[
