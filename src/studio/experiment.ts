@@ -226,13 +226,20 @@ export function unitId(arm: string, task: string, seed: number): string {
   return `${arm}__${task}__seed-${seed}`;
 }
 
+/**
+ * The units in the order they run: per task, seed by seed, every arm of a seed before the next seed
+ * (the untuned model once, with the first seed), so a run stopped early already holds whole
+ * comparisons rather than every seed of one arm.
+ */
 export function presetUnits(preset: ExperimentPreset): ExperimentUnit[] {
   const units: ExperimentUnit[] = [];
   for (const task of preset.tasks) {
-    for (const a of preset.arms) {
-      if (a.tasks && !a.tasks.includes(task)) continue;
-      for (const seed of a.train ? preset.seeds : preset.seeds.slice(0, 1)) units.push({ id: unitId(a.id, task, seed), arm: a, task, seed });
-    }
+    preset.seeds.forEach((seed, i) => {
+      for (const a of preset.arms) {
+        if ((a.tasks && !a.tasks.includes(task)) || (!a.train && i > 0)) continue;
+        units.push({ id: unitId(a.id, task, seed), arm: a, task, seed });
+      }
+    });
   }
   return units;
 }

@@ -46,6 +46,8 @@ describe('preset arithmetic', () => {
     expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.02, 0.05, 0.2, 0.3]);
     expect(a.evalPrompts).toBe(a.units * 2 * (112 + 56 + 56)); // dev and test halves
     expect(presetUnits(EXTENDED_PRESET).filter((u) => u.arm.id === 'grsap-r0.05').map((u) => u.task)).toEqual(['chat', 'chat', 'chat']);
+    // Seed by seed: every arm of seed 0 (the untuned model first, once) before seed 1.
+    expect(presetUnits(CORE_PRESET).slice(0, 6).map((u) => u.id)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0', 'grsap__chat__seed-0', 'grsap-benign__chat__seed-0', 'plain__chat__seed-1', 'grsap__chat__seed-1']);
   });
 
   it('every shipped preset passes the checks; a broken one is refused by the field at fault', () => {
