@@ -71,8 +71,9 @@ describe('the app in headless Chromium', () => {
 
   it('without the embedded model: says so, shows the steps, hides harmful prompts until revealed', async () => {
     expect(server.url).toMatch(/\/lecture\/studio\/$/);
-    // A build without the embedded model, as a host that left it out publishes it.
+    // A build without the embedded model and its committed results, as a host that left them out publishes it.
     rmSync(join(outDir, 'models', 'grsap-organism'), { recursive: true, force: true });
+    rmSync(join(outDir, 'results', 'quick.json'), { force: true });
     const { page, errors } = await open('');
     const status = page.getByTestId('model-status');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 60_000 });
