@@ -51,7 +51,8 @@ describe('app in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
     const status = page.getByTestId('model-status');
-    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'missing', null, { timeout: 60_000 });
+    // The page first loads the embedded model (or says it is missing from the build).
+    await page.waitForFunction(() => ['ready', 'missing'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
     await page.locator('summary', { hasText: 'Load another model' }).click(); // open the details
     await page.getByLabel('Model source').selectOption('url');
     await page.getByLabel('URL', { exact: true }).fill('/test-model/');
