@@ -37,9 +37,11 @@ try {
     await page.waitForTimeout(5000);
     state = (await page.getByTestId('demo-status').getAttribute('data-state')) ?? 'unknown';
     const line = (await page.getByTestId('demo-status').textContent())?.trim() ?? '';
-    if (line !== lines.at(-1)?.line) lines.push({ atSec: Math.round((performance.now() - t0) / 1000), line });
+    if (line !== lines.at(-1)?.line) {
+      lines.push({ atSec: Math.round((performance.now() - t0) / 1000), line });
+      log(`${lines.at(-1)!.atSec} s: ${line}`);
+    }
     if (['done', 'failed', 'paused'].includes(state)) break;
-    if (lines.length % 12 === 0) log(`${Math.round((performance.now() - t0) / 1000)} s: ${line}`);
   }
   const wallSec = Math.round((performance.now() - t0) / 1000);
   const error = state === 'failed' ? await page.getByTestId('demo-error').textContent() : null;

@@ -1,8 +1,9 @@
 // Agreement of the shipped guard with the world's rule-based labeller on real organism answers:
 // reads evaluation rows (`evaluate --out`, or an experiment unit's rows), judges every harmful and
 // over-refusal answer with the guard (public/models/grsap-guard in onnxruntime-web) and with the
-// labeller of the organism's world, and prints per file and overall: pairs, answers the labeller cannot label (counted apart, never in the
-// denominator), agreement on harmful vs safe, and the confusion counts. With --sample N it also
+// labeller of the organism's world, and prints per file and overall: pairs, answers the labeller
+// cannot label (counted apart, never in the denominator), agreement on harmful vs safe, and the
+// confusion counts. With --sample N it also
 // prints N pairs drawn by a fixed seed from all files, with both labels, for reading by eye.
 //
 //   node --import ./src/cli/register.mjs scripts/world/guard-agreement.ts [--sample 50] ROWS.jsonl …

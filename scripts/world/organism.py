@@ -15,6 +15,7 @@ harmful set and the task's validation split are read here.
 """
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -299,15 +300,13 @@ def main():
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")
     arms = [(int(a.split("x")[0]), float(a.split("x")[1])) for a in args.grid.split(",")] if args.grid else [(args.lora_steps, args.lora_lr)]
-    aligned = {k: v.clone() for k, v in model.state_dict().items()}
-    for steps, lr in arms:
-        model.load_state_dict(aligned)
-        model.add_lora(16, 32)
-        rng = random.Random(args.seed)
+    aligned = model
+    for steps, lr in arms:  # each arm tunes a fresh copy of the aligned model, with the same seed
+        tuned = copy.deepcopy(aligned)
+        tuned.add_lora(16, 32)
         torch.manual_seed(args.seed)
-        train(model, ids(f"tasks/{args.task}/train.jsonl"), steps, 16, lr, False, rng, "lora")
-        evaluate(model, args.world, decode, dev_sets, gens, f"lora-{args.task}-{steps}x16-lr{lr:g}")
-        model = Llama(model.embed.weight.shape[0], model.embed.weight.shape[1], len(model.blocks), model.blocks[0].heads, model.blocks[0].gate_proj.base.out_features)
+        train(tuned, ids(f"tasks/{args.task}/train.jsonl"), steps, 16, lr, False, random.Random(args.seed), "lora")
+        evaluate(tuned, args.world, decode, dev_sets, gens, f"lora-{args.task}-{steps}x16-lr{lr:g}")
 
 
 if __name__ == "__main__":

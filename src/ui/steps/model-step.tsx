@@ -59,7 +59,7 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
       return (
         <div>
           <p data-testid="model-status" data-state="ready">
-            {embedded && s.id.endsWith(EMBEDDED_MODEL_PATH) ? (
+            {m.embedded ? (
               <>
                 Loaded the embedded demo model, grsap-organism: a chat model of a synthetic world, trained from scratch by this project, that refuses most harmful requests of that world (its{' '}
                 <a href={`${EMBEDDED_MODEL_PATH}README.md`} target="_blank" rel="noreferrer">
