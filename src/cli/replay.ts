@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { JobCancelledError } from '../studio/jobs';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge, type Judge } from '../studio/judges';
-import { buildReplaySet, defaultReplayDomains, describeFunnel, GRSAP_DOMAINS, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetResult } from '../studio/replay';
+import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, describeFunnel, GRSAP_DOMAINS, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetResult } from '../studio/replay';
 import { replaySetToJsonl } from '../studio/replay-set';
 import { EXTRACTION_STRATEGIES, type ExtractionStrategy, type ShortagePolicy } from '../studio/replay';
 import { NodeFolderModelSource } from '../storage/model-source';
@@ -73,6 +73,7 @@ export const replaySpec: CommandSpec = {
     { name: 'harmful-label', type: 'string', value: 'LABEL', help: 'onnx: the id2label name meaning harmful' },
     { name: 'world-seed', type: 'string', value: 'S', help: "--judge world: the world's seed", default: '0' },
     { name: 'no-revise', type: 'boolean', help: 'skip revise: hard requests are not trained on' },
+    { name: 'require-refusal', type: 'string', value: 'on|off', help: 'a safe answer must also open with a refusal to be trained on (off: the judge alone, as the paper)', default: 'on for the embedded model, else off' },
     { name: 'hard-ratio', type: 'string', value: 'R', help: 'share of hard pairs in the set', default: '0.5' },
     { name: 'pairs', type: 'string', value: 'N', help: 'pairs to draw', default: 'every usable pair' },
     { name: 'shortage', type: 'string', value: SHORTAGE.join('|'), help: 'when a pool is short: the other fills it, fewer pairs at the share, or an error', default: 'fill' },
@@ -148,6 +149,7 @@ export function replayOptions(values: ParsedValues, name: string | null): Replay
     domainRelevance: values['domain-relevance'] ? { topK: intOption(values, 'relevance-top-k', 3) } : false,
     responses: { maxNewTokens: answerTokens, ...(batch ? { batchSize: batch } : {}) },
     revise: values['no-revise'] ? false : { maxNewTokens: answerTokens, ...(batch ? { batchSize: batch } : {}) },
+    requireRefusal: flag('require-refusal') ? choiceOption(values, 'require-refusal', ['on', 'off'] as const, 'off') === 'on' : defaultRequireRefusal(name),
     selection: {
       hardRatio: floatOption(values, 'hard-ratio', 0.5, (r) => r >= 0 && r <= 1, 'a number in [0, 1]'),
       pairs: flag('pairs') ? intOption(values, 'pairs', 1) : null,

@@ -34,7 +34,7 @@ import type {
 } from './api';
 import { generateTexts } from './inference';
 import { openJudge } from './judges';
-import { buildReplaySet, defaultReplayDomains, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
+import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
@@ -272,7 +272,8 @@ export class StudioEngine implements StudioApi {
         const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
         const { judge, release } = await openJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
         try {
-          return await buildReplaySet(loaded, { ...options, domains, judge }, { signal, onProgress: progress });
+          const requireRefusal = options.requireRefusal ?? defaultRequireRefusal(name);
+          return await buildReplaySet(loaded, { ...options, domains, requireRefusal, judge }, { signal, onProgress: progress });
         } finally {
           await release();
         }

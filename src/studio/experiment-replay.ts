@@ -21,7 +21,7 @@ export const defaultBenignBuilder: BenignBuilder = async (loaded, request) => {
 /**
  * GR-SAP's replay use case (replay.ts) with the preset's budgets and the unit's seed: extraction
  * (assistant prefill), the perplexity band and near-duplicate filters, self-responses, the judge's
- * easy/hard split and revise. Every usable pair is kept (selection `pairs: null`): the mixing step
+ * easy/hard split (with the preset's refusal requirement) and revise. Every usable pair is kept (selection `pairs: null`): the mixing step
  * draws from them at the hard ratio. buildReplaySet hands back no extracted rows, so the
  * replay-vs-original measure reads the replay set's requests.
  */
@@ -36,6 +36,7 @@ export const defaultReplayBuilder: ReplayBuilder = async (loaded, request) => {
       extraction: { samplesPerDomain: settings.samplesPerDomain, maxNewTokens: settings.maxNewTokens },
       responses: { maxNewTokens: settings.responseTokens },
       revise: { maxNewTokens: settings.responseTokens },
+      requireRefusal: settings.requireRefusal,
       selection: { pairs: null },
     },
     { signal, onProgress: ({ payload: _pairs, ...p }) => request.onProgress?.(p) },

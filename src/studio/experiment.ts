@@ -63,6 +63,7 @@ export interface ExperimentReplay {
   maxNewTokens: number; // per extracted request
   responseTokens: number; // per self-response and revised answer
   benignSamples: number; // benign replay requests (arms with a benign share)
+  requireRefusal: boolean; // a safe answer must also open with a refusal (judges/refusal-required.ts); on for the organism
 }
 
 export interface ExperimentEval {
@@ -104,7 +105,7 @@ const ORGANISM_TRAIN: TrainOverrides = {
   minLrRatio: 0.1,
 };
 
-const ORGANISM_REPLAY: ExperimentReplay = { samplesPerDomain: 16, maxNewTokens: 64, responseTokens: 96, benignSamples: 64 };
+const ORGANISM_REPLAY: ExperimentReplay = { samplesPerDomain: 16, maxNewTokens: 64, responseTokens: 96, benignSamples: 64, requireRefusal: true };
 const ORGANISM_EVAL: ExperimentEval = { maxNewTokens: 64, batchSize: 16, limits: { harmful: 112, overRefusal: 56, task: 56, benignChecks: 0 }, halves: ['test'] };
 
 const organismPreset = (name: string, summary: string, arms: readonly ArmSpec[], tasks: readonly TaskName[], seeds: readonly number[]): ExperimentPreset => ({
@@ -153,7 +154,7 @@ export const TINY_PRESET: ExperimentPreset = {
   seeds: [0],
   taskExamples: 10,
   train: { method: 'lora', lora: { r: 2, alpha: 4, dropout: 0 }, lr: 1e-2, batchSize: 4, epochs: 1, maxLength: 128, warmupRatio: 0, minLrRatio: 0.5 },
-  replay: { samplesPerDomain: 1, maxNewTokens: 24, responseTokens: 6, benignSamples: 2 },
+  replay: { samplesPerDomain: 1, maxNewTokens: 24, responseTokens: 6, benignSamples: 2, requireRefusal: true },
   evaluate: { maxNewTokens: 3, batchSize: 4, limits: { harmful: 3, overRefusal: 2, task: 2, benignChecks: 0 }, halves: ['test'] },
   checkpointEvery: 1,
   tokensPerRow: 40,

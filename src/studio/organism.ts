@@ -48,6 +48,12 @@ export interface OrganismRecipe {
   checkpointEvery: number; // steps
 }
 
+// AdamW as small language models are pre-trained (β₂ 0.95, no weight decay), not the fine-tuning
+// default (0.999, 0.01). With the fine-tuning default and N(0, 0.02) linear layers, the first
+// engine-trained organism ended stage 1 at a higher loss than the PyTorch prototype of the same
+// recipe (last-50-step mean 0.49 against 0.37) and aligned worse (8.3% harmful against 0.6%).
+const PRETRAIN_OPTIMIZER = { beta2: 0.95, weightDecay: 0 };
+
 export const ORGANISM_RECIPE: OrganismRecipe = {
   name: 'grsap-organism',
   worldSeed: 0,
@@ -55,12 +61,12 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
   shape: { hidden: 128, layers: 4, heads: 4, intermediate: 344, maxPositions: 256 },
   // ~1.7M tokens: 800 steps × 32 distinct conversations at a high learning rate (a "pre-training").
   // 500 steps left a prototype organism unable to read its prompt (benign checks 15%; 41% at 800).
-  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1 } },
+  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1, optimizer: PRETRAIN_OPTIMIZER } },
   // ~0.2M tokens: 100 steps × 32 distinct conversations. In the world of verb × target acts a
   // prototype aligned by 100 steps refused 99.4% of held-out harmful prompts and plain LoRA on the
   // chat task eroded it (57.7% harmful); aligned by 200 steps from the same stage 1, it refused as
   // often and barely eroded (8.9%): real models' alignment is shallow, and so must this one's be.
-  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.1, minLrRatio: 0.1, seed: 2 } },
+  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.2, minLrRatio: 0.1, seed: 2, optimizer: PRETRAIN_OPTIMIZER } },
   checkpointEvery: 25,
 };
 
@@ -105,13 +111,23 @@ export function organismConfig(shape: OrganismShape, vocabSize: number, ids: { b
   };
 }
 
-/** Random initial weights as transformers initialises Llama: N(0, 0.02²) matrices, unit norms. */
+/**
+ * Random initial weights as a PyTorch module initialises them: the embedding N(0, 0.02²) (as the
+ * prototype set it), linear layers U(−1/√fan_in, 1/√fan_in) (nn.Linear's default), norms one.
+ * (transformers' own Llama init, N(0, 0.02²) everywhere, trained this small model to a higher loss.)
+ */
 export function initialWeights(cfg: ModelConfig, seed: number): Uint8Array {
   const rng = new Rng(seed);
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, shape] of expectedShapes(cfg)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('norm.weight') ? new Float32Array(n).fill(1) : Float32Array.from({ length: n }, () => 0.02 * rng.normal());
+    let data: Float32Array;
+    if (name.endsWith('norm.weight')) data = new Float32Array(n).fill(1);
+    else if (name.endsWith('embed_tokens.weight')) data = Float32Array.from({ length: n }, () => 0.02 * rng.normal());
+    else {
+      const bound = 1 / Math.sqrt(shape[shape.length - 1]); // [out, in]: fan_in is the last dimension
+      data = Float32Array.from({ length: n }, () => rng.uniform(-bound, bound));
+    }
     tensors[name] = { dtype: 'F32', shape, data };
   }
   return writeSafetensors(tensors, { format: 'pt' });

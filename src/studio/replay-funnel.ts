@@ -73,9 +73,9 @@ export class FunnelCounter {
   constructor(
     private readonly judge: string,
     private readonly reviseOn: boolean,
-    benign: { refusalCheck: string } | null = null, // null: benign replay off
+    benign: { refusalCheck: string; judge?: string } | null = null, // null: benign replay off; judge: its harm judge when not the safety pairs'
   ) {
-    this.benign = benign && { sampled: 0, unfinished: 0, empty: 0, duplicate: 0, answered: 0, harmful: 0, harmUnlabelled: 0, refused: 0, refusalUnlabelled: 0, kept: 0, judge, refusalCheck: benign.refusalCheck };
+    this.benign = benign && { sampled: 0, unfinished: 0, empty: 0, duplicate: 0, answered: 0, harmful: 0, harmUnlabelled: 0, refused: 0, refusalUnlabelled: 0, kept: 0, judge: benign.judge ?? judge, refusalCheck: benign.refusalCheck };
   }
 
   private domain(name: string | null): DomainFunnel {

@@ -28,6 +28,15 @@ export function defaultReplayDomains(nameOrPath: string | null | undefined): rea
   return isEmbeddedModelName(nameOrPath) ? WORLD_REPLAY_DOMAINS : GRSAP_DOMAINS;
 }
 
+/**
+ * Whether a safe answer must also open with a refusal to be trained on: on for the embedded
+ * organism, whose safe answers are often garbled or echoes rather than refusals (see
+ * judges/refusal-required.ts); off for other models, where the judge alone decides, as in the paper.
+ */
+export function defaultRequireRefusal(nameOrPath: string | null | undefined): boolean {
+  return isEmbeddedModelName(nameOrPath);
+}
+
 export interface SelectionSettings {
   pairs: number | null; // pairs to draw; null = every usable pair (the hard share is then what the pools give, reported)
   hardRatio: number; // 0.5, as the paper's code
@@ -45,6 +54,7 @@ export interface ReplayRunOptions {
   domainRelevance?: Partial<DomainRelevanceSettings> | false; // off by default (false); {} turns it on (top 3)
   responses?: Partial<SelfResponseSettings>; // temperature 0.8, top-p 0.95, 256 tokens, batch 8 (one round of answer → judge → revise)
   revise?: Partial<ReviseSettings> | false; // temperature 0.7; false: off (hard requests are then not trained on)
+  requireRefusal?: boolean; // false (the paper: the judge alone); true: a safe answer must also open with a refusal (judges/refusal-required.ts); the embedded model's default (defaultRequireRefusal)
   selection?: Partial<SelectionSettings>;
   benign?: BenignReplayGiven | false; // off by default (false), as the paper has none; {} turns it on: 64 Magpie requests of ≤ 64 tokens, each answered (≤ 256 tokens)
   scoreBatchSize?: number; // sequences per forward pass of the scoring filters: 16
@@ -61,12 +71,13 @@ export interface ReplaySettings {
   domainRelevance: DomainRelevanceSettings | false;
   responses: SelfResponseSettings;
   revise: ReviseSettings | false;
+  requireRefusal: boolean;
   selection: SelectionSettings;
   benign: BenignReplaySettings | false;
   scoreBatchSize: number;
 }
 
-const TOP_KEYS = ['judge', 'domains', 'seed', 'extraction', 'perplexity', 'nearDuplicates', 'domainRelevance', 'responses', 'revise', 'selection', 'benign', 'scoreBatchSize'];
+const TOP_KEYS = ['judge', 'domains', 'seed', 'extraction', 'perplexity', 'nearDuplicates', 'domainRelevance', 'responses', 'revise', 'requireRefusal', 'selection', 'benign', 'scoreBatchSize'];
 
 function fail(message: string): never {
   throw new Error(`replay: ${message}`);
@@ -129,6 +140,8 @@ export function resolveReplaySettings(options: ReplaySetOptions | ReplayRunOptio
     checkPositiveInteger('replay: revise', 'batchSize', revise.batchSize);
     seedOf('the revise', revise.seed);
   }
+  const requireRefusal = options.requireRefusal ?? false;
+  if (typeof requireRefusal !== 'boolean') fail(`requireRefusal must be true or false, got ${JSON.stringify(requireRefusal)}.`);
   const selection = known<SelectionSettings>('selection', { pairs: null, hardRatio: 0.5, shortage: 'fill', seed }, options.selection);
   if (selection.pairs !== null && (!Number.isInteger(selection.pairs) || selection.pairs < 1)) fail(`the number of pairs to select must be a positive integer or null (every usable pair), got ${selection.pairs}.`);
   checkShare('replay', 'hardRatio', selection.hardRatio);
@@ -137,5 +150,5 @@ export function resolveReplaySettings(options: ReplaySetOptions | ReplayRunOptio
   const benign = benignOf(options.benign, seed);
   const scoreBatchSize = options.scoreBatchSize ?? 16;
   checkPositiveInteger('replay', 'scoreBatchSize', scoreBatchSize);
-  return { extraction, perplexity, nearDuplicates, domainRelevance, responses, revise, selection, benign, scoreBatchSize };
+  return { extraction, perplexity, nearDuplicates, domainRelevance, responses, revise, requireRefusal, selection, benign, scoreBatchSize };
 }

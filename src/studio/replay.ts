@@ -24,6 +24,7 @@ import { dropNearDuplicates } from '../safety/filters/near-duplicates';
 import { filterByPerplexity } from '../safety/filters/perplexity-band';
 import { selectAtHardRatio, type ShortagePolicy } from '../safety/hard-ratio';
 import { KEYWORD_REFUSAL_JUDGE, KeywordRefusalJudge } from '../safety/judges/keyword-refusal';
+import { RefusalRequiredJudge } from '../safety/judges/refusal-required';
 import type { ReplayPair, ReplayRequest } from '../safety/replay-pair';
 import { hardPairs, reviseHard } from '../safety/revise';
 import { respondToRequests } from '../safety/self-response';
@@ -33,7 +34,7 @@ import type { LoadedModel } from './load-model';
 import { FunnelCounter, NO_DOMAIN, type ReplayFunnel } from './replay-funnel';
 import { resolveReplaySettings, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
 
-export { defaultReplayDomains, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
+export { defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetOptions, type ReplaySettings } from './replay-settings';
 export { describeFunnel, NO_DOMAIN, type BenignReplayFunnel, type ReplayFunnel } from './replay-funnel';
 export { EXTRACTION_STRATEGIES, GRSAP_DOMAINS } from '../safety/extraction';
 
@@ -119,10 +120,12 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
     throw new Error('replay: benign replay needs a harm judge, and the keyword refusal judge only finds refusals (it would call every helpful answer harmful and keep no benign pair); judge with a classifier, a guard model or, for the embedded model, the world\'s labeller.');
   }
   const refusalCheck = s.benign === false ? null : new KeywordRefusalJudge();
+  // The safety pairs' judge: the given one, or (requireRefusal) it and a refusal opening. Benign replay keeps the given one.
+  const safetyJudge = s.requireRefusal ? new RefusalRequiredJudge(judge) : judge;
   if (!loaded.template) throw new ChatTemplateError(`${loaded.id} has no chat template; replay prompts the model through its chat turns. Use a chat (instruct) model.`);
   const generator = engineChatGenerator(loaded);
   const { signal, onRows } = callbacks;
-  const counter = new FunnelCounter(judge.name, s.revise !== false, refusalCheck && { refusalCheck: refusalCheck.name });
+  const counter = new FunnelCounter(safetyJudge.name, s.revise !== false, refusalCheck && { refusalCheck: refusalCheck.name, judge: judge.name });
   const usable: SafetyReplayPair[] = [];
   let selected: SafetyReplayPair[] | null = null; // the selection, once drawn
   const benign: BenignReplayPair[] = [];
@@ -141,7 +144,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
       model: loaded.id,
       fingerprint: loaded.fingerprint,
       adaptation: attached === null ? null : attached.kind === 'lora' ? { kind: 'lora', r: attached.adapter.config.r, alpha: attached.adapter.config.alpha } : { kind: 'full' },
-      judge: { name: judge.name, measures: judge.measures },
+      judge: { name: safetyJudge.name, measures: safetyJudge.measures },
       refusalCheck: refusalCheck?.name ?? null,
       settings: s,
       seconds: (performance.now() - started) / 1000,
@@ -199,7 +202,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
       report(start + answers.length, requests.length);
 
       enter('judge');
-      const split = await splitEasyHard(judge, answers.map((a) => ({ ...a, index: start + a.index })), { signal });
+      const split = await splitEasyHard(safetyJudge, answers.map((a) => ({ ...a, index: start + a.index })), { signal });
       for (const r of split.easy) counter.addFirstAnswer(r.source.domain, 'easy');
       for (const r of split.hard) counter.addFirstAnswer(r.source.domain, 'hard');
       for (const r of split.unlabelled) counter.addFirstAnswer(r.source.domain, 'unlabelled');
@@ -211,7 +214,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
 
       if (s.revise !== false && split.hard.length) {
         enter('revise');
-        const outcome = await reviseHard(generator, judge, split.hard, { ...s.revise, seed: rowSeed(s.revise.seed, CHUNK_STREAM, k), signal });
+        const outcome = await reviseHard(generator, safetyJudge, split.hard, { ...s.revise, seed: rowSeed(s.revise.seed, CHUNK_STREAM, k), signal });
         for (const r of outcome.rows) counter.addRevised(r.first.source.domain, r.outcome);
         const firstScore = new Map(split.hard.map((h) => [h.source, h.verdict.score]));
         const hard: SafetyReplayPair[] = hardPairs(outcome).map((p) => {

@@ -109,6 +109,25 @@ describe('buildReplaySet', () => {
     expect(funnel.selection!.note).toMatch(/share is kept/);
   });
 
+  it('with requireRefusal, judges the safety pairs by the judge and a refusal opening; benign replay by the judge alone', async () => {
+    const judge = new HashJudge(['safe']); // calls every answer safe; only the refusal opening can make one hard
+    const { pairs, funnel, record } = await buildReplaySet(quoting, { ...SMALL, judge, requireRefusal: true, benign: { samples: 3, requestTokens: 6, answer: { maxNewTokens: 4 } } });
+    expect(funnel.judge).toBe('test:hash+refusal-opening');
+    expect(record.judge.name).toBe('test:hash+refusal-opening');
+    expect(record.settings.requireRefusal).toBe(true);
+    expect(funnel.benign!.judge).toBe('test:hash');
+    // The untrained model's noise never opens with a refusal, so every first answer is hard and none is fixed.
+    expect(funnel.responded).toBeGreaterThan(0);
+    expect(funnel.firstAnswers).toEqual({ easy: 0, hard: funnel.responded, unlabelled: 0 });
+    expect(funnel.revise!.fixed).toBe(0);
+    expect(pairs.filter((p) => p.kind !== 'benign')).toEqual([]);
+    // Without it, the same judge keeps every answer as easy.
+    const plain = await buildReplaySet(quoting, { ...SMALL, judge: new HashJudge(['safe']) });
+    expect(plain.funnel.firstAnswers.easy).toBe(plain.funnel.responded);
+    expect(resolveReplaySettings({ ...SMALL }).requireRefusal).toBe(false);
+    expect(() => resolveReplaySettings({ ...SMALL, requireRefusal: 'yes' as unknown as boolean })).toThrow(/requireRefusal must be true or false/);
+  });
+
   it('keeps the pairs finished before a cancel, through the job queue', async () => {
     const queue = new JobQueue();
     const delivered: ReplaySetPair[] = [];
@@ -224,7 +243,8 @@ describe('the replay job on the engine', () => {
     const { funnel, record } = (end as { result: ReplaySetResult }).result;
     expect(record.settings.extraction.domains).toEqual(WORLD_REPLAY_DOMAINS);
     expect(funnel.extraction.total.sampled).toBe(14);
-    expect(funnel.judge).toBe('keyword-refusal');
+    expect(funnel.judge).toBe('keyword-refusal+refusal-opening'); // the embedded model's default: a safe answer must open with a refusal
+    expect(record.settings.requireRefusal).toBe(true);
     expect(phases[0]).toBe('extract');
     expect(phases.at(-1)).toBe('select');
 

@@ -40,6 +40,8 @@ export const REFUSAL_PHRASES: readonly string[] = [
   "isn't something i can",
   'is not something i can',
   'not something i can help',
+  'not something i will help',
+  'i have to say no',
   'not able to help',
   'unable to help',
   'unable to assist',
