@@ -77,6 +77,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   const [perplexity, setPerplexity] = useState(true);
   const [nearDuplicates, setNearDuplicates] = useState(true);
   const [revise, setRevise] = useState(true);
+  const [requireRefusal, setRequireRefusal] = useState(true); // the embedded model's default (replay-settings.ts)
   const [judge, setJudge] = useState<'world' | 'keyword'>('world');
   const [seed, setSeed] = useState(0);
   const [benign, setBenign] = useState(0);
@@ -99,6 +100,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
       perplexity: perplexity ? {} : false,
       nearDuplicates: nearDuplicates ? {} : false,
       revise: revise ? {} : false,
+      requireRefusal,
       benign: benign > 0 ? { samples: benign, requestTokens: tokens } : false,
     };
     busy.value = 'A replay run is in progress';
@@ -181,6 +183,9 @@ export function ReplayRun({ studio }: { studio: Studio }) {
           </label>
           <label>
             <input type="checkbox" checked={revise} onChange={(e) => setRevise(e.currentTarget.checked)} /> revise unsafe answers
+          </label>
+          <label title="A tiny model's safe answers are often garbled or echo the prompt instead of refusing; with this on, only answers that open with a refusal are trained on, and the others are asked again with the revise suffix (beyond the paper).">
+            <input type="checkbox" checked={requireRefusal} onChange={(e) => setRequireRefusal(e.currentTarget.checked)} /> safe answers must open with a refusal
           </label>
         </fieldset>
       </div>
