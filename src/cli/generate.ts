@@ -7,6 +7,7 @@ import type { PromptInput } from '../text/encode-dataset';
 import { generateTexts } from '../studio/inference';
 import { MODEL_OPTIONS, existingFile, floatOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
+import { readJsonl } from '../text/jsonl';
 
 export const generateSpec: CommandSpec = {
   name: 'generate',
@@ -37,35 +38,26 @@ interface PromptLine {
   prompt: PromptInput; // as given: text or messages
 }
 
+/** One prompt file line: a JSON string, {"prompt": "..."} or {"messages": [...]}. */
+function promptOf(value: unknown, where: string): PromptLine {
+  if (typeof value === 'string') return { prompt: value };
+  const record = value as { prompt?: unknown; messages?: unknown } | null;
+  if (record && typeof record.prompt === 'string') return { prompt: record.prompt };
+  if (record && Array.isArray(record.messages)) {
+    const messages = record.messages as ChatMessage[];
+    if (!messages.length || messages.some((m) => !m || typeof m.role !== 'string' || typeof m.content !== 'string')) {
+      throw new Error(`${where}: "messages" must be a non-empty list of {"role", "content"} strings.`);
+    }
+    return { prompt: messages.map((m) => ({ role: m.role, content: m.content })) };
+  }
+  throw new Error(`${where}: expected {"prompt": "..."}, {"messages": [...]} or a JSON string.`);
+}
+
 /** Prompts from a JSONL file; errors name the file and the line. */
 export function readPromptFile(path: string): PromptLine[] {
-  const lines: PromptLine[] = [];
-  readFileSync(path, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .forEach((text, i) => {
-      if (!text.trim()) return;
-      const where = `${path} line ${i + 1}`;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        throw new Error(`${where} is not valid JSON (${(e as Error).message}).`);
-      }
-      if (typeof value === 'string') return void lines.push({ prompt: value });
-      const record = value as { prompt?: unknown; messages?: unknown } | null;
-      if (record && typeof record.prompt === 'string') return void lines.push({ prompt: record.prompt });
-      if (record && Array.isArray(record.messages)) {
-        const messages = record.messages as ChatMessage[];
-        if (!messages.length || messages.some((m) => !m || typeof m.role !== 'string' || typeof m.content !== 'string')) {
-          throw new Error(`${where}: "messages" must be a non-empty list of {"role", "content"} strings.`);
-        }
-        return void lines.push({ prompt: messages.map((m) => ({ role: m.role, content: m.content })) });
-      }
-      throw new Error(`${where}: expected {"prompt": "..."}, {"messages": [...]} or a JSON string.`);
-    });
-  if (!lines.length) throw new Error(`--input ${path} holds no prompts.`);
-  return lines;
+  const records = readJsonl(readFileSync(path, 'utf8'), (line, message) => new Error(`${path} line ${line} is not valid JSON (${message}).`));
+  if (!records.length) throw new Error(`--input ${path} holds no prompts.`);
+  return records.map(({ line, value }) => promptOf(value, `${path} line ${line}`));
 }
 
 export async function runGenerate(values: ParsedValues, ctx: CliContext): Promise<number> {

@@ -7,6 +7,7 @@ import { NodeFolderModelSource } from '../storage/model-source';
 import { generativeGuardJudge, judgeWithRefusalCheck, keywordRefusalJudge, loadOnnxClassifierJudge, type HarmfulRatio, type Judge, type JudgePair } from '../studio/judges';
 import { choiceOption, existingFile, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
+import { readJsonl } from '../text/jsonl';
 
 const JUDGES = ['keyword', 'onnx', 'guard'] as const;
 
@@ -36,23 +37,14 @@ export const judgeSpec: CommandSpec = {
 /** Pairs from a JSONL file; errors name the file and the line. */
 export function readPairFile(path: string): JudgePair[] {
   const pairs: JudgePair[] = [];
-  readFileSync(path, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .forEach((text, i) => {
-      if (!text.trim()) return;
-      const where = `${path} line ${i + 1}`;
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(text) as Record<string, unknown>;
-      } catch (e) {
-        throw new UsageError(`--input ${where}: not valid JSON (${(e as Error).message}).`);
-      }
-      const request = r?.request ?? r?.prompt;
-      const response = r?.response ?? r?.completion;
-      if (typeof request !== 'string' || typeof response !== 'string') throw new UsageError(`--input ${where}: expected {"request": string, "response": string} or {"prompt": string, "completion": string}.`);
-      pairs.push({ request, response });
-    });
+  for (const { line, value } of readJsonl(readFileSync(path, 'utf8'), (line, message) => new UsageError(`--input ${path} line ${line}: not valid JSON (${message}).`))) {
+    const where = `${path} line ${line}`;
+    const r = value as Record<string, unknown> | null;
+    const request = r?.request ?? r?.prompt;
+    const response = r?.response ?? r?.completion;
+    if (typeof request !== 'string' || typeof response !== 'string') throw new UsageError(`--input ${where}: expected {"request": string, "response": string} or {"prompt": string, "completion": string}.`);
+    pairs.push({ request, response });
+  }
   if (!pairs.length) throw new UsageError(`--input ${path} holds no pairs.`);
   return pairs;
 }

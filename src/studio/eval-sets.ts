@@ -6,6 +6,7 @@
 
 import { DatasetError, parseCsv } from '../text/datasets';
 import { checkBenignAnswer, checkTaskAnswer, type BenignCheckRule, type TaskName } from '../world';
+import { readJsonl } from '../text/jsonl';
 
 export type EvalSetKind = 'harmful' | 'over-refusal' | 'task';
 
@@ -100,17 +101,7 @@ function recordsOf(text: string, fileName: string): RawRecord[] {
     });
   }
   if (!/\.(jsonl|ndjson)$/i.test(fileName)) throw new DatasetError(fileName, '', 'unknown file type for an evaluation set. Use .jsonl (one JSON record per line) or .csv (with a header row).');
-  const records: RawRecord[] = [];
-  clean.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
-    const where = `line ${i + 1}`;
-    try {
-      records.push({ where, value: JSON.parse(line) });
-    } catch (e) {
-      throw new DatasetError(fileName, where, `is not valid JSON: ${(e as Error).message}.`);
-    }
-  });
-  return records;
+  return readJsonl(clean, (line, message) => new DatasetError(fileName, `line ${line}`, `is not valid JSON: ${message}.`)).map(({ line, value }) => ({ where: `line ${line}`, value }));
 }
 
 function firstString(record: Record<string, unknown>, fields: readonly string[]): string | undefined {

@@ -10,6 +10,7 @@ import { KEYWORD_REFUSAL_JUDGE } from '../safety/judges/keyword-refusal';
 import type { JudgeLabel, Verdict } from '../safety/judges/judge';
 import type { AnswerCheck, EvalSetKind } from './eval-sets';
 import { worldLabelOf } from './eval-world';
+import { readJsonl } from '../text/jsonl';
 
 /** One judge's verdict as a row keeps it. */
 export interface RowVerdict {
@@ -231,17 +232,9 @@ export function rowsToJsonl(rows: readonly EvalRow[]): string {
 
 /** Rows back from JSONL; errors name the line. */
 export function parseEvalRows(text: string, source = 'rows'): EvalRow[] {
-  const rows: EvalRow[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: EvalRow;
-    try {
-      row = JSON.parse(line) as EvalRow;
-    } catch (e) {
-      throw new Error(`${source} line ${i + 1} is not valid JSON (${(e as Error).message}).`);
-    }
-    if (typeof row?.set !== 'string' || typeof row.kind !== 'string' || typeof row.answer !== 'string') throw new Error(`${source} line ${i + 1} is not an evaluation row (needs "set", "kind" and "answer").`);
-    rows.push(row);
+  return readJsonl(text, (line, message) => new Error(`${source} line ${line} is not valid JSON (${message}).`)).map(({ line, value }) => {
+    const row = value as EvalRow;
+    if (typeof row?.set !== 'string' || typeof row.kind !== 'string' || typeof row.answer !== 'string') throw new Error(`${source} line ${line} is not an evaluation row (needs "set", "kind" and "answer").`);
+    return row;
   });
-  return rows;
 }

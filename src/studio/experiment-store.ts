@@ -9,6 +9,7 @@ import { presetUnits, type ExperimentPreset } from './experiment';
 import { computeResults, resultsMarkdown, resultsSvg, type ExperimentResults, type ResultInputs } from './experiment-results';
 import type { RecipeStore } from './organism';
 import { parseReplaySet } from './replay-set';
+import { readJsonl } from '../text/jsonl';
 
 export type RunStore = RecipeStore;
 
@@ -47,11 +48,7 @@ export const replayPath = (seed: number) => `replay/seed-${seed}.jsonl`;
 export const benignPath = (seed: number) => `replay/benign-seed-${seed}.jsonl`;
 export const extractedPath = (seed: number) => `replay/extracted-seed-${seed}.jsonl`;
 export const requestsJsonl = (requests: readonly ReplayRequest[]) => requests.map((r) => JSON.stringify({ domain: r.domain, request: r.request })).join('\n') + (requests.length ? '\n' : '');
-export const parseRequests = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as ReplayRequest);
+export const parseRequests = (text: string, source = 'requests') => readJsonl(text, (line, message) => new Error(`${source} line ${line} is not valid JSON (${message}).`)).map(({ value }) => value as ReplayRequest);
 export const ALIGNMENT_REQUESTS = 'alignment-requests.jsonl';
 
 export async function readJson<T>(store: RunStore, path: string): Promise<T | null> {

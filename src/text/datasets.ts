@@ -7,6 +7,8 @@
 //   alpaca        {"instruction": "…", "input": "…", "output": "…"}
 //   prompt        {"prompt": "…", "completion": "…"} or {"question": "…", "answer": "…"}
 
+import { readJsonl } from './jsonl';
+
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
@@ -153,18 +155,8 @@ export function parseDataset(text: string, fileName: string): ChatExample[] {
     return data.map((r, i) => recordToExample(r, fileName, `record ${i + 1}`));
   }
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) {
-    const out: ChatExample[] = [];
-    text0.split(/\r?\n/).forEach((line, i) => {
-      if (!line.trim()) return;
-      let record: unknown;
-      try {
-        record = JSON.parse(line);
-      } catch (e) {
-        throw new DatasetError(fileName, `line ${i + 1}`, `is not valid JSON: ${(e as Error).message}.`);
-      }
-      out.push(recordToExample(record, fileName, `line ${i + 1}`));
-    });
-    return out;
+    const records = readJsonl(text0, (line, message) => new DatasetError(fileName, `line ${line}`, `is not valid JSON: ${message}.`));
+    return records.map(({ line, value }) => recordToExample(value, fileName, `line ${line}`));
   }
   throw new DatasetError(fileName, '', 'unknown file type. Use .jsonl (one JSON record per line), .json (an array) or .csv (with a header row).');
 }

@@ -3,25 +3,19 @@
 
 import { Rng } from '../../util/rng';
 import type { LabelledPair } from './guard-train';
+import { readJsonl } from '../../text/jsonl';
 
 export function parseLabelledPairs(text: string, fileName: string): LabelledPair[] {
   const pairs: LabelledPair[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${fileName} line ${i + 1}`;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${where}: not valid JSON (${(e as Error).message}).`);
-    }
-    const r = record as Record<string, unknown>;
+  for (const { line, value } of readJsonl(text, (line, message) => new Error(`${fileName} line ${line}: not valid JSON (${message}).`))) {
+    const where = `${fileName} line ${line}`;
+    const r = value as Record<string, unknown>;
     if (typeof r !== 'object' || r === null || typeof r.request !== 'string' || typeof r.response !== 'string') {
       throw new Error(`${where}: expected {"request": string, "response": string, "label": "harmful" | "safe"}.`);
     }
     if (r.label !== 'harmful' && r.label !== 'safe') throw new Error(`${where}: label is ${JSON.stringify(r.label)}; use "harmful" or "safe".`);
     pairs.push({ request: r.request, response: r.response, label: r.label });
-  });
+  }
   if (!pairs.length) throw new Error(`${fileName}: no labelled pairs found.`);
   return pairs;
 }
