@@ -23,7 +23,7 @@ export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, 
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
 export type { ReplayFunnel } from './replay-funnel';
 export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
-export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, SideBySide, TaskOverview, WorldOverview } from './app-views';
+export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, RunAdapter, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 
@@ -170,6 +170,10 @@ export interface StudioApi {
   deleteAdapter(id: string): Promise<void>;
   /** The adapter's files (PEFT adapter, or a Hugging Face model folder for full fine-tuning). */
   exportAdapter(id: string): Promise<Record<string, Uint8Array>>;
+  /** Add an adapter an experiment run trained (ExperimentSnapshot.adapters) to the loaded model's adapters; its id. */
+  useRunAdapter(runId: string, unit: string): Promise<string>;
+  /** An experiment run's trained adapter as PEFT files, read from the run's records. */
+  exportRunAdapter(runId: string, unit: string): Promise<Record<string, Uint8Array>>;
   /** Cancel a running or queued job. */
   cancel(id: JobId): void;
 }

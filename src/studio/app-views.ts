@@ -9,7 +9,8 @@ import { TASK_NAMES, type WorldData } from '../world';
 import { summarizeRows, type EvalRow } from './eval-summary';
 import { describeArithmetic, presetArithmetic, presetByName, type ExperimentReplay } from './experiment';
 import { trainConfig, type TrainConfig } from './training-config';
-import { dec, readResultInputs, readState, replayPath, type RunStore } from './experiment-store';
+import { adapterPath, dec, readResultInputs, readState, replayPath, type RunStore } from './experiment-store';
+import { ADAPTER_CONFIG_FILE } from './model-files';
 import { parseReplaySet } from './replay-set';
 import { computeResults, resultsMarkdown, type ExperimentResults } from './experiment-results';
 
@@ -112,6 +113,15 @@ export interface ExperimentSnapshot {
   byDomain: ArmDomains[];
   sideBySide: SideBySide[];
   replay: { seed: number; pairs: ReplayPreview[] }[]; // every seed's replay set as the run kept it
+  adapters: RunAdapter[]; // the LoRA adapters the run trained (PEFT files in the run's records)
+}
+
+/** A trained unit's adapter, kept with the run: the app chats with it and exports it. */
+export interface RunAdapter {
+  unit: string; // e.g. grsap__chat__seed-0
+  arm: string;
+  label: string; // the arm's label, e.g. "GR-SAP"
+  seed: number;
 }
 
 /** A replay pair as the Replay step lists it (the request is harmful text). */
@@ -164,6 +174,11 @@ export async function experimentSnapshot(store: RunStore, runId: string): Promis
     const pairs = parseReplaySet(dec(bytes), replayPath(seed));
     replay.push({ seed, pairs: pairs.map((p) => ({ domain: p.source.domain, kind: p.kind, revised: p.revised, request: p.source.request, response: p.response })) });
   }
+  const adapters: RunAdapter[] = [];
+  for (const [unit, u] of Object.entries(state.units)) {
+    if (u.status !== 'done' || !(await store.read(adapterPath(unit, ADAPTER_CONFIG_FILE)))) continue;
+    adapters.push({ unit, arm: u.arm, label: state.preset.arms.find((a) => a.id === u.arm)?.label ?? u.arm, seed: u.seed });
+  }
   return {
     runId,
     preset: state.preset.name,
@@ -173,5 +188,6 @@ export async function experimentSnapshot(store: RunStore, runId: string): Promis
     byDomain: [...byArm].map(([arm, e]) => armDomains(arm, e.label, e.rows)),
     sideBySide: [...prompts.values()],
     replay,
+    adapters,
   };
 }

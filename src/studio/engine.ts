@@ -43,7 +43,11 @@ import { experimentWorld } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
-import { trainedModelFiles } from './model-files';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, trainedModelFiles } from './model-files';
+import { adapterPath, readState, unitPath } from './experiment-store';
+import { importPeftAdapter } from '../model/peft';
+import { openSafetensors } from '../model/safetensors';
+import type { LoraAdapter } from '../model/lora';
 import { createTraining } from './training';
 import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
@@ -362,6 +366,44 @@ export class StudioEngine implements StudioApi {
     const files = await trainedModelFiles(loaded, source, a.adaptation, { baseModel: loaded.id, dtype: 'F32' });
     const out = Object.fromEntries(files);
     return withTransfer(out, [...files.values()]);
+  }
+
+  async exportRunAdapter(runId: string, unit: string): Promise<Record<string, Uint8Array>> {
+    const store = this.runStore(runId);
+    const files: Record<string, Uint8Array> = {};
+    for (const name of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) {
+      const bytes = await store.read(adapterPath(unit, name));
+      if (!bytes) throw new Error(`Run ${runId} kept no adapter for ${unit} (${name} is missing); only finished LoRA units have one.`);
+      files[name] = bytes;
+    }
+    return withTransfer(files, Object.values(files));
+  }
+
+  async useRunAdapter(runId: string, unit: string): Promise<string> {
+    await this.jobs.idle();
+    const session = this.requireSession();
+    const id = `run:${runId}/${unit}`;
+    if (session.adapters.has(id)) return id;
+    const store = this.runStore(runId);
+    const state = await readState(store);
+    if (state && state.model.fingerprint !== session.loaded.fingerprint) {
+      throw new Error(`Run ${runId} was made with another model (${state.model.id}); load that model to use its adapters.`);
+    }
+    const config = await store.read(adapterPath(unit, ADAPTER_CONFIG_FILE));
+    const weights = await store.read(adapterPath(unit, ADAPTER_WEIGHTS_FILE));
+    const record = await store.read(unitPath(unit, 'train-run.json'));
+    if (!config || !weights || !record) throw new Error(`Run ${runId} kept no adapter for ${unit}; only finished LoRA units have one.`);
+    const reader = await openSafetensors(weights, adapterPath(unit, ADAPTER_WEIGHTS_FILE));
+    let adapter: LoraAdapter;
+    try {
+      adapter = await importPeftAdapter(await this.getGpu(), session.loaded.cfg, JSON.parse(new TextDecoder().decode(config)), reader);
+    } finally {
+      await reader.close();
+    }
+    const u = state?.units[unit];
+    const label = u ? `${state!.preset.arms.find((a) => a.id === u.arm)?.label ?? u.arm} · seed ${u.seed} (${runId})` : unit;
+    session.adapters.set(id, { id, name: label, adaptation: { kind: 'lora', adapter }, record: JSON.parse(new TextDecoder().decode(record)) as TrainingRecord });
+    return id;
   }
 
   cancel(id: JobId): void {

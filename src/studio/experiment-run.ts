@@ -9,6 +9,7 @@
 //   units/<unit>/mix.jsonl       the rows trained on (messages layout, with mix_source)
 //   units/<unit>/mix.json        the mix report
 //   units/<unit>/train-run.json  the training record; checkpoint.safetensors beside it
+//   units/<unit>/adapter/        the trained LoRA adapter (PEFT: adapter_config.json, adapter_model.safetensors)
 //   units/<unit>/rows-test.jsonl per-example evaluation rows (rows-dev.jsonl when the preset asks)
 //   results.json, results.md, results.svg   recomputed from the files above after every unit
 // A finished unit is skipped; a unit whose training stopped resumes from its checkpoint; a replay
@@ -30,10 +31,12 @@ import { JobCancelledError, type JobProgress } from './jobs';
 import type { LoadedModel } from './load-model';
 import { parseReplaySet, replaySetToJsonl } from './replay-set';
 import { createTraining } from './training';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './model-files';
+import { exportPeftAdapter } from '../model/peft';
 import { destroyAdaptation, trainConfig, type TrainConfig } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 import type { Gpu } from './device';
-import { ALIGNMENT_REQUESTS, benignPath, dec, enc, EXPERIMENT_FORMAT, EXPERIMENT_STATE, extractedPath, readJson, replayPath, requestsJsonl, unitPath, writeResults, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
+import { adapterPath, ALIGNMENT_REQUESTS, benignPath, dec, enc, EXPERIMENT_FORMAT, EXPERIMENT_STATE, extractedPath, readJson, replayPath, requestsJsonl, unitPath, writeResults, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
 
 export { readResultInputs, readState, writeResults, EXPERIMENT_STATE, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
 
@@ -303,6 +306,12 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
       });
       if (outcome.status === 'diverged') throw new Error(`experiment: ${u.id} diverged (${outcome.record.error}); lower the preset's learning rate.`);
       if (outcome.status === 'paused') return false;
+      if (setup.adaptation.kind === 'lora') {
+        // The adapter as PEFT files, so the app can chat with it and export it after the run.
+        const peft = await exportPeftAdapter(setup.adaptation.adapter, loaded.id);
+        await store.write(adapterPath(u.id, ADAPTER_CONFIG_FILE), enc(peft.config));
+        await store.write(adapterPath(u.id, ADAPTER_WEIGHTS_FILE), peft.weights);
+      }
       loaded.model.attach(setup.adaptation);
     }
 

@@ -44,6 +44,8 @@ export interface ExperimentState {
 export const enc = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
 export const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 export const unitPath = (unit: string, file: string) => `units/${unit}/${file}`;
+/** A unit's trained adapter files (PEFT layout). */
+export const adapterPath = (unit: string, file: string) => unitPath(unit, `adapter/${file}`);
 export const replayPath = (seed: number) => `replay/seed-${seed}.jsonl`;
 export const benignPath = (seed: number) => `replay/benign-seed-${seed}.jsonl`;
 export const extractedPath = (seed: number) => `replay/extracted-seed-${seed}.jsonl`;

@@ -29,3 +29,13 @@ export function formatBytes(n: number): string {
   }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
+
+/** Save `data` as a file named `name` through the browser's download. */
+export function downloadFile(name: string, data: string | Uint8Array, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(new Blob([data as string | Uint8Array<ArrayBuffer>], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

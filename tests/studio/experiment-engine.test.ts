@@ -13,6 +13,7 @@ import { StudioEngine } from '../../src/studio/engine';
 import { presetByName, QUICK_PRESET } from '../../src/studio/experiment';
 import { jobResult, type JobEnd } from '../../src/studio/jobs';
 import { TINY_MODEL } from '../cli/run-cli';
+import { openSafetensors } from '../../src/model/safetensors';
 
 function tinyFiles(nameOrPath: string | null): File[] {
   return readdirSync(TINY_MODEL).map((name) => {
@@ -54,5 +55,29 @@ describe('the engine\'s experiment job', () => {
     expect(events.filter((e) => e.phase === 'skip').map((e) => e.unit)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0']);
     expect(outcome.results.arms.map((a) => a.arm)).toEqual(['untuned', 'plain', 'grsap']);
     expect(await records.get('experiment/demo/results.md')).toBeInstanceOf(Uint8Array);
+
+    // The trained units' adapters are kept with the run: listed, exported as PEFT, usable for chat.
+    const snap = (await engine.experimentSnapshot('demo'))!;
+    expect(snap.adapters.map((a) => a.unit)).toEqual(['plain__chat__seed-0', 'grsap__chat__seed-0']);
+    const files = await engine.exportRunAdapter('demo', 'grsap__chat__seed-0');
+    expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(JSON.parse(new TextDecoder().decode(files['adapter_config.json']))).toMatchObject({ peft_type: 'LORA', r: presetByName('tiny').train.lora!.r });
+    const id = await engine.useRunAdapter('demo', 'grsap__chat__seed-0');
+    expect(await engine.useRunAdapter('demo', 'grsap__chat__seed-0')).toBe(id); // once only
+    const listed = (await engine.adapters()).find((a) => a.id === id)!;
+    expect(listed).toMatchObject({ method: 'lora', attached: false });
+    expect(listed.name).toMatch(/^GR-SAP · seed 0/);
+    await engine.attachAdapter(id);
+    expect((await engine.adapters()).find((a) => a.id === id)!.attached).toBe(true);
+    await engine.attachAdapter(null);
+    // It is the trained adapter: LoRA's B matrices start at zero, and these moved.
+    const weights = await openSafetensors(files['adapter_model.safetensors'], 'adapter');
+    const bNames = weights.names.filter((n) => n.includes('lora_B'));
+    expect(bNames.length).toBeGreaterThan(0);
+    let moved = 0;
+    for (const n of bNames) moved += (await weights.readFloat32(n)).reduce((s, x) => s + Math.abs(x), 0);
+    expect(moved).toBeGreaterThan(0);
+    await expect(engine.exportRunAdapter('demo', 'untuned__chat__seed-0')).rejects.toThrow(/kept no adapter for untuned__chat__seed-0/);
+    engine.dispose();
   });
 });

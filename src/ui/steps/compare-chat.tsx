@@ -1,8 +1,9 @@
-// One prompt to several models at once: the untuned model and every adapter trained in this
-// session (the Train step's runs), each answering with the same greedy settings.
+// One prompt to several models at once: the untuned model, the adapters the demo run trained (kept
+// with the run, so they survive a reload) and every adapter trained in this session (the Train
+// step's runs), each answering with the same greedy settings.
 
 import { useState } from 'preact/hooks';
-import type { AdapterInfo, ChatReply } from '../../studio/api';
+import type { AdapterInfo, ChatReply, RunAdapter } from '../../studio/api';
 import { resultOf, runJob } from '../../worker/client';
 import { busy, model, type Studio } from '../state';
 
@@ -11,7 +12,7 @@ interface Answer {
   text: string;
 }
 
-export function CompareChat({ studio }: { studio: Studio }) {
+export function CompareChat({ studio, runId, runAdapters = [] }: { studio: Studio; runId?: string; runAdapters?: readonly RunAdapter[] }) {
   const [prompt, setPrompt] = useState('');
   const [answers, setAnswers] = useState<Answer[]>([]);
   const [running, setRunning] = useState(false);
@@ -27,6 +28,7 @@ export function CompareChat({ studio }: { studio: Studio }) {
     const out: Answer[] = [];
     let adapters: AdapterInfo[] = [];
     try {
+      for (const a of runAdapters) await studio.engine.useRunAdapter(runId!, a.unit);
       adapters = await studio.engine.adapters();
       const before = adapters.find((a) => a.attached)?.id ?? null;
       for (const who of [null, ...adapters]) {
@@ -37,7 +39,7 @@ export function CompareChat({ studio }: { studio: Studio }) {
         setAnswers([...out]);
       }
       await studio.engine.attachAdapter(before);
-      setNote(adapters.length ? '' : 'No adapter trained in this session yet: train plain fine-tuning or GR-SAP in the Train step to compare them here.');
+      setNote(adapters.length ? '' : 'No adapter trained yet: run the demo, or train plain fine-tuning or GR-SAP in the Train step, to compare them here.');
     } catch (e) {
       setNote(`Could not compare: ${e instanceof Error ? e.message : e}`);
     } finally {
@@ -49,7 +51,7 @@ export function CompareChat({ studio }: { studio: Studio }) {
   return (
     <div>
       <h3>Chat with the models side by side</h3>
-      <p class="hint">The untuned model and every adapter trained in this session (Train step) answer the same prompt, greedily. Answers can be harmful: they are shown because you asked.</p>
+      <p class="hint">The untuned model, the demo's adapters and every adapter trained in the Train step answer the same prompt, greedily. Answers can be harmful: they are shown because you asked.</p>
       <label class="block">
         Prompt for every model
         <textarea rows={2} value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} />

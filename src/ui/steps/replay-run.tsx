@@ -9,6 +9,7 @@ import { runJob } from '../../worker/client';
 import { Reveal } from '../parts/reveal';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
+import { downloadFile } from '../dom';
 
 export const REPLAY_SET_KEY = 'replay-set';
 
@@ -32,14 +33,6 @@ async function keep(pairs: ReplaySetPair[], funnel: ReplayFunnel | null): Promis
   await appRecords.set(REPLAY_SET_KEY, { pairs, funnel });
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/jsonl' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function Funnel({ f }: { f: ReplayFunnel }) {
   const rows: [string, string][] = [
@@ -215,7 +208,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
             <span class="hint">
               {shown.length} of {replaySet.value.length} pairs
             </span>
-            <button type="button" onClick={() => void studio.engine.replaySetJsonl(replaySet.value).then((text) => download('replay.jsonl', text))}>
+            <button type="button" onClick={() => void studio.engine.replaySetJsonl(replaySet.value).then((text) => downloadFile('replay.jsonl', text, 'application/jsonl'))}>
               Export JSONL
             </button>
           </div>

@@ -11,6 +11,7 @@ import { Reveal } from '../parts/reveal';
 import { COMMITTED_RESULTS_PATH } from '../page-options';
 import { busy, device, model, type Studio } from '../state';
 import { CompareChat } from './compare-chat';
+import { downloadFile } from '../dom';
 
 function armName(a: ArmResult, tasks: number): string {
   return tasks > 1 ? `${a.label} (${a.task})` : a.label;
@@ -41,14 +42,6 @@ export function resultsCsv(results: ExperimentResults): string {
   return `${header.join(',')}\n${rows.join('\n')}\n`;
 }
 
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function ByDomain({ snap }: { snap: ExperimentSnapshot }) {
   const arms = snap.byDomain;
@@ -146,6 +139,39 @@ function CommittedResults() {
   );
 }
 
+/** The run's trained adapters, each downloadable as a PEFT folder's two files. */
+function RunAdapters({ studio, snap }: { studio: Studio; snap: ExperimentSnapshot }) {
+  const [error, setError] = useState<string | null>(null);
+  async function save(unit: string) {
+    setError(null);
+    try {
+      const files = await studio.engine.exportRunAdapter(snap.runId, unit);
+      for (const [name, bytes] of Object.entries(files)) downloadFile(`${unit}-${name}`, bytes, 'application/octet-stream');
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return (
+    <div>
+      <h3>The demo's adapters</h3>
+      <p class="hint">
+        Each trained model is a LoRA adapter in the PEFT layout. The download is two files named after the unit; put them in one folder as adapter_config.json and adapter_model.safetensors to load them with PEFT on the same base model. Or chat with them below.
+      </p>
+      <ul data-testid="run-adapters">
+        {snap.adapters.map((a) => (
+          <li key={a.unit}>
+            {a.label}, seed {a.seed}{' '}
+            <button type="button" data-testid={`export-adapter-${a.unit}`} onClick={() => void save(a.unit)}>
+              Download adapter
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error ? <p class="error">{error}</p> : null}
+    </div>
+  );
+}
+
 export function ResultsStep({ studio }: { studio: Studio }) {
   useEffect(() => {
     void refreshSnapshot(studio);
@@ -191,13 +217,13 @@ export function ResultsStep({ studio }: { studio: Studio }) {
           <ByDomain snap={snap} />
           <SideBySide snap={snap} />
           <div class="row">
-            <button type="button" data-testid="export-json" onClick={() => download(`grsap-${snap.runId}-results.json`, `${JSON.stringify(snap, null, 2)}\n`, 'application/json')}>
+            <button type="button" data-testid="export-json" onClick={() => downloadFile(`grsap-${snap.runId}-results.json`, `${JSON.stringify(snap, null, 2)}\n`, 'application/json')}>
               Export report (JSON)
             </button>
-            <button type="button" data-testid="export-md" onClick={() => download(`grsap-${snap.runId}-results.md`, snap.markdown, 'text/markdown')}>
+            <button type="button" data-testid="export-md" onClick={() => downloadFile(`grsap-${snap.runId}-results.md`, snap.markdown, 'text/markdown')}>
               Export report (Markdown)
             </button>
-            <button type="button" data-testid="export-csv" onClick={() => download(`grsap-${snap.runId}-results.csv`, resultsCsv(snap.results), 'text/csv')}>
+            <button type="button" data-testid="export-csv" onClick={() => downloadFile(`grsap-${snap.runId}-results.csv`, resultsCsv(snap.results), 'text/csv')}>
               Export report (CSV)
             </button>
           </div>
@@ -205,7 +231,8 @@ export function ResultsStep({ studio }: { studio: Studio }) {
       ) : (
         <CommittedResults />
       )}
-      <CompareChat studio={studio} />
+      {snap?.adapters.length ? <RunAdapters studio={studio} snap={snap} /> : null}
+      <CompareChat studio={studio} runId={snap?.runId} runAdapters={snap?.adapters} />
     </div>
   );
 }

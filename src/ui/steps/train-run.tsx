@@ -11,6 +11,7 @@ import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
+import { downloadFile } from '../dom';
 
 type Arm = 'plain' | 'grsap';
 const ARM_LABEL: Record<Arm, string> = { plain: 'plain fine-tuning', grsap: 'GR-SAP' };
@@ -148,14 +149,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
 
   async function exportAdapter(id: string) {
     const files = await studio.engine.exportAdapter(id);
-    for (const [name, bytes] of Object.entries(files)) {
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
-    }
+    for (const [name, bytes] of Object.entries(files)) downloadFile(name, bytes);
   }
 
   const series = (['plain', 'grsap'] as Arm[]).filter((a) => runs.value[a]?.points.length).map((a) => ({ label: ARM_LABEL[a], points: runs.value[a]!.points }));
