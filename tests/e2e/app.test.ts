@@ -187,6 +187,10 @@ describe('the app in headless Chromium', () => {
     const csv = readFileSync((await csvFile.path())!, 'utf8').trim().split('\n');
     expect(csv[0]).toBe('task,arm,label,seeds,judge,harmful_ratio,harmful_sd,unlabelled,refusal_rate,over_refusal,task_accuracy');
     expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(report.results.arms.map((a: { task: string; arm: string }) => `${a.task},${a.arm}`));
+    // The demo's trained adapters are kept with the run and download as PEFT files.
+    expect(await page.getByTestId('run-adapters').textContent()).toMatch(/seed 0/);
+    const [runAdapter] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-adapter-plain__chat__seed-0').click()]);
+    expect(runAdapter.suggestedFilename()).toMatch(/^plain__chat__seed-0-adapter_(config\.json|model\.safetensors)$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
     await tab(page, 'Train').click();
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
@@ -213,12 +217,14 @@ describe('the app in headless Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-768.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // The untuned model and the adapter just trained answer the same prompt side by side.
+    // The untuned model, the adapter just trained and the demo's plain adapter answer the same prompt side by side.
     await tab(page, 'Results').click();
     await page.getByLabel('Prompt for every model').fill('hello there');
     await page.getByTestId('compare-ask').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dt').length >= 2, null, { timeout: 120_000 });
-    expect(await page.locator('[data-testid="compare-answers"] dt').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dt').length >= 3, null, { timeout: 120_000 });
+    const names = await page.locator('[data-testid="compare-answers"] dt').allTextContents();
+    expect(names.slice(0, 2)).toEqual(['untuned', 'plain fine-tuning']);
+    expect(names[2]).toMatch(/^Plain fine-tuning · seed 0 \(/i);
 
     // Deleting all local data takes the run with it.
     await page.getByTestId('delete-all').click();
