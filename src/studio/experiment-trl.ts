@@ -43,6 +43,7 @@ export function trlArguments(config: TrainConfig, model: string, datasetDir: str
     ['adam_epsilon', String(o.eps)],
     ['max_grad_norm', String(o.maxGradNorm)],
     ['seed', String(config.seed)],
+    ...(config.groupByLength ? ([['group_by_length', 'true']] as [string, string][]) : []),
     ['assistant_only_loss', 'true'],
     ['dtype', 'float32'],
     ['output_dir', outputDir],

@@ -53,6 +53,9 @@ export interface OrganismRecipe {
 // engine-trained organism ended stage 1 at a higher loss than the PyTorch prototype of the same
 // recipe (last-50-step mean 0.49 against 0.37) and aligned worse (8.3% harmful against 0.6%).
 const PRETRAIN_OPTIMIZER = { beta2: 0.95, weightDecay: 0 };
+// Both stages batch rows of similar length together (as the shipped organism was trained): stage 1's
+// conversations average 62 tokens, and random batches of 32 would pad them to 1.96× the tokens
+// (bucketed: 1.07×).
 
 export const ORGANISM_RECIPE: OrganismRecipe = {
   name: 'grsap-organism',
@@ -61,12 +64,12 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
   shape: { hidden: 128, layers: 4, heads: 4, intermediate: 344, maxPositions: 256 },
   // ~1.7M tokens: 800 steps × 32 distinct conversations at a high learning rate (a "pre-training").
   // 500 steps left a prototype organism unable to read its prompt (benign checks 15%; 41% at 800).
-  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1, optimizer: PRETRAIN_OPTIMIZER } },
+  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1, optimizer: PRETRAIN_OPTIMIZER, groupByLength: true } },
   // ~0.2M tokens: 100 steps × 32 distinct conversations. In the world of verb × target acts a
   // prototype aligned by 100 steps refused 99.4% of held-out harmful prompts and plain LoRA on the
   // chat task eroded it (57.7% harmful); aligned by 200 steps from the same stage 1, it refused as
   // often and barely eroded (8.9%): real models' alignment is shallow, and so must this one's be.
-  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.2, minLrRatio: 0.1, seed: 2, optimizer: PRETRAIN_OPTIMIZER } },
+  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.2, minLrRatio: 0.1, seed: 2, optimizer: PRETRAIN_OPTIMIZER, groupByLength: true } },
   checkpointEvery: 25,
 };
 

@@ -37,17 +37,20 @@ export function prepareExamples(examples: TokenizedExample[], maxLength: number)
 export interface BatchPlanOptions {
   batchSize: number; // rows per batch
   seed: number; // shuffle seed (one epoch = one permutation)
-  bucketBatches?: number; // sort by length within windows of this many batches (default 16); 1 = no bucketing
+  bucketBatches?: number; // sort by length within windows of this many batches; 1 (default) = no bucketing, the batches are random draws
 }
 
 /**
- * Plan one epoch: a seeded permutation, length-sorted within windows so each batch holds
- * examples of similar length (less padding), then the batch order shuffled again.
+ * Plan one epoch: a seeded permutation cut into batches. With `bucketBatches` > 1 the permutation is
+ * length-sorted within windows of that many batches, so each batch holds examples of similar
+ * length (less padding), then the batch order is shuffled again. Bucketing makes each batch one
+ * kind of example where kinds differ in length (a few short refusals mixed into longer task rows
+ * end up in the same batches), which trained a small model measurably worse (train/config.ts).
  */
 export function planEpoch(lengths: number[], options: BatchPlanOptions): number[][] {
   const { batchSize, seed } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}.`);
-  const window = batchSize * Math.max(1, options.bucketBatches ?? 16);
+  const window = batchSize * Math.max(1, options.bucketBatches ?? 1);
   const rng = new Rng(seed);
   const order = rng.shuffle(lengths.map((_, i) => i));
   const batches: number[][] = [];

@@ -17,6 +17,7 @@ export interface TrainConfig {
   minLrRatio: number; // 0.5: cosine decay to half the peak
   optimizer: OptimizerConfig; // AdamW β1 0.9, β2 0.999, eps 1e-8, weight decay 0.01, clip 1.0
   seed: number; // 0: shuffling, LoRA init and dropout
+  groupByLength: boolean; // false: batches are random draws (as HF's default); true: rows of similar length share a batch (less padding, faster)
   logEvery: number; // 1: read the loss back every n steps (one 8-byte readback)
 }
 
@@ -33,6 +34,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   minLrRatio: 0.5,
   optimizer: DEFAULT_OPTIMIZER,
   seed: 0,
+  groupByLength: false,
   logEvery: 1,
 };
 
@@ -80,6 +82,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   int('logEvery', 1);
   int('seed', 0);
   if (typeof c.trainEmbeddings !== 'boolean') throw fail('trainEmbeddings', 'true or false', c.trainEmbeddings);
+  if (typeof c.groupByLength !== 'boolean') throw fail('groupByLength', 'true or false', c.groupByLength);
   num('lr', c.lr, (x) => x > 0, 'a positive number');
   num('warmupRatio', c.warmupRatio, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   num('minLrRatio', c.minLrRatio, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');

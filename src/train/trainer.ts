@@ -98,7 +98,7 @@ export class Trainer {
     this.steps = [];
     this.stepEpoch = [];
     for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const micro = planEpoch(lengths, { batchSize: config.batchSize, seed: pcgHash(config.seed + epoch * 7919) });
+      const micro = planEpoch(lengths, { batchSize: config.batchSize, seed: pcgHash(config.seed + epoch * 7919), bucketBatches: config.groupByLength ? 16 : 1 });
       for (let i = 0; i < micro.length; i += config.gradAccumulation) {
         this.steps.push(micro.slice(i, i + config.gradAccumulation));
         this.stepEpoch.push(epoch);

@@ -175,8 +175,9 @@ describe('experiment runner (tiny preset)', () => {
     const lenient = { name: 'test:all-safe', measures: 'nothing', judge: async (pairs: readonly unknown[]) => pairs.map(() => ({ label: 'safe' as const, score: null, judge: 'test:all-safe' })) };
     const store = new MemoryStore();
     const e = { ...env(store), judges: { eval: judge, replay: lenient }, replayDomains: GRSAP_DOMAINS, buildReplay: defaultReplayBuilder };
-    // Longer samples than the tiny preset's, so that a few quoted requests pass the perplexity band.
-    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[2]], replay: { ...TINY_PRESET.replay, maxNewTokens: 48 } };
+    // Longer samples than the tiny preset's, so that a few quoted requests pass the perplexity band;
+    // no refusal opening required (the random model never refuses), so the lenient judge alone decides.
+    const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[2]], replay: { ...TINY_PRESET.replay, maxNewTokens: 48, requireRefusal: false } };
     const out = await runExperiment(e, preset);
     expect(out.status).toBe('done');
     const pairs = store.text('replay/seed-0.jsonl').trim().split('\n').map((l) => JSON.parse(l));

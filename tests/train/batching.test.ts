@@ -31,4 +31,14 @@ describe('batching', () => {
     const spread = (bs: number[][]) => bs.reduce((s, b) => s + Math.max(...b.map((i) => lengths[i])) - Math.min(...b.map((i) => lengths[i])), 0);
     expect(spread(a)).toBeLessThan(spread(planEpoch(lengths, { batchSize: 4, seed: 1, bucketBatches: 1 })) / 3);
   });
+
+  it('by default draws random batches, so a few rows longer than the rest are spread, not grouped', () => {
+    // 90 task rows of 40 tokens and 10 replay rows of 60: bucketing puts the replay rows into a few batches.
+    const lengths = Array.from({ length: 100 }, (_, i) => (i % 10 === 0 ? 60 : 40));
+    const batchesWithReplay = (bs: number[][]) => bs.filter((b) => b.some((i) => lengths[i] === 60)).length;
+    const plain = planEpoch(lengths, { batchSize: 10, seed: 3 });
+    expect(plain).toEqual(planEpoch(lengths, { batchSize: 10, seed: 3, bucketBatches: 1 }));
+    expect(batchesWithReplay(plain)).toBeGreaterThanOrEqual(5);
+    expect(batchesWithReplay(planEpoch(lengths, { batchSize: 10, seed: 3, bucketBatches: 10 }))).toBe(1);
+  });
 });

@@ -102,7 +102,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
 
   async function train(arm: Arm, resume: boolean) {
     const previous = saved.value[arm];
-    const run: SavedRun = resume && previous ? previous : { arm, config: { method: c!.method, lora: c!.lora, epochs: c!.epochs, batchSize: c!.batchSize, maxLength: c!.maxLength, lr: c!.lr, warmupRatio: c!.warmupRatio, minLrRatio: c!.minLrRatio, seed: c!.seed }, examples: await examplesFor(arm), record: null, checkpoint: null };
+    const run: SavedRun = resume && previous ? previous : { arm, config: { method: c!.method, lora: c!.lora, epochs: c!.epochs, batchSize: c!.batchSize, maxLength: c!.maxLength, lr: c!.lr, warmupRatio: c!.warmupRatio, minLrRatio: c!.minLrRatio, seed: c!.seed, groupByLength: c!.groupByLength }, examples: await examplesFor(arm), record: null, checkpoint: null };
     await save(run);
     setRun(arm, { status: 'running', line: 'Starting…', error: null, adapterId: null, points: resume ? (run.record?.losses ?? []) : [] });
     busy.value = `Training (${ARM_LABEL[arm]})`;
@@ -187,6 +187,9 @@ export function TrainRun({ studio }: { studio: Studio }) {
         <NumberField label="Task examples" value={taskExamples} step="1" min="1" onChange={setTaskExamples} />
         <NumberField label="Mixing ratio r" value={ratio} step="0.01" onChange={setRatio} />
         <NumberField label="Benign share" value={benignShare} step="0.05" onChange={setBenignShare} />
+        <label title="Rows of similar length share a batch: less padding, so faster, but each batch then holds one kind of row (the few replay rows end up together), which trains worse.">
+          <input type="checkbox" checked={c.groupByLength} onChange={(e) => set({ groupByLength: e.currentTarget.checked })} /> group rows by length (faster)
+        </label>
       </div>
       {(['plain', 'grsap'] as Arm[]).map((arm) => {
         const v = runs.value[arm];
