@@ -4,8 +4,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ORGANISM_RECIPE, trainOrganism, type OrganismRecipe } from '../studio/organism';
-import { intOption, stringOption, type CommandSpec, type ParsedValues } from './args';
+import { ORGANISM_RECIPE, ORGANISM_RECIPES, trainOrganism, type OrganismRecipe } from '../studio/organism';
+import { choiceOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { formatDuration, type CliContext } from './common';
 import { folderStore, writeFileAtomic } from './out-dir';
 
@@ -25,6 +25,7 @@ export const organismSpec: CommandSpec = {
     { name: 'out', type: 'string', value: 'DIR', help: 'where the finished model folder goes', default: 'public/models/grsap-organism' },
     { name: 'work', type: 'string', value: 'DIR', help: 'checkpoints and stage models (resume from here)', default: '.organism-work' },
     { name: 'tiny', type: 'boolean', help: 'a toy-scale run of the same recipe (tests)' },
+    { name: 'recipe', type: 'string', value: Object.keys(ORGANISM_RECIPES).join('|'), help: 'which variant of the recipe (experiments; shipped made the embedded model)', default: 'shipped' },
     { name: 'stage1-steps', type: 'string', value: 'N', help: 'override: stage-1 conversations = N × batch size' },
   ],
 };
@@ -42,7 +43,9 @@ export const TINY_RECIPE: OrganismRecipe = {
 export async function runOrganism(values: ParsedValues, ctx: CliContext): Promise<number> {
   const out = stringOption(values, 'out') ?? 'public/models/grsap-organism';
   const work = stringOption(values, 'work') ?? '.organism-work';
-  let recipe = values.tiny === true ? TINY_RECIPE : ORGANISM_RECIPE;
+  const variant = choiceOption(values, 'recipe', Object.keys(ORGANISM_RECIPES), 'shipped');
+  if (values.tiny === true && variant !== 'shipped') throw new UsageError('organism: --tiny runs the shipped recipe at toy scale; leave out --recipe.');
+  let recipe = values.tiny === true ? TINY_RECIPE : ORGANISM_RECIPES[variant];
   if (stringOption(values, 'stage1-steps') !== undefined) {
     const steps = intOption(values, 'stage1-steps', 1);
     recipe = { ...recipe, stage1: { ...recipe.stage1, examples: steps * (recipe.stage1.train.batchSize ?? 32) } };

@@ -38,39 +38,55 @@ export interface OrganismStage {
   train: TrainOverrides; // full fine-tuning settings
 }
 
+/** 'normal': N(0, 0.02²) for every matrix, as transformers initialises Llama; 'torch-linear': the embedding N(0, 0.02²), linear layers U(−1/√fan_in, 1/√fan_in) (nn.Linear's default, as the PyTorch prototype). Norms start at one. */
+export type InitScheme = 'normal' | 'torch-linear';
+
 export interface OrganismRecipe {
   name: string; // the model's folder name under public/models/
   worldSeed: number; // which world (land, held-out acts, evaluation sets)
   initSeed: number; // the random initialisation
+  init: InitScheme;
   shape: OrganismShape;
   stage1: OrganismStage;
   stage2: OrganismStage;
   checkpointEvery: number; // steps
 }
 
-// AdamW as small language models are pre-trained (β₂ 0.95, no weight decay), not the fine-tuning
-// default (0.999, 0.01). With the fine-tuning default and N(0, 0.02) linear layers, the first
-// engine-trained organism ended stage 1 at a higher loss than the PyTorch prototype of the same
-// recipe (last-50-step mean 0.49 against 0.37) and aligned worse (8.3% harmful against 0.6%).
-const PRETRAIN_OPTIMIZER = { beta2: 0.95, weightDecay: 0 };
 // Both stages batch rows of similar length together (as the shipped organism was trained): stage 1's
 // conversations average 62 tokens, and random batches of 32 would pad them to 1.96× the tokens
-// (bucketed: 1.07×).
-
+// (grouped: 1.07×). In the PyTorch mirror, random batches reached a lower held-out loss per step
+// (scripts/world/README.md, "random batches against length-grouped ones").
 export const ORGANISM_RECIPE: OrganismRecipe = {
   name: 'grsap-organism',
   worldSeed: 0,
   initSeed: 0,
+  init: 'normal',
   shape: { hidden: 128, layers: 4, heads: 4, intermediate: 344, maxPositions: 256 },
   // ~1.7M tokens: 800 steps × 32 distinct conversations at a high learning rate (a "pre-training").
   // 500 steps left a prototype organism unable to read its prompt (benign checks 15%; 41% at 800).
-  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1, optimizer: PRETRAIN_OPTIMIZER, groupByLength: true } },
+  stage1: { examples: 25_600, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 3e-3, warmupRatio: 0.025, minLrRatio: 0.1, seed: 1, groupByLength: true } },
   // ~0.2M tokens: 100 steps × 32 distinct conversations. In the world of verb × target acts a
   // prototype aligned by 100 steps refused 99.4% of held-out harmful prompts and plain LoRA on the
   // chat task eroded it (57.7% harmful); aligned by 200 steps from the same stage 1, it refused as
   // often and barely eroded (8.9%): real models' alignment is shallow, and so must this one's be.
-  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.2, minLrRatio: 0.1, seed: 2, optimizer: PRETRAIN_OPTIMIZER, groupByLength: true } },
+  stage2: { examples: 3_200, train: { method: 'full', trainEmbeddings: true, epochs: 1, batchSize: 32, maxLength: 256, lr: 1e-3, warmupRatio: 0.1, minLrRatio: 0.1, seed: 2, groupByLength: true } },
   checkpointEvery: 25,
+};
+
+/**
+ * Variants of the recipe, for experiments (`npm run cli -- organism --recipe NAME`); `shipped` is
+ * the one that made public/models/grsap-organism. `pretrain-adamw`: AdamW as small language models
+ * are pre-trained (β₂ 0.95, no weight decay; the prototype's), PyTorch's nn.Linear initialisation
+ * and a stage-2 warm-up of 20%; measured against `shipped` in scripts/world/README.md.
+ */
+export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
+  shipped: ORGANISM_RECIPE,
+  'pretrain-adamw': {
+    ...ORGANISM_RECIPE,
+    init: 'torch-linear',
+    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+  },
 };
 
 /** Where the recipe keeps its files between runs (a folder in Node). */
@@ -114,19 +130,15 @@ export function organismConfig(shape: OrganismShape, vocabSize: number, ids: { b
   };
 }
 
-/**
- * Random initial weights as a PyTorch module initialises them: the embedding N(0, 0.02²) (as the
- * prototype set it), linear layers U(−1/√fan_in, 1/√fan_in) (nn.Linear's default), norms one.
- * (transformers' own Llama init, N(0, 0.02²) everywhere, trained this small model to a higher loss.)
- */
-export function initialWeights(cfg: ModelConfig, seed: number): Uint8Array {
+/** Random initial weights by `scheme` (see InitScheme). */
+export function initialWeights(cfg: ModelConfig, seed: number, scheme: InitScheme = 'normal'): Uint8Array {
   const rng = new Rng(seed);
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, shape] of expectedShapes(cfg)) {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (name.endsWith('norm.weight')) data = new Float32Array(n).fill(1);
-    else if (name.endsWith('embed_tokens.weight')) data = Float32Array.from({ length: n }, () => 0.02 * rng.normal());
+    else if (scheme === 'normal' || name.endsWith('embed_tokens.weight')) data = Float32Array.from({ length: n }, () => 0.02 * rng.normal());
     else {
       const bound = 1 / Math.sqrt(shape[shape.length - 1]); // [out, in]: fan_in is the last dimension
       data = Float32Array.from({ length: n }, () => rng.uniform(-bound, bound));
@@ -182,7 +194,7 @@ export async function trainOrganism(gpu: Gpu, recipe: OrganismRecipe, store: Rec
     const configJson = { ...organismConfig(recipe.shape, vocabSize, { bos: idOf('<|im_start|>'), eos: idOf('<|im_end|>'), pad: idOf('<|endoftext|>') }), _name_or_path: recipe.name };
     const cfg = parseModelConfig(configJson);
     say('init', `initialising ${cfg.nLayers} layers × ${cfg.hidden}, vocabulary ${vocabSize} (seed ${recipe.initSeed})`);
-    base = new Map([['config.json', enc(configJson)], ['model.safetensors', initialWeights(cfg, recipe.initSeed)], ...tokenizer]);
+    base = new Map([['config.json', enc(configJson)], ['model.safetensors', initialWeights(cfg, recipe.initSeed, recipe.init)], ...tokenizer]);
     for (const [name, bytes] of base) await store.write(`stage0/${name}`, bytes);
   }
 
