@@ -77,7 +77,8 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
  * Variants of the recipe, for experiments (`npm run cli -- organism --recipe NAME`); `shipped` is
  * the one that made public/models/grsap-organism. `pretrain-adamw`: AdamW as small language models
  * are pre-trained (β₂ 0.95, no weight decay; the prototype's), PyTorch's nn.Linear initialisation
- * and a stage-2 warm-up of 20%; measured against `shipped` in scripts/world/README.md.
+ * and a stage-2 warm-up of 20%; measured against `shipped` in scripts/world/README.md. `prototype`:
+ * that and random batches.
  */
 export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
   shipped: ORGANISM_RECIPE,
@@ -86,6 +87,13 @@ export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
     init: 'torch-linear',
     stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, optimizer: { beta2: 0.95, weightDecay: 0 } } },
     stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+  },
+  // `prototype`: `pretrain-adamw` with random batches as well, i.e. the PyTorch prototype's recipe.
+  prototype: {
+    ...ORGANISM_RECIPE,
+    init: 'torch-linear',
+    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, groupByLength: false, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, groupByLength: false, optimizer: { beta2: 0.95, weightDecay: 0 } } },
   },
 };
 
