@@ -39,15 +39,12 @@ import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
-import { experimentWorld } from './experiment-data';
+import { experimentWorld, worldTaskExamples } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
 import { loadModel, type LoadedModel } from './load-model';
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, trainedModelFiles } from './model-files';
-import { adapterPath, readState, unitPath } from './experiment-store';
-import { importPeftAdapter } from '../model/peft';
-import { openSafetensors } from '../model/safetensors';
-import type { LoraAdapter } from '../model/lora';
+import { trainedModelFiles } from './model-files';
+import { loadRunAdapter, runAdapterFiles } from './run-adapters';
 import { createTraining } from './training';
 import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
@@ -324,9 +321,7 @@ export class StudioEngine implements StudioApi {
   }
 
   async worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]> {
-    const tasks = experimentWorld(0).evalSets.tasks;
-    if (!(task in tasks)) throw new Error(`The world has no task ${JSON.stringify(task)}; its tasks are ${Object.keys(tasks).join(', ')}.`);
-    return tasks[task as keyof typeof tasks][split].slice(0, count);
+    return worldTaskExamples(task, split, count);
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {
@@ -369,13 +364,7 @@ export class StudioEngine implements StudioApi {
   }
 
   async exportRunAdapter(runId: string, unit: string): Promise<Record<string, Uint8Array>> {
-    const store = this.runStore(runId);
-    const files: Record<string, Uint8Array> = {};
-    for (const name of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) {
-      const bytes = await store.read(adapterPath(unit, name));
-      if (!bytes) throw new Error(`Run ${runId} kept no adapter for ${unit} (${name} is missing); only finished LoRA units have one.`);
-      files[name] = bytes;
-    }
+    const files = await runAdapterFiles(this.runStore(runId), runId, unit);
     return withTransfer(files, Object.values(files));
   }
 
@@ -383,26 +372,10 @@ export class StudioEngine implements StudioApi {
     await this.jobs.idle();
     const session = this.requireSession();
     const id = `run:${runId}/${unit}`;
-    if (session.adapters.has(id)) return id;
-    const store = this.runStore(runId);
-    const state = await readState(store);
-    if (state && state.model.fingerprint !== session.loaded.fingerprint) {
-      throw new Error(`Run ${runId} was made with another model (${state.model.id}); load that model to use its adapters.`);
+    if (!session.adapters.has(id)) {
+      const { adapter, name, record } = await loadRunAdapter(await this.getGpu(), session.loaded, this.runStore(runId), runId, unit);
+      session.adapters.set(id, { id, name, adaptation: { kind: 'lora', adapter }, record });
     }
-    const config = await store.read(adapterPath(unit, ADAPTER_CONFIG_FILE));
-    const weights = await store.read(adapterPath(unit, ADAPTER_WEIGHTS_FILE));
-    const record = await store.read(unitPath(unit, 'train-run.json'));
-    if (!config || !weights || !record) throw new Error(`Run ${runId} kept no adapter for ${unit}; only finished LoRA units have one.`);
-    const reader = await openSafetensors(weights, adapterPath(unit, ADAPTER_WEIGHTS_FILE));
-    let adapter: LoraAdapter;
-    try {
-      adapter = await importPeftAdapter(await this.getGpu(), session.loaded.cfg, JSON.parse(new TextDecoder().decode(config)), reader);
-    } finally {
-      await reader.close();
-    }
-    const u = state?.units[unit];
-    const label = u ? `${state!.preset.arms.find((a) => a.id === u.arm)?.label ?? u.arm} · seed ${u.seed} (${runId})` : unit;
-    session.adapters.set(id, { id, name: label, adaptation: { kind: 'lora', adapter }, record: JSON.parse(new TextDecoder().decode(record)) as TrainingRecord });
     return id;
   }
 

@@ -27,6 +27,13 @@ export function experimentWorld(seed: number): WorldData {
   return generateWorldData({ seed, stage1Count: 600, stage2Count: ORGANISM_RECIPE.stage2.examples });
 }
 
+/** The first `count` examples of a split of one of the experiment world's tasks, by name (the app's Data and Train steps). */
+export function worldTaskExamples(task: string, split: 'train' | 'validation' | 'test', count: number): ChatExample[] {
+  const tasks = experimentWorld(0).evalSets.tasks;
+  if (!(task in tasks)) throw new Error(`The world has no task ${JSON.stringify(task)}; its tasks are ${Object.keys(tasks).join(', ')}.`);
+  return tasks[task as keyof typeof tasks][split].slice(0, count);
+}
+
 /** Harm domains to replay: the world's own for the embedded model, which knows no others; the paper's 38 otherwise. */
 export function replayDomainsFor(embedded: boolean): readonly string[] {
   return defaultReplayDomains(embedded ? ORGANISM_RECIPE.name : null);
