@@ -1,10 +1,11 @@
 // The page: five steps (Model · Data · Replay · Train · Results) as keyboard-reachable tabs, the
-// GPU details with the kernel self-check, and the storage panel. Every step stays mounted, so a
-// running job's progress is never lost by switching steps.
+// GPU details with the kernel self-check, the storage panel and what the page may contact. Every
+// step stays mounted, so a running job's progress is never lost by switching steps.
 
 import type { ComponentType } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { devicePanel } from './device-panel';
+import { PrivacyPanel } from './parts/privacy-panel';
 import { StoragePanel } from './parts/storage-panel';
 import { device, deviceLost, type Studio } from './state';
 import { DataStep } from './steps/data-step';
@@ -127,6 +128,7 @@ export function App({ studio }: { studio: Studio }) {
         <DevicePanelMount studio={studio} />
       </details>
       <StoragePanel studio={studio} />
+      <PrivacyPanel />
     </>
   );
 }

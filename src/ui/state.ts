@@ -5,6 +5,7 @@ import { signal } from '@preact/signals';
 import type { Remote } from 'comlink';
 import type { DeviceReport, JobProgress, LoadDetail, ModelRequest, ModelSummary, StudioApi } from '../studio/api';
 import { resultOf, runJob, startEngine } from '../worker/client';
+import { allowedOrigins, mayContact } from './privacy';
 import { formatBytes } from './dom';
 import type { PageOptions } from './page-options';
 
@@ -81,6 +82,11 @@ export async function loadInto(studio: Studio, request: ModelRequest, embedded: 
 /** The page's model (the embedded one, or ?model=): a plain message when its folder is not there. */
 export async function loadPageModel(studio: Studio): Promise<void> {
   const { modelUrl, embedded } = studio.options;
+  if (!mayContact(modelUrl, location.origin, allowedOrigins())) {
+    const origin = new URL(modelUrl).origin;
+    model.value = { kind: 'failed', message: `This page may contact only itself and the Hugging Face Hub, so ${modelUrl} is blocked. Allow ${origin} under Model › Load another model (URL of a model folder), or serve the model beside the page.` };
+    return;
+  }
   let found = false;
   try {
     found = (await fetch(new URL('config.json', modelUrl), { method: 'HEAD', cache: 'no-store' })).ok;

@@ -2,9 +2,17 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { StudioApi } from '../studio/api';
 import { jobResult, type JobEnd, type JobId, type JobListener, type JobProgress } from '../studio/jobs';
+import engineWorkerUrl from './engine.worker.ts?worker&url';
 
+/**
+ * The engine's worker. It starts from a one-line blob: module that imports the engine's module from
+ * the page's origin: a blob: worker inherits the page's Content-Security-Policy (ui/privacy.ts), so
+ * the engine's downloads are held to the same connect-src as the page's.
+ */
 export function startEngine(): { engine: Remote<StudioApi>; worker: Worker } {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'grsap-engine' });
+  const source = `import ${JSON.stringify(new URL(engineWorkerUrl, location.href).href)};\n`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url, { type: 'module', name: 'grsap-engine' });
   return { engine: wrap<StudioApi>(worker), worker };
 }
 

@@ -2,7 +2,9 @@
 // a static host would publish it: without the embedded model the page says so plainly; with a tiny
 // model named as the embedded one (?model=) and the toy preset (?preset=tiny), the demo button runs
 // the experiment job and the Results step shows each finished arm's figures, which survive a
-// reload. Harmful text stays hidden until revealed, and no request leaves the local server.
+// reload. Harmful text stays hidden until revealed; the page's Content-Security-Policy holds the
+// page and its engine worker to the page's origin and the Hub (another origin only once the user
+// allows it), refuses nothing the app asks for, and no request leaves the local server.
 
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import { contentSecurityPolicy } from '../../src/ui/privacy';
 
 const SUB_PATH = '/lecture/studio/';
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
@@ -39,20 +42,25 @@ describe('the app in headless Chromium', () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  async function open(query: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+  /** A fresh browser context on the app; `errors` collects uncaught page errors, `blocked` what its Content-Security-Policy refused. */
+  async function open(query: string, width = 1280): Promise<{ page: Page; errors: string[]; blocked: string[] }> {
     const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
     const errors: string[] = [];
+    const blocked: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy/.test(m.text())) blocked.push(m.text());
+    });
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${server.url}${query}`);
-    return { page, errors };
+    return { page, errors, blocked };
   }
 
   const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
 
   it('opens on the embedded organism, which answers in the chat box (greedy)', async () => {
-    const { page, errors } = await open('');
+    const { page, errors, blocked } = await open('');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
     expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded the embedded demo model, grsap-organism/);
@@ -66,6 +74,7 @@ describe('the app in headless Chromium', () => {
     expect(await page.getByTestId('assistant-reply').textContent()).toMatch(/^\S.* \(\d+ tokens, [\d.]+ s, eos\)$/s);
     await page.screenshot({ path: join(SCREENSHOTS, 'model-embedded.png'), fullPage: true });
     expect(errors).toEqual([]);
+    expect(blocked).toEqual([]); // the page's policy refused nothing the app itself asked for
     await page.context().close();
   }, 240_000);
 
@@ -116,7 +125,7 @@ describe('the app in headless Chromium', () => {
   }, 120_000);
 
   it('with a tiny model and the toy preset: a replay run, a training run paused and resumed over a reload, the demo with each finished arm', async () => {
-    const { page, errors } = await open('?model=test-model/&preset=tiny#results');
+    const { page, errors, blocked } = await open('?model=test-model/&preset=tiny#results');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
     await tab(page, 'Model').click();
@@ -233,8 +242,62 @@ describe('the app in headless Chromium', () => {
     await page.getByTestId('committed-results').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('run-results').count()).toBe(0);
     expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
     await page.context().close();
   }, 480_000);
+
+  it('holds every request to its Content-Security-Policy, the engine worker too; another origin loads only once the user allows it', async () => {
+    const { page, errors, blocked } = await open('?model=test-model/&preset=tiny');
+    const policy = () => page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[http-equiv="Content-Security-Policy"]')?.content ?? null);
+    expect(await policy()).toBe(contentSecurityPolicy());
+    // The same local server under another name is another origin, outside the policy.
+    const other = new URL(server.url.replace('127.0.0.1', 'localhost')).origin;
+    const otherModel = `${other}${SUB_PATH}test-model/`;
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
+    // The engine runs in a blob: worker, which inherits the page's policy: a fetch from such a worker, and from the page, is blocked.
+    expect(page.workers().map((w) => w.url()).some((u) => u.startsWith('blob:'))).toBe(true);
+    const fromWorker = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const source = `fetch(${JSON.stringify(url)}).then(() => postMessage('fetched'), () => postMessage('blocked'));`;
+          const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+          worker.onmessage = (e) => resolve(e.data as string);
+        }),
+      `${otherModel}config.json`,
+    );
+    expect(fromWorker).toBe('blocked');
+    expect(await page.evaluate((url) => fetch(url).then(() => 'fetched', () => 'blocked'), `${otherModel}config.json`)).toBe('blocked');
+    expect(blocked.length).toBeGreaterThanOrEqual(1);
+    expect(blocked.every((m) => m.includes(`${otherModel}config.json`))).toBe(true); // nothing of the app's own was refused
+    const refusedByTheTest = blocked.length;
+
+    // Loading a model from that origin asks first; once allowed (and reloaded), it loads.
+    await tab(page, 'Model').click();
+    await page.getByText('Load another model').click();
+    await page.getByLabel('Model source').selectOption('url');
+    await page.getByLabel('URL', { exact: true }).fill(otherModel);
+    await page.getByTestId('load-model').click();
+    await page.getByTestId('allow-origin').waitFor();
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded url:.*127\.0\.0\.1/);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: `Allow ${other} and reload` }).click()]);
+    expect(await policy()).toBe(contentSecurityPolicy([other]));
+    expect(await page.getByTestId('privacy-sources').textContent()).toContain(`${other}: allowed by you`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
+    await tab(page, 'Model').click();
+    await page.getByText('Load another model').click();
+    await page.getByLabel('Model source').selectOption('url');
+    await page.getByLabel('URL', { exact: true }).fill(otherModel);
+    await page.getByTestId('load-model').click();
+    await page.waitForFunction((o) => document.querySelector('[data-testid="model-status"]')?.textContent?.includes(`url:${o}`), other, { timeout: 120_000 });
+    expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+
+    // Removing it takes it out of the policy again.
+    await Promise.all([page.waitForEvent('load'), page.locator(`[data-origin="${other}"]`).getByRole('button', { name: 'Remove' }).click()]);
+    expect(await policy()).toBe(contentSecurityPolicy());
+    expect(blocked.length).toBe(refusedByTheTest);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 300_000);
 
   it('without WebGPU: says how to enable it and shows the committed results', async () => {
     const stat = (mean: number) => ({ mean, sd: null, n: 1, values: [mean] });
@@ -258,8 +321,9 @@ describe('the app in headless Chromium', () => {
   }, 60_000);
 
   it('sent no request beyond the local server', () => {
-    const origin = new URL(server.url).origin;
-    const outside = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    const port = new URL(server.url).port;
+    const local = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]; // the second only once allowed, above
+    const outside = requests.filter((u) => !local.some((o) => u.startsWith(o)) && !u.startsWith('blob:') && !u.startsWith('data:'));
     expect(requests.length).toBeGreaterThan(5);
     expect(outside).toEqual([]);
   });

@@ -6,6 +6,7 @@ import type { DeviceReport, JobId, ModelRequest } from '../../studio/api';
 import { preset } from '../demo';
 import { formatBytes } from '../dom';
 import { EMBEDDED_MODEL_PATH } from '../page-options';
+import { allowedOrigins, mayContact, originOf, setAllowedOrigins } from '../privacy';
 import { busy, device, loadInto, model, type Studio } from '../state';
 import { ChatBox } from './chat-box';
 
@@ -108,6 +109,31 @@ function DemoCost() {
   );
 }
 
+/** The page may contact only itself and the Hub until the user allows another origin (privacy.ts). */
+function AllowOrigin({ origin }: { origin: string }) {
+  const [error, setError] = useState<string | null>(null);
+  function allow() {
+    try {
+      setAllowedOrigins([...allowedOrigins(), origin]);
+      location.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return (
+    <div class="notice" role="alert" data-testid="allow-origin">
+      <p>
+        This page may contact only itself and the Hugging Face Hub, so the browser would block downloads from <strong>{origin}</strong>. Allow it for model downloads? The page
+        reloads to apply the change (nothing is lost); then load the model again. You can remove it later under "What this page may contact".
+      </p>
+      <button type="button" onClick={allow}>
+        Allow {origin} and reload
+      </button>
+      {error ? <p class="error">{error}</p> : null}
+    </div>
+  );
+}
+
 function LoadAnother({ studio }: { studio: Studio }) {
   const [kind, setKind] = useState<'hub' | 'url' | 'files'>('hub');
   const [text, setText] = useState('');
@@ -115,6 +141,7 @@ function LoadAnother({ studio }: { studio: Studio }) {
   const [files, setFiles] = useState<File[]>([]);
   const [message, setMessage] = useState('');
   const [job, setJob] = useState<Promise<JobId> | null>(null);
+  const [blocked, setBlocked] = useState<string | null>(null); // an origin the page's policy does not allow yet
 
   function request(): ModelRequest | string {
     if (kind === 'files') return files.length ? { kind: 'files', files } : 'Choose the model folder first.';
@@ -129,6 +156,8 @@ function LoadAnother({ studio }: { studio: Studio }) {
     const r = request();
     if (typeof r === 'string') return setMessage(r);
     setMessage('');
+    setBlocked(null);
+    if (r.kind === 'url' && !mayContact(r.url, location.origin, allowedOrigins())) return setBlocked(originOf(r.url));
     await loadInto(studio, r, false, (id) => setJob(id));
     setJob(null);
   }
@@ -169,6 +198,7 @@ function LoadAnother({ studio }: { studio: Studio }) {
         </button>
       </div>
       {message ? <p class="error">{message}</p> : null}
+      {blocked ? <AllowOrigin origin={blocked} /> : null}
     </details>
   );
 }
