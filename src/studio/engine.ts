@@ -6,7 +6,7 @@ import { Gpu } from '../gpu/gpu';
 import { runSelfCheck } from '../ops/selfcheck';
 import { CachedModelSource } from '../storage/cached-source';
 import { createBrowserModelCache } from '../storage/cache-browser';
-import type { ModelCache } from '../storage/cache';
+import type { BlobStore, ModelCache } from '../storage/cache';
 import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
 import type {
@@ -36,7 +36,7 @@ import { generateTexts } from './inference';
 import { openJudge } from './judges';
 import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
-import { defaultExperimentRecords, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
+import { defaultExperimentRecords, defaultRunBlobs, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
 import { experimentWorld, worldTaskExamples } from './experiment-data';
@@ -54,6 +54,8 @@ export interface EngineOptions {
   cache?: () => Promise<ModelCache>;
   /** Where experiment runs are kept; default: IndexedDB, else memory. */
   experimentRecords?: RecordStore;
+  /** Where a run's checkpoints and adapter weights are kept; default: OPFS, else the records. */
+  runBlobs?: () => Promise<BlobStore | null>;
 }
 
 interface Trained {
@@ -81,6 +83,7 @@ export class StudioEngine implements StudioApi {
   private jobs = new JobQueue();
   private nextAdapter = 1;
   private experimentRecords: RecordStore | null = null;
+  private runBlobs: Promise<BlobStore | null> | null = null;
 
   constructor(private readonly options: EngineOptions = {}) {}
 
@@ -99,7 +102,9 @@ export class StudioEngine implements StudioApi {
   }
 
   private runStore(runId: string) {
-    return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId);
+    this.runBlobs ??= this.options.runBlobs ? this.options.runBlobs() : defaultRunBlobs();
+    const blobs = this.runBlobs;
+    return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId, () => blobs);
   }
 
   private requireSession(): Session {

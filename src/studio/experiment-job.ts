@@ -3,6 +3,8 @@
 // folder kept as records (IndexedDB in the browser) under the run's id, so a stopped demo continues
 // where it stopped. The engine (engine.ts) runs it as a job.
 
+import type { BlobStore } from '../storage/cache';
+import { OpfsBlobStore, type OpfsDirectoryHandle } from '../storage/cache-browser';
 import { IdbRecordStore, MemoryRecordStore, type RecordStore } from '../storage/record-store';
 import type { Gpu } from './device';
 import { WorldLabellerJudge } from './eval-world';
@@ -19,16 +21,57 @@ export interface ExperimentRequest {
   runId: string; // the run's name: its files are kept under it, and the same id continues a stopped run
 }
 
-/** A run folder as records under `experiment/<runId>/`. */
-export function recordRunStore(records: RecordStore, runId: string): RunStore {
+/** The run's large binaries (checkpoints, adapter weights), kept as files where there is a blob store. */
+const isBlobPath = (path: string) => path.endsWith('.safetensors');
+
+function quotaError(what: string, e: unknown): Error {
+  if ((e as { name?: string } | null)?.name === 'QuotaExceededError') {
+    return new Error(`The browser's storage for this site is full, so the run's ${what} was not saved. Delete cached models or old runs in the storage panel (below the steps), then continue the demo: it resumes from its last checkpoint.`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * A run folder: its JSON and JSONL files as records under `experiment/<runId>/`, its binaries
+ * (checkpoints, adapter weights) as files in `blobs` (the origin-private file system in the
+ * browser), written to a temporary entry and then moved into place, so a crash mid-write keeps the
+ * last checkpoint. Without a blob store, or for a binary saved as a record by an older version,
+ * records serve.
+ */
+export function recordRunStore(records: RecordStore, runId: string, blobs?: () => Promise<BlobStore | null>): RunStore {
   if (!/^[\w.-]+$/.test(runId)) throw new Error(`experiment: the run id ${JSON.stringify(runId)} may hold letters, digits, '.', '_' and '-' only.`);
   const key = (path: string) => `experiment/${runId}/${path}`;
+  const blobStore = async (path: string) => (blobs && isBlobPath(path) ? blobs() : null);
   return {
     async read(path) {
+      const source = await (await blobStore(path))?.open(runId, path);
+      if (source) {
+        try {
+          return (await source.read(0, source.size)).slice();
+        } finally {
+          await source.close?.();
+        }
+      }
       return (await records.get<Uint8Array>(key(path))) ?? null;
     },
     async write(path, bytes) {
-      await records.set(key(path), bytes);
+      const store = await blobStore(path);
+      if (!store) {
+        try {
+          return await records.set(key(path), bytes);
+        } catch (e) {
+          throw quotaError(path, e);
+        }
+      }
+      const writer = await store.partial(runId, path, false);
+      try {
+        await writer.write(bytes);
+        await writer.commit();
+      } catch (e) {
+        await writer.discard().catch(() => undefined);
+        throw quotaError(path, e);
+      }
+      await records.delete(key(path)); // a copy an older version kept as a record
     },
   };
 }
@@ -36,6 +79,18 @@ export function recordRunStore(records: RecordStore, runId: string): RunStore {
 /** Where the app keeps experiment runs: IndexedDB in its own database, else memory (one session). */
 export function defaultExperimentRecords(): RecordStore {
   return typeof indexedDB === 'undefined' ? new MemoryRecordStore() : new IdbRecordStore('grsap-experiments', 'runs');
+}
+
+/** Where the app keeps a run's binaries: the origin-private file system's `grsap-runs/<runId>/`; null where there is none (records serve). */
+export async function defaultRunBlobs(): Promise<BlobStore | null> {
+  try {
+    const storage = (globalThis as { navigator?: Navigator }).navigator?.storage;
+    if (!storage?.getDirectory) return null;
+    const root = (await storage.getDirectory()) as unknown as OpfsDirectoryHandle;
+    return new OpfsBlobStore(await root.getDirectoryHandle('grsap-runs', { create: true }));
+  } catch {
+    return null; // OPFS blocked (some private windows): the records hold the binaries
+  }
 }
 
 /** Run (or continue) `request` on the embedded model `loaded` (nothing attached). */

@@ -200,6 +200,16 @@ describe('the app in headless Chromium', () => {
     expect(await page.getByTestId('run-adapters').textContent()).toMatch(/seed 0/);
     const [runAdapter] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-adapter-plain__chat__seed-0').click()]);
     expect(runAdapter.suggestedFilename()).toMatch(/^plain__chat__seed-0-adapter_(config\.json|model\.safetensors)$/);
+    // The run's binaries are files in the origin-private file system, not IndexedDB records.
+    const runFiles = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await (await root.getDirectoryHandle('grsap-runs')).getDirectoryHandle('demo-tiny');
+      const names: string[] = [];
+      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    });
+    expect(runFiles.filter((n) => n.includes('plain__chat__seed-0') && n.endsWith('.safetensors')).length).toBeGreaterThanOrEqual(1);
+    expect(runFiles.some((n) => n.endsWith('.partial'))).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
     await tab(page, 'Train').click();
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
