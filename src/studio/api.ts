@@ -18,6 +18,7 @@ import type { TrainingPoint, TrainingRecord } from './training-run';
 import type { ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
+import type { UserDataset } from './user-data';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
@@ -26,6 +27,7 @@ export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
 export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, RunAdapter, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
+export type { UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
 
@@ -161,6 +163,8 @@ export interface StudioApi {
   replaySetJsonl(pairs: ReplayPair[]): Promise<string>;
   /** The first `count` examples of one of the embedded world's tasks' splits (the demo trains on the chat task's train split). */
   worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
+  /** Read a dataset file the user chose (JSONL, JSON or CSV in the messages, ShareGPT, Alpaca or prompt/completion layout) and split it by a seeded shuffle; a DatasetError names the line at fault. */
+  readUserDataset(fileName: string, text: string, seed?: number): Promise<UserDataset>;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

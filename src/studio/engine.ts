@@ -46,6 +46,7 @@ import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
 import { loadRunAdapter, runAdapterFiles } from './run-adapters';
 import { createTraining } from './training';
+import { readUserDataset, type UserDataset } from './user-data';
 import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 
@@ -327,6 +328,10 @@ export class StudioEngine implements StudioApi {
 
   async worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]> {
     return worldTaskExamples(task, split, count);
+  }
+
+  async readUserDataset(fileName: string, text: string, seed = 0): Promise<UserDataset> {
+    return readUserDataset(fileName, text, seed);
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {

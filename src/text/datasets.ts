@@ -39,6 +39,11 @@ function str(v: unknown): v is string {
 
 /** Convert one record to a chat example. */
 export function recordToExample(record: unknown, source: string, where: string): ChatExample {
+  return readRecord(record, source, where).example;
+}
+
+/** One record as a chat example, with the layout it was read in. */
+function readRecord(record: unknown, source: string, where: string): { example: ChatExample; layout: DatasetLayout } {
   const fail = (m: string) => new DatasetError(source, where, m);
   if (record === null || typeof record !== 'object' || Array.isArray(record)) throw fail('each record must be a JSON object.');
   const r = record as Record<string, unknown>;
@@ -54,7 +59,7 @@ export function recordToExample(record: unknown, source: string, where: string):
       return { role: msg.role as Role, content: msg.content };
     });
     if (!messages.length) throw fail('"messages" is empty.');
-    return withMeta(messages);
+    return { example: withMeta(messages), layout: 'messages' };
   }
   if (Array.isArray(r.conversations)) {
     const messages = r.conversations.map((m, i) => {
@@ -64,24 +69,30 @@ export function recordToExample(record: unknown, source: string, where: string):
       return { role, content: msg.value };
     });
     if (!messages.length) throw fail('"conversations" is empty.');
-    return withMeta(messages);
+    return { example: withMeta(messages), layout: 'conversations' };
   }
   if (str(r.instruction)) {
     const output = r.output ?? r.response;
     if (!str(output)) throw fail('an Alpaca record needs a string "output".');
     const input = str(r.input) && r.input.trim() ? `\n\n${r.input}` : '';
-    return withMeta([
-      { role: 'user', content: `${r.instruction}${input}` },
-      { role: 'assistant', content: output },
-    ]);
+    return {
+      example: withMeta([
+        { role: 'user', content: `${r.instruction}${input}` },
+        { role: 'assistant', content: output },
+      ]),
+      layout: 'alpaca',
+    };
   }
   const prompt = r.prompt ?? r.question;
   const completion = r.completion ?? r.answer ?? r.response;
   if (str(prompt) && str(completion)) {
-    return withMeta([
-      { role: 'user', content: prompt },
-      { role: 'assistant', content: completion },
-    ]);
+    return {
+      example: withMeta([
+        { role: 'user', content: prompt },
+        { role: 'assistant', content: completion },
+      ]),
+      layout: 'prompt',
+    };
   }
   const keys = Object.keys(r).slice(0, 8).join(', ') || '(none)';
   throw fail(`unknown layout with fields ${keys}. Use "messages", "conversations", Alpaca ("instruction"/"input"/"output") or "prompt"/"completion".`);
@@ -141,9 +152,22 @@ function csvRecords(text: string, source: string): Record<string, string>[] {
 
 /** Read a dataset file's text; the format comes from the file name (.jsonl, .json, .csv). */
 export function parseDataset(text: string, fileName: string): ChatExample[] {
+  return readDataset(text, fileName).examples;
+}
+
+/** As parseDataset, with how many records came in each layout and where in the file each example was ('line 3', 'row 2'). */
+export function readDataset(text: string, fileName: string): { examples: ChatExample[]; layouts: Partial<Record<DatasetLayout, number>>; where: string[] } {
+  const read = readRecords(text, fileName);
+  const layouts: Partial<Record<DatasetLayout, number>> = {};
+  for (const r of read) layouts[r.layout] = (layouts[r.layout] ?? 0) + 1;
+  return { examples: read.map((r) => r.example), layouts, where: read.map((r) => r.where) };
+}
+
+function readRecords(text: string, fileName: string): { example: ChatExample; layout: DatasetLayout; where: string }[] {
+  const at = (where: string) => (r: { example: ChatExample; layout: DatasetLayout }) => ({ ...r, where });
   const lower = fileName.toLowerCase();
   const text0 = text.replace(/^\uFEFF/, '');
-  if (lower.endsWith('.csv')) return csvRecords(text0, fileName).map((r, i) => recordToExample(r, fileName, `row ${i + 2}`));
+  if (lower.endsWith('.csv')) return csvRecords(text0, fileName).map((r, i) => at(`row ${i + 2}`)(readRecord(r, fileName, `row ${i + 2}`)));
   if (lower.endsWith('.json')) {
     let data: unknown;
     try {
@@ -152,11 +176,11 @@ export function parseDataset(text: string, fileName: string): ChatExample[] {
       throw new DatasetError(fileName, '', `is not valid JSON (${(e as Error).message}). For one record per line use .jsonl.`);
     }
     if (!Array.isArray(data)) throw new DatasetError(fileName, '', 'a .json dataset must be an array of records.');
-    return data.map((r, i) => recordToExample(r, fileName, `record ${i + 1}`));
+    return data.map((r, i) => at(`record ${i + 1}`)(readRecord(r, fileName, `record ${i + 1}`)));
   }
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) {
     const records = readJsonl(text0, (line, message) => new DatasetError(fileName, `line ${line}`, `is not valid JSON: ${message}.`));
-    return records.map(({ line, value }) => recordToExample(value, fileName, `line ${line}`));
+    return records.map(({ line, value }) => at(`line ${line}`)(readRecord(value, fileName, `line ${line}`)));
   }
   throw new DatasetError(fileName, '', 'unknown file type. Use .jsonl (one JSON record per line), .json (an array) or .csv (with a header row).');
 }

@@ -4,6 +4,7 @@ import { loadPreset, refreshSnapshot } from './demo';
 import { pageOptions } from './page-options';
 import { restoreReplaySet } from './steps/replay-run';
 import { restoreTrainRuns } from './steps/train-run';
+import { restoreUserDataset } from './user-dataset';
 import { createStudio, describeDevice, device, loadPageModel } from './state';
 
 const studio = createStudio(pageOptions(location.href));
@@ -17,3 +18,4 @@ void describeDevice(studio).then(() => {
 void refreshSnapshot(studio);
 void restoreReplaySet();
 void restoreTrainRuns();
+void restoreUserDataset();

@@ -144,9 +144,25 @@ describe('the app in headless Chromium', () => {
     expect(await sampled.textContent()).toBe('14');
     expect(await page.locator('[data-testid="replay-funnel"] td[data-step="benign pairs kept"]').textContent()).toMatch(/^\d+ of 2 sampled/);
 
-    // A training run of one's own: plain fine-tuning, paused here, resumed after a reload, exported.
+    // The user's own task data: a broken line is named; a good file is read, split and previewed.
+    await tab(page, 'Data').click();
+    const alpaca = (i: number) => JSON.stringify({ instruction: `Repeat the word number ${i}.`, input: '', output: `number ${i}` });
+    const rows = Array.from({ length: 24 }, (_, i) => alpaca(i));
+    const upload = (name: string, text: string) => page.getByTestId('dataset-file').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    await upload('mine.jsonl', [...rows.slice(0, 4), '{"instruction": "cut off', ...rows.slice(4)].join('\n'));
+    await page.getByTestId('dataset-error').waitFor();
+    expect(await page.getByTestId('dataset-error').textContent()).toMatch(/^mine\.jsonl \(line 5\): is not valid JSON/);
+    expect(await page.getByTestId('own-dataset').count()).toBe(0);
+    await upload('mine.jsonl', rows.join('\n'));
+    await page.getByTestId('own-dataset').waitFor();
+    expect(await page.getByTestId('dataset-error').count()).toBe(0);
+    expect(await page.getByTestId('own-dataset').textContent()).toMatch(/^mine\.jsonl: 24 examples \(24 Alpaca instruction\/input\/output\)/);
+    expect(await page.getByTestId('dataset-split').textContent()).toBe('20 train, 2 validation, 2 test');
+    expect(await page.locator('[data-testid="dataset-preview"] li').count()).toBe(3);
+
+    // A training run of one's own on that data: plain fine-tuning, paused here, resumed after a reload, exported.
     await tab(page, 'Train').click();
-    await page.getByLabel('Task examples').fill('24');
+    await page.getByLabel('Task data').selectOption('own');
     await page.getByLabel('Batch size').fill('1');
     await page.getByLabel('Max length (tokens)').fill('128');
     await page.getByLabel('LoRA dropout').fill('0'); // dropout's kernels add ~30 s of compiling on SwiftShader, twice
@@ -223,12 +239,13 @@ describe('the app in headless Chromium', () => {
     expect(await sampled.textContent()).toBe('14'); // the replay run's funnel was kept too
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
     await tab(page, 'Train').click();
-    const pausedAt = Number(/^Paused at step (\d+) of 24\./.exec((await page.getByTestId('train-plain-status').textContent()) ?? '')?.[1]);
+    const pausedAt = Number(/^Paused at step (\d+) of 20\./.exec((await page.getByTestId('train-plain-status').textContent()) ?? '')?.[1]);
     expect(pausedAt).toBeGreaterThanOrEqual(3);
-    expect(pausedAt).toBeLessThan(24);
+    expect(pausedAt).toBeLessThan(20);
     await plain.getByRole('button', { name: 'Resume' }).click();
     await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 300_000 });
-    expect(await page.getByTestId('train-plain-status').textContent()).toBe('Finished: 24 steps.');
+    expect(await page.getByTestId('train-plain-status').textContent()).toBe('Finished: 20 steps.');
+    expect(await page.getByTestId('own-dataset').textContent()).toMatch(/^mine\.jsonl: 24 examples/); // kept over the reload
     const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
     expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });

@@ -1,11 +1,78 @@
 // Step 2, Data: the embedded world's tasks (what fine-tuning trains on) and the evaluation sets
-// (what the results count), with a few examples of each; harmful prompts behind a warning.
+// (what the results count), with a few examples of each; harmful prompts behind a warning. Below,
+// the user's own task data: a file read in the worker, checked, split, previewed and kept here.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { ExamplePreview, WorldOverview } from '../../studio/api';
 import { preset } from '../demo';
 import { Reveal } from '../parts/reveal';
 import type { Studio } from '../state';
+import { keepUserDataset, userDataset, userExamples } from '../user-dataset';
+
+const LAYOUT_NAMES: Record<string, string> = { messages: 'messages', conversations: 'ShareGPT conversations', alpaca: 'Alpaca instruction/input/output', prompt: 'prompt/completion' };
+const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+function OwnData({ studio }: { studio: Studio }) {
+  const [error, setError] = useState<string | null>(null);
+  const [reading, setReading] = useState(false);
+  const d = userDataset.value;
+
+  async function read(file: File | undefined) {
+    if (!file) return;
+    setError(null);
+    setReading(true);
+    try {
+      await keepUserDataset(await studio.engine.readUserDataset(file.name, await file.text()));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setReading(false);
+    }
+  }
+
+  return (
+    <>
+      <h3>Your own task data</h3>
+      <p class="hint">
+        A file on this computer: JSON Lines, a JSON array or CSV with a header row, in the messages, ShareGPT, Alpaca (instruction/input/output) or prompt/completion layout. It is
+        read in this tab and kept in this browser; it is never uploaded. The Train step can fine-tune on its train split.
+      </p>
+      <label>
+        Dataset file <input type="file" accept=".jsonl,.ndjson,.json,.csv" data-testid="dataset-file" disabled={reading} onChange={(e) => void read(e.currentTarget.files?.[0])} />
+      </label>
+      {error ? (
+        <p class="error" role="alert" data-testid="dataset-error">
+          {error}
+        </p>
+      ) : null}
+      {d ? (
+        <div data-testid="own-dataset">
+          <p>
+            <strong>{d.name}</strong>: {d.examples.length} examples (
+            {Object.entries(d.layouts)
+              .map(([layout, n]) => `${n} ${LAYOUT_NAMES[layout] ?? layout}`)
+              .join(', ')}
+            ), split by a shuffle with seed {d.seed} into <span data-testid="dataset-split">{d.split.train.length} train, {d.split.validation.length} validation, {d.split.test.length} test</span>.{' '}
+            <button type="button" onClick={() => void keepUserDataset(null)}>
+              Remove
+            </button>
+          </p>
+          {d.split.validation.length === 0 ? <p class="hint">Fewer than 10 examples: all of them train, and none is held out.</p> : null}
+          <ul class="previews" data-testid="dataset-preview">
+            {userExamples(d, 'train')
+              .slice(0, 3)
+              .map((e, i) => (
+                <li key={i}>
+                  <span class="prompt">{clip(e.messages.filter((m) => m.role !== 'assistant').at(-1)?.content ?? '')}</span>
+                  <span class="answer"> → {clip(e.messages.at(-1)!.content)}</span>
+                </li>
+              ))}
+          </ul>
+        </div>
+      ) : null}
+    </>
+  );
+}
 
 function Example({ e }: { e: ExamplePreview }) {
   return (
@@ -97,6 +164,7 @@ export function DataStep({ studio }: { studio: Studio }) {
           </ul>
         </>
       ) : null}
+      <OwnData studio={studio} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // Training runs of one's own on the loaded model: the paper's settings in a form, plain fine-tuning
-// on the world's chat task and GR-SAP on the same task mixed with the Replay step's set; live loss
+// on the world's chat task (or the user's own data from the Data step) and GR-SAP on the same task
+// mixed with the Replay step's set; live loss
 // curves, tokens/s and ETA; pause (a checkpoint), resume, cancel. Each run's data, record and last
 // checkpoint are kept in IndexedDB, so a reload can resume it.
 
@@ -12,6 +13,7 @@ import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
 import { downloadFile } from '../dom';
+import { userDataset, userExamples } from '../user-dataset';
 
 type Arm = 'plain' | 'grsap';
 const ARM_LABEL: Record<Arm, string> = { plain: 'plain fine-tuning', grsap: 'GR-SAP' };
@@ -80,6 +82,8 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const [ratio, setRatio] = useState(0.1);
   const [benignShare, setBenignShare] = useState(0);
   const [taskExamples, setTaskExamples] = useState(400);
+  const [source, setSource] = useState<'world' | 'own'>('world');
+  const own = source === 'own' ? userDataset.value : null;
   const [jobs, setJobs] = useState<Partial<Record<Arm, Promise<JobId>>>>({});
   const ready = model.value.kind === 'ready';
 
@@ -94,7 +98,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const setLora = (patch: Partial<TrainConfig['lora']>) => setC({ ...c, lora: { ...c.lora, ...patch } });
 
   async function examplesFor(arm: Arm): Promise<ChatExample[]> {
-    const task = await studio.engine.worldTask('chat', 'train', taskExamples);
+    const task = own ? userExamples(own, 'train') : await studio.engine.worldTask('chat', 'train', taskExamples);
     if (arm === 'plain') return task;
     const mix = await studio.engine.mixReplay({ task, replay: replaySet.value, settings: { ratio, benignShare, seed: c!.seed } });
     return mix.examples;
@@ -158,7 +162,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   return (
     <div>
       <h3>Your own training runs</h3>
-      <p class="hint">The paper's defaults; both runs train on the first examples of the chat task, GR-SAP with r of them replaced by the Replay step's set.</p>
+      <p class="hint">The paper's defaults; both runs train on the same task data (the first examples of the world's chat task, or your dataset's train split), GR-SAP with r of its rows replaced by the Replay step's set.</p>
       <div class="form-grid" data-testid="train-form">
         <label>
           Method
@@ -184,7 +188,16 @@ export function TrainRun({ studio }: { studio: Studio }) {
         <NumberField label="Epochs" value={c.epochs} step="1" min="1" onChange={(epochs) => set({ epochs })} />
         <NumberField label="Batch size" value={c.batchSize} step="1" min="1" onChange={(batchSize) => set({ batchSize })} />
         <NumberField label="Max length (tokens)" value={c.maxLength} step="1" min="8" onChange={(maxLength) => set({ maxLength })} />
-        <NumberField label="Task examples" value={taskExamples} step="1" min="1" onChange={setTaskExamples} />
+        <label>
+          Task data
+          <select value={own ? 'own' : 'world'} onChange={(e) => setSource(e.currentTarget.value as 'world' | 'own')}>
+            <option value="world">the world's chat task</option>
+            <option value="own" disabled={!userDataset.value}>
+              {userDataset.value ? `your dataset: ${userDataset.value.name} (${userDataset.value.split.train.length} train)` : 'your dataset (add one in the Data step)'}
+            </option>
+          </select>
+        </label>
+        {own ? null : <NumberField label="Task examples" value={taskExamples} step="1" min="1" onChange={setTaskExamples} />}
         <NumberField label="Mixing ratio r" value={ratio} step="0.01" onChange={setRatio} />
         <NumberField label="Benign share" value={benignShare} step="0.05" onChange={setBenignShare} />
         <label title="Rows of similar length share a batch: less padding, so faster, but each batch then holds one kind of row (the few replay rows end up together), which trains worse.">
