@@ -73,6 +73,9 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
   checkpointEvery: 25,
 };
 
+/** Random batches of 32 rows, each sorted by length into micro-batches of 8 (train/config.ts, sortWithinStep). */
+const RANDOM_SORTED_STEPS = { groupByLength: false, batchSize: 8, gradAccumulation: 4, sortWithinStep: true } as const;
+
 /**
  * Variants of the recipe, for experiments (`npm run cli -- organism --recipe NAME`); `shipped` is
  * the one that made public/models/grsap-organism. `pretrain-adamw`: AdamW as small language models
@@ -89,11 +92,14 @@ export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
     stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
   },
   // `prototype`: `pretrain-adamw` with random batches as well, i.e. the PyTorch prototype's recipe.
+  // Each step's 32 random rows are sorted by length and cut into 4 micro-batches of 8: the same rows
+  // and the same gradient as one batch of 32, with ~1.5× fewer padded tokens and steps ~1.4× faster
+  // on two cores (bench/organism-batches.ts).
   prototype: {
     ...ORGANISM_RECIPE,
     init: 'torch-linear',
-    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, groupByLength: false, optimizer: { beta2: 0.95, weightDecay: 0 } } },
-    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, groupByLength: false, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, ...RANDOM_SORTED_STEPS, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, ...RANDOM_SORTED_STEPS, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
   },
 };
 

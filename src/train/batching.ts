@@ -60,3 +60,15 @@ export function planEpoch(lengths: number[], options: BatchPlanOptions): number[
   }
   return rng.shuffle(batches);
 }
+
+/**
+ * One optimizer step's micro-batches with its rows sorted by length and cut again into micro-batches
+ * of `batchSize`: the step trains the same rows (its loss is normalised over all of them, so the
+ * gradient is the same up to float rounding), each micro-batch padded to rows of similar length.
+ */
+export function sortStepRows(step: number[][], lengths: number[], batchSize: number): number[][] {
+  const rows = step.flat().sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const out: number[][] = [];
+  for (let i = 0; i < rows.length; i += batchSize) out.push(rows.slice(i, i + batchSize));
+  return out;
+}

@@ -5,7 +5,7 @@
 // whose weights are no longer finite is never saved.
 
 import { openSafetensors, writeSafetensors } from '../model/safetensors';
-import type { TrainConfig } from './config';
+import { TRAIN_CONFIG_BEFORE_FIELD, type TrainConfig } from './config';
 import { TrainingDivergedError, type Trainer } from './trainer';
 
 const FORMAT = 'grsap-checkpoint-1';
@@ -52,8 +52,9 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name =
     throw new Error(`${name} is not a training checkpoint of this app (bad metadata).`);
   }
   if (!meta || meta.format !== FORMAT) throw new Error(`${name} is not a training checkpoint of this app.`);
-  if (JSON.stringify(meta.config) !== JSON.stringify(trainer.config)) {
-    throw new Error(`${name} was made with other training settings; resume with the same settings (method, batch size, learning rate, seed, …).`);
+  const differs = configDifferences({ ...TRAIN_CONFIG_BEFORE_FIELD, ...meta.config }, trainer.config);
+  if (differs.length) {
+    throw new Error(`${name} was made with other training settings (${differs.slice(0, 4).join('; ')}); resume with the same settings, or start a new run.`);
   }
   if (meta.totalSteps !== trainer.totalSteps || meta.examples !== trainer.examples.length) {
     throw new Error(`${name} was made with other training data (${meta.examples} examples, ${meta.totalSteps} steps; now ${trainer.examples.length} and ${trainer.totalSteps}).`);
@@ -73,4 +74,16 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array, name =
     }
   }
   trainer.optimizer.step = meta.step;
+}
+
+/** The settings that differ, as 'name saved → now' (nested fields dotted), whatever the key order. */
+export function configDifferences(saved: unknown, now: unknown, path = ''): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(saved) && isObject(now)) {
+    const keys = [...new Set([...Object.keys(saved), ...Object.keys(now)])].sort();
+    return keys.flatMap((k) => configDifferences(saved[k], now[k], path ? `${path}.${k}` : k));
+  }
+  const a = JSON.stringify(saved);
+  const b = JSON.stringify(now);
+  return a === b ? [] : [`${path || 'settings'} ${a ?? 'unset'} → ${b ?? 'unset'}`];
 }

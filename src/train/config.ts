@@ -18,6 +18,7 @@ export interface TrainConfig {
   optimizer: OptimizerConfig; // AdamW β1 0.9, β2 0.999, eps 1e-8, weight decay 0.01, clip 1.0
   seed: number; // 0: shuffling, LoRA init and dropout
   groupByLength: boolean; // false: batches are random draws (as HF's default); true: rows of similar length share a batch (less padding, faster)
+  sortWithinStep: boolean; // false; true: a step's rows (batchSize × gradAccumulation) are sorted by length before they are cut into micro-batches: the same rows and gradient, less padding
   logEvery: number; // 1: read the loss back every n steps (one 8-byte readback)
 }
 
@@ -35,8 +36,12 @@ export const DEFAULT_TRAIN: TrainConfig = {
   optimizer: DEFAULT_OPTIMIZER,
   seed: 0,
   groupByLength: false,
+  sortWithinStep: false,
   logEvery: 1,
 };
+
+/** What a field added to TrainConfig meant before it existed, so an older run's settings still compare (checkpoint.ts). */
+export const TRAIN_CONFIG_BEFORE_FIELD: Partial<TrainConfig> = { groupByLength: true, sortWithinStep: false };
 
 /** The paper's full fine-tuning defaults (AdamW lr 2e-6, cosine to half, warm-up 10%, 1 epoch). */
 export const PAPER_FULL: Partial<TrainConfig> = { method: 'full', lr: 2e-6, maxLength: 1024 };
@@ -83,6 +88,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   int('seed', 0);
   if (typeof c.trainEmbeddings !== 'boolean') throw fail('trainEmbeddings', 'true or false', c.trainEmbeddings);
   if (typeof c.groupByLength !== 'boolean') throw fail('groupByLength', 'true or false', c.groupByLength);
+  if (typeof c.sortWithinStep !== 'boolean') throw fail('sortWithinStep', 'true or false', c.sortWithinStep);
   num('lr', c.lr, (x) => x > 0, 'a positive number');
   num('warmupRatio', c.warmupRatio, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   num('minLrRatio', c.minLrRatio, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');

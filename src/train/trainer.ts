@@ -14,7 +14,7 @@ import { cloneWeights, destroyWeights } from '../model/weights';
 import { pcgHash } from '../util/hash';
 import { collate, uploadBatch } from '../model/batch';
 import type { TokenizedExample } from '../text/encode-dataset';
-import { planEpoch, prepareExamples, type PrepareReport } from './batching';
+import { planEpoch, prepareExamples, sortStepRows, type PrepareReport } from './batching';
 import type { TrainConfig } from './config';
 import { createGradients, destroyGradients, zeroGradients, type GradientSet } from './grads';
 import { AdamW } from './optimizer';
@@ -100,7 +100,8 @@ export class Trainer {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       const micro = planEpoch(lengths, { batchSize: config.batchSize, seed: pcgHash(config.seed + epoch * 7919), bucketBatches: config.groupByLength ? 16 : 1 });
       for (let i = 0; i < micro.length; i += config.gradAccumulation) {
-        this.steps.push(micro.slice(i, i + config.gradAccumulation));
+        const step = micro.slice(i, i + config.gradAccumulation);
+        this.steps.push(config.sortWithinStep ? sortStepRows(step, lengths, config.batchSize) : step);
         this.stepEpoch.push(epoch);
       }
     }

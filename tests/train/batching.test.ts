@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collate, IGNORE_TARGET } from '../../src/model/batch';
-import { planEpoch, prepareExamples } from '../../src/train/batching';
+import { planEpoch, prepareExamples, sortStepRows } from '../../src/train/batching';
 
 describe('batching', () => {
   const ex = (n: number, promptLen: number) => ({ ids: Array.from({ length: n }, (_, i) => 10 + i), lossMask: Array.from({ length: n }, (_, i) => (i >= promptLen ? 1 : 0)) });
@@ -40,5 +40,11 @@ describe('batching', () => {
     expect(plain).toEqual(planEpoch(lengths, { batchSize: 10, seed: 3, bucketBatches: 1 }));
     expect(batchesWithReplay(plain)).toBeGreaterThanOrEqual(5);
     expect(batchesWithReplay(planEpoch(lengths, { batchSize: 10, seed: 3, bucketBatches: 10 }))).toBe(1);
+  });
+
+  it('sorts a step\'s rows by length and cuts them again into micro-batches (the same rows)', () => {
+    const lengths = [9, 3, 7, 3, 1, 8];
+    expect(sortStepRows([[0, 1], [2, 3], [4, 5]], lengths, 2)).toEqual([[4, 1], [3, 2], [5, 0]]);
+    expect(sortStepRows([[0, 1, 2], [3, 4]], lengths, 3)).toEqual([[4, 1, 3], [2, 0]]); // a short last micro-batch stays last
   });
 });

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { DecoderModel } from '../../src/model/model';
 import type { TrainConfig } from '../../src/train/config';
 import type { TokenizedExample } from '../../src/text/encode-dataset';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
-import { trainConfig } from '../../src/train/config';
+import { configDifferences, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
+import { TRAIN_CONFIG_BEFORE_FIELD, trainConfig } from '../../src/train/config';
 import { destroyAdaptation, freshAdaptation, Trainer } from '../../src/train/trainer';
 import { Rng } from '../../src/util/rng';
 import { loadGoldenModel, openGoldenCase } from '../helpers/golden';
@@ -80,9 +80,37 @@ describe('trainer', () => {
     expect(got.length).toBe(expected.length);
     got.forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(expected[i].buffer)), resumed.gradients.params[i].name).toBe(true));
 
-    await expect(loadCheckpoint(trainer(gpu, modelC, data, trainConfig(config, { lr: 1e-3 })), checkpoint)).rejects.toThrow(/other training settings/);
+    await expect(loadCheckpoint(trainer(gpu, modelC, data, trainConfig(config, { lr: 1e-3 })), checkpoint)).rejects.toThrow(/other training settings \(lr 0\.003 → 0\.001\)/);
     release(straight, modelA);
     release(resumed, modelC);
+  });
+
+  it('sorts a step\'s rows by length across its micro-batches: the same losses and weights, less padding', async () => {
+    const gpu = await testGpu();
+    const c = await openGoldenCase('llama-gqa-tied');
+    const data = copyExamples(16, c.cfg.vocabSize, 5);
+    const base = trainConfig(config, { batchSize: 2, gradAccumulation: 4, lora: { r: 4, alpha: 8, dropout: 0 } });
+    const runs = [];
+    for (const sortWithinStep of [false, true]) {
+      const model = await loadGoldenModel(gpu, c);
+      const t = trainer(gpu, model, data, trainConfig(base, { sortWithinStep }));
+      const history = await t.run();
+      runs.push({ losses: history.map((h) => h.loss!), weights: await trainedWeights(t), tokens: history.at(-1)!.tokens });
+      release(t, model);
+    }
+    const [drawn, sorted] = runs;
+    sorted.losses.forEach((l, i) => expect(l).toBeCloseTo(drawn.losses[i], 5));
+    sorted.weights.forEach((w, i) => w.forEach((v, j) => expect(Math.abs(v - drawn.weights[i][j])).toBeLessThan(1e-5)));
+    expect(sorted.tokens).toBeLessThan(drawn.tokens);
+  });
+
+  it('names the settings a checkpoint differs in; a field added since it was saved takes its earlier meaning', () => {
+    const saved = { ...config, lr: 1e-3, optimizer: { ...config.optimizer, beta2: 0.95 } } as Partial<TrainConfig>;
+    delete saved.sortWithinStep;
+    expect(configDifferences({ ...TRAIN_CONFIG_BEFORE_FIELD, ...saved }, config)).toEqual(['lr 0.001 → 0.003', 'optimizer.beta2 0.95 → 0.999']);
+    delete saved.groupByLength;
+    expect(configDifferences({ ...TRAIN_CONFIG_BEFORE_FIELD, ...saved }, config)).toContain('groupByLength true → false'); // the old runs grouped by length
+    expect(configDifferences({ b: 1, a: [1, 2] }, { a: [1, 2], b: 1 })).toEqual([]);
   });
 
   it('refuses unknown options by name', () => {

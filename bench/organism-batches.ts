@@ -1,0 +1,52 @@
+// How a step's rows are batched, and what it costs: the embedded organism's stage-1 full fine-tuning
+// step (random rows of the world's stage-1 data, max length 256) with one batch of 32, and with the
+// same 32 rows sorted by length into micro-batches of 16 or 8 (TrainConfig.sortWithinStep: the same
+// rows and gradient, less padding). Prints one JSON document; asserts nothing. Node, SwiftShader or
+// whatever adapter Dawn finds; the weights are the committed organism's (their values do not
+// change the speed).
+//
+//   node --import ./src/cli/register.mjs bench/organism-batches.ts [--steps 6] [--reps 2]
+
+import { parseArgs } from 'node:util';
+import { Gpu } from '../src/gpu/gpu';
+import { NodeFolderModelSource } from '../src/storage/model-source';
+import { loadModel } from '../src/studio/load-model';
+import { ORGANISM_RECIPES } from '../src/studio/organism';
+import { createTraining } from '../src/studio/training';
+import { trainConfig } from '../src/studio/training-config';
+import { generateWorldData } from '../src/world';
+
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, reps: { type: 'string', default: '2' }, model: { type: 'string', default: 'public/models/grsap-organism' } } });
+const steps = Number(values.steps);
+const reps = Number(values.reps);
+if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(reps) && reps > 0)) throw new Error('--steps and --reps must be positive integers.');
+
+const PLANS = [
+  { batchSize: 32, gradAccumulation: 1, sortWithinStep: false },
+  { batchSize: 16, gradAccumulation: 2, sortWithinStep: true },
+  { batchSize: 8, gradAccumulation: 4, sortWithinStep: true },
+];
+
+const gpu = await Gpu.create();
+const recipe = ORGANISM_RECIPES.prototype;
+const data = generateWorldData({ seed: recipe.worldSeed, stage1Count: 4000, stage2Count: 10 });
+const records = [];
+for (let rep = 0; rep < reps; rep++) {
+  for (const plan of PLANS) {
+    const loaded = await loadModel(gpu, new NodeFolderModelSource(values.model!));
+    const setup = createTraining(gpu, loaded, data.stage1, trainConfig({ method: 'full' }, recipe.stage1.train, plan), { lossOn: 'all' });
+    await setup.trainer.run({ untilStep: 1 }); // compiles the pipelines
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const history = await setup.trainer.run({ untilStep: 1 + steps });
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const padded = (history.at(-1)!.tokens - history[0].tokens) / steps;
+    records.push({ rep, ...plan, msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), msPerThousandPaddedTokens: Math.round((wallMs / steps / padded) * 1000) });
+    process.stderr.write(`${JSON.stringify(records.at(-1))}\n`);
+    setup.trainer.destroy();
+    loaded.model.destroy();
+  }
+}
+process.stdout.write(`${JSON.stringify({ bench: 'organism-batches', adapter: gpu.info.adapter, steps, records }, null, 2)}\n`);
+process.exit(0);
