@@ -170,7 +170,7 @@ async function exportTrl(runDir: string, out: string, ctx: CliContext): Promise<
   }
   if (!units.length) throw new Error(`--export-trl ${runDir}: no trained unit has finished yet; continue the run first.`);
   prepareEmptyOutDir(out);
-  const files = trlRecipeFiles({ preset: state.preset.name, model: state.model.id, folder: runDir }, units);
+  const files = trlRecipeFiles({ title: `experiment run \`${runDir}\` (preset ${state.preset.name})`, model: state.model.id }, units);
   for (const [path, text] of files) {
     mkdirSync(dirname(join(out, path)), { recursive: true });
     await writeFileAtomic(join(out, path), text);

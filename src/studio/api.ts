@@ -165,6 +165,8 @@ export interface StudioApi {
   worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
   /** Read a dataset file the user chose (JSONL, JSON or CSV in the messages, ShareGPT, Alpaca or prompt/completion layout) and split it by a seeded shuffle; a DatasetError names the line at fault. */
   readUserDataset(fileName: string, text: string, seed?: number): Promise<UserDataset>;
+  /** Training runs of one's own as a TRL / PEFT recipe for a GPU machine: a zip with each run's data (`<name>/train.jsonl`, the messages layout), its arguments (`<name>/recipe.json`) and a README with the `trl sft` commands. */
+  exportTrlRecipe(runs: { name: string; config: TrainOverrides; examples: ChatExample[] }[]): Promise<Uint8Array>;
   /** Mix a replay set into task data for training (quick: no job). */
   mixReplay(request: MixRequest): Promise<MixResult>;
   /** Trained adapters of the loaded model. */

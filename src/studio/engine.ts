@@ -46,8 +46,9 @@ import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
 import { loadRunAdapter, runAdapterFiles } from './run-adapters';
 import { createTraining } from './training';
+import { trlRecipeZip } from './experiment-trl';
 import { readUserDataset, type UserDataset } from './user-data';
-import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation } from './training-config';
+import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation, type TrainOverrides } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 
 export interface EngineOptions {
@@ -332,6 +333,10 @@ export class StudioEngine implements StudioApi {
 
   async readUserDataset(fileName: string, text: string, seed = 0): Promise<UserDataset> {
     return readUserDataset(fileName, text, seed);
+  }
+
+  async exportTrlRecipe(runs: { name: string; config: TrainOverrides; examples: ChatExample[] }[]): Promise<Uint8Array> {
+    return trlRecipeZip(this.requireSession().loaded.id, runs);
   }
 
   async mixReplay(request: MixRequest): Promise<MixResult> {

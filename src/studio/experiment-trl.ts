@@ -12,7 +12,8 @@
 //   loss on assistant tokens             assistant_only_loss true (needs a chat template with generation markers)
 //   LoRA r, alpha, dropout, targets      use_peft, lora_r, lora_alpha, lora_dropout, lora_target_modules (q → q_proj …)
 
-import type { TrainConfig } from '../train/config';
+import { strToU8, zipSync } from 'fflate';
+import { PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig, type TrainOverrides } from '../train/config';
 import type { ChatExample } from '../text/datasets';
 
 const TARGET_MODULES: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
@@ -71,8 +72,8 @@ function datasetJsonl(examples: readonly ChatExample[]): string {
   return examples.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n';
 }
 
-/** The recipe's files (path → text) for the given units of a run. */
-export function trlRecipeFiles(run: { preset: string; model: string; folder: string }, units: readonly TrlUnit[]): Map<string, string> {
+/** The recipe's files (path → text) for the given units of a run; `title` names the run ('experiment run `runs/quick` (preset quick)'). */
+export function trlRecipeFiles(run: { title: string; model: string }, units: readonly TrlUnit[]): Map<string, string> {
   if (!units.length) throw new Error('TRL export: the run has no finished trained unit yet; export after at least one unit has trained.');
   const files = new Map<string, string>();
   const sections: string[] = [];
@@ -100,9 +101,9 @@ export function trlRecipeFiles(run: { preset: string; model: string; folder: str
   files.set(
     'README.md',
     [
-      `# TRL / PEFT recipe of experiment run \`${run.folder}\` (preset ${run.preset})`,
+      `# TRL / PEFT recipe of ${run.title}`,
       '',
-      'Each folder holds one trained unit (arm, task, seed) of the run: `train.jsonl` is exactly the mixed data the',
+      'Each folder holds one trained run (for an experiment: one arm, task and seed): `train.jsonl` is exactly the mixed data the',
       'browser engine trained on, in the `messages` layout (user turn, assistant turn), and `recipe.json` the',
       'arguments below beside our own settings. The commands carry the same hyper-parameters: learning rate, epochs,',
       'batch, accumulation, max length, warm-up and cosine decay to the same floor, AdamW settings, seed, and for LoRA',
@@ -123,4 +124,12 @@ export function trlRecipeFiles(run: { preset: string; model: string; folder: str
     ].join('\n'),
   );
   return files;
+}
+
+/** Training runs of one's own (the app's Train step) as the recipe's files in one zip; `modelId` is the loaded model's source id. */
+export function trlRecipeZip(modelId: string, runs: readonly { name: string; config: TrainOverrides; examples: readonly ChatExample[] }[]): Uint8Array {
+  const model = modelId.replace(/^hf:/, '').replace(/@main$/, '');
+  const units = runs.map((r) => ({ unit: r.name, config: trainConfig(r.config.method === 'full' ? PAPER_FULL : PAPER_LORA, r.config), examples: r.examples }));
+  const files = trlRecipeFiles({ title: `training runs on \`${model}\``, model }, units);
+  return zipSync(Object.fromEntries([...files].map(([path, text]) => [path, strToU8(text)])));
 }

@@ -9,6 +9,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
@@ -248,6 +249,11 @@ describe('the app in headless Chromium', () => {
     expect(await page.getByTestId('own-dataset').textContent()).toMatch(/^mine\.jsonl: 24 examples/); // kept over the reload
     const [adapterFile] = await Promise.all([page.waitForEvent('download'), plain.getByRole('button', { name: 'Export adapter (PEFT)' }).click()]);
     expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
+    // The run as a TRL recipe: its 20 rows and its settings.
+    const [trlFile] = await Promise.all([page.waitForEvent('download', { predicate: (d) => d.suggestedFilename() === 'grsap-trl-recipe.zip' }), page.getByTestId('export-trl').click()]);
+    const trl = unzipSync(readFileSync((await trlFile.path())!));
+    expect(strFromU8(trl['plain/train.jsonl']).trim().split('\n')).toHaveLength(20);
+    expect(JSON.parse(strFromU8(trl['plain/recipe.json'])).arguments).toMatchObject({ per_device_train_batch_size: '1', max_length: '128' });
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-1280.png'), fullPage: true });
     await page.setViewportSize({ width: 768, height: 1024 });
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-768.png'), fullPage: true });

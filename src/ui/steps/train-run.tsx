@@ -156,6 +156,11 @@ export function TrainRun({ studio }: { studio: Studio }) {
     for (const [name, bytes] of Object.entries(files)) downloadFile(name, bytes);
   }
 
+  async function exportTrl() {
+    const kept = (['plain', 'grsap'] as Arm[]).flatMap((arm) => (saved.value[arm] ? [{ name: arm, config: saved.value[arm]!.config, examples: saved.value[arm]!.examples }] : []));
+    downloadFile('grsap-trl-recipe.zip', await studio.engine.exportTrlRecipe(kept));
+  }
+
   const series = (['plain', 'grsap'] as Arm[]).filter((a) => runs.value[a]?.points.length).map((a) => ({ label: ARM_LABEL[a], points: runs.value[a]!.points }));
   const anyRunning = Object.values(jobs).some(Boolean);
 
@@ -233,6 +238,14 @@ export function TrainRun({ studio }: { studio: Studio }) {
           </div>
         );
       })}
+      {saved.value.plain || saved.value.grsap ? (
+        <p class="row">
+          <button type="button" data-testid="export-trl" disabled={!ready} onClick={() => void exportTrl()}>
+            Export for TRL (zip)
+          </button>
+          <span class="hint">Each run's rows as <code>messages</code> JSONL and the same settings as <code>trl sft</code> commands, to continue on a GPU machine.</span>
+        </p>
+      ) : null}
       {series.length ? <LossChart series={series} /> : null}
     </div>
   );
