@@ -46,6 +46,7 @@ export interface ModelSummary {
   vocab: number;
   chatTemplate: boolean; // false for base models: chat is unavailable
   weightBytes: number; // f32 bytes on the GPU
+  world: boolean; // the embedded world's model (by its config's name): the world's labeller and sets apply to it only
 }
 
 /** Load progress payload: the file being downloaded or the tensor being uploaded. */

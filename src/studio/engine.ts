@@ -162,7 +162,9 @@ export class StudioEngine implements StudioApi {
         });
         this.session = { loaded, source, adapters: new Map() };
         const { cfg } = loaded;
+        const nameOrPath = (await source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
         return {
+          world: isEmbeddedModelName(typeof nameOrPath === 'string' ? nameOrPath : null),
           id: loaded.id,
           architecture: cfg.architecture,
           parameters: loaded.parameters,

@@ -308,7 +308,7 @@ describe('the app in headless Chromium', () => {
     await tab(page, 'Model').click();
     await page.getByText('Load another model').click();
     await page.getByLabel('Model source').selectOption('url');
-    await page.getByLabel('URL', { exact: true }).fill(otherModel);
+    await page.getByLabel('Model URL', { exact: true }).fill(otherModel);
     await page.getByTestId('load-model').click();
     await page.getByTestId('allow-origin').waitFor();
     expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded url:.*127\.0\.0\.1/);
@@ -319,10 +319,23 @@ describe('the app in headless Chromium', () => {
     await tab(page, 'Model').click();
     await page.getByText('Load another model').click();
     await page.getByLabel('Model source').selectOption('url');
-    await page.getByLabel('URL', { exact: true }).fill(otherModel);
+    await page.getByLabel('Model URL', { exact: true }).fill(otherModel);
     await page.getByTestId('load-model').click();
     await page.waitForFunction((o) => document.querySelector('[data-testid="model-status"]')?.textContent?.includes(`url:${o}`), other, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
+
+    // A replay judged by an ONNX classifier picked from a folder (the embedded guard's): onnxruntime-web's
+    // wasm runs in the engine worker under the policy.
+    await tab(page, 'Replay').click();
+    await page.getByTestId('judge-kind').selectOption('onnx');
+    await page.getByLabel('Judge source').selectOption('files');
+    await page.getByLabel('Judge folder').setInputFiles(join(import.meta.dirname, '..', '..', 'public', 'models', 'grsap-guard'));
+    await page.getByLabel('Samples per domain').fill('1');
+    await page.getByLabel('Tokens per request').fill('8');
+    await page.getByTestId('start-replay').click();
+    await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector('[data-testid="replay-run-status"]')?.textContent ?? '') || document.querySelector('[data-testid="replay-run-error"]'), null, { timeout: 180_000 });
+    expect(await page.getByTestId('replay-run-error').count()).toBe(0);
+    expect(await page.getByTestId('replay-funnel').textContent()).toMatch(/judge: onnx:grsap-guard/);
 
     // Removing it takes it out of the policy again.
     await Promise.all([page.waitForEvent('load'), page.locator(`[data-origin="${other}"]`).getByRole('button', { name: 'Remove' }).click()]);

@@ -2,7 +2,8 @@
 // adapter it runs on, what the demo costs, a chat box, and loading another model.
 
 import { useState } from 'preact/hooks';
-import type { DeviceReport, JobId, ModelRequest } from '../../studio/api';
+import type { DeviceReport, JobId } from '../../studio/api';
+import { EMPTY_SOURCE, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
 import { preset } from '../demo';
 import { formatBytes } from '../dom';
 import { EMBEDDED_MODEL_PATH } from '../page-options';
@@ -135,25 +136,13 @@ function AllowOrigin({ origin }: { origin: string }) {
 }
 
 function LoadAnother({ studio }: { studio: Studio }) {
-  const [kind, setKind] = useState<'hub' | 'url' | 'files'>('hub');
-  const [text, setText] = useState('');
-  const [token, setToken] = useState('');
-  const [files, setFiles] = useState<File[]>([]);
+  const [source, setSource] = useState<SourceState>(EMPTY_SOURCE);
   const [message, setMessage] = useState('');
   const [job, setJob] = useState<Promise<JobId> | null>(null);
   const [blocked, setBlocked] = useState<string | null>(null); // an origin the page's policy does not allow yet
 
-  function request(): ModelRequest | string {
-    if (kind === 'files') return files.length ? { kind: 'files', files } : 'Choose the model folder first.';
-    const t = text.trim();
-    if (!t) return kind === 'hub' ? 'Type a repository id such as HuggingFaceTB/SmolLM2-135M-Instruct.' : 'Type the URL of a model folder.';
-    if (kind === 'url') return { kind: 'url', url: new URL(t, location.href).href };
-    const [repo, revision] = t.split('@');
-    return { kind: 'hub', repo, revision: revision || undefined, token: token || undefined };
-  }
-
   async function load() {
-    const r = request();
+    const r = modelRequestOf(source, 'HuggingFaceTB/SmolLM2-135M-Instruct');
     if (typeof r === 'string') return setMessage(r);
     setMessage('');
     setBlocked(null);
@@ -167,29 +156,7 @@ function LoadAnother({ studio }: { studio: Studio }) {
       <summary>Load another model</summary>
       <p class="hint">From the Hugging Face Hub, a URL of a model folder, or a folder on this computer; downloads are cached for offline use. The demo and the world's evaluation run on the embedded model only.</p>
       <div class="row">
-        <label>
-          Model source{' '}
-          <select value={kind} onChange={(e) => setKind(e.currentTarget.value as typeof kind)}>
-            <option value="hub">Hugging Face Hub</option>
-            <option value="url">URL of a model folder</option>
-            <option value="files">Folder on this computer</option>
-          </select>
-        </label>
-        {kind === 'files' ? (
-          <label>
-            Model folder <input type="file" {...{ webkitdirectory: true }} multiple onChange={(e) => setFiles([...(e.currentTarget.files ?? [])])} />
-          </label>
-        ) : (
-          <label>
-            {kind === 'hub' ? 'Repository' : 'URL'}{' '}
-            <input type="text" size={36} value={text} placeholder={kind === 'hub' ? 'HuggingFaceTB/SmolLM2-135M-Instruct' : 'https://…/model/'} onInput={(e) => setText(e.currentTarget.value)} />
-          </label>
-        )}
-        {kind === 'hub' ? (
-          <label>
-            Access token <input type="password" autocomplete="off" placeholder="gated models only" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
-          </label>
-        ) : null}
+        <ModelSourceFields value={source} onChange={setSource} hubExample="HuggingFaceTB/SmolLM2-135M-Instruct" what="Model" />
         <button type="button" data-testid="load-model" disabled={busy.value !== null} onClick={() => void load()}>
           Load
         </button>

@@ -3,10 +3,12 @@
 // exported as JSONL. The set is kept in the browser, so the Train step can mix it after a reload.
 
 import { signal } from '@preact/signals';
-import { useState } from 'preact/hooks';
-import type { JobId, ReplayFunnel, ReplaySetPair, ReplaySetRequest, ReplaySetResult } from '../../studio/api';
+import { useEffect, useState } from 'preact/hooks';
+import type { JobId, JudgeChoice, ReplayFunnel, ReplaySetPair, ReplaySetRequest, ReplaySetResult } from '../../studio/api';
 import { runJob } from '../../worker/client';
+import { EMPTY_SOURCE, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
 import { Reveal } from '../parts/reveal';
+import { allowedOrigins, mayContact } from '../privacy';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
 import { downloadFile } from '../dom';
@@ -63,6 +65,8 @@ function Funnel({ f }: { f: ReplayFunnel }) {
   );
 }
 
+type JudgeKind = JudgeChoice['kind'];
+
 export function ReplayRun({ studio }: { studio: Studio }) {
   const [strategy, setStrategy] = useState<Strategy>('assistant-prefill');
   const [samples, setSamples] = useState(16);
@@ -71,7 +75,10 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   const [nearDuplicates, setNearDuplicates] = useState(true);
   const [revise, setRevise] = useState(true);
   const [requireRefusal, setRequireRefusal] = useState(true); // the embedded model's default (replay-settings.ts)
-  const [judge, setJudge] = useState<'world' | 'keyword'>('world');
+  const embedded = model.value.kind === 'ready' && model.value.summary.world;
+  const [judge, setJudge] = useState<JudgeKind>('world');
+  const [judgeSource, setJudgeSource] = useState<SourceState>(EMPTY_SOURCE);
+  const [harmfulLabel, setHarmfulLabel] = useState('');
   const [seed, setSeed] = useState(0);
   const [benign, setBenign] = useState(0);
   const [job, setJob] = useState<Promise<JobId> | null>(null);
@@ -79,15 +86,33 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState('');
   const ready = model.value.kind === 'ready';
+  // The defaults follow the loaded model: the world's labeller and the refusal opening for the embedded one only.
+  useEffect(() => {
+    if (!ready) return;
+    setJudge((j) => (embedded ? 'world' : j === 'world' ? 'keyword' : j));
+    setRequireRefusal(embedded);
+  }, [ready, embedded]);
+
+  function judgeChoice(): JudgeChoice | string {
+    if (judge === 'world' || judge === 'keyword') return { kind: judge };
+    const request = modelRequestOf(judgeSource, judge === 'onnx' ? 'an ONNX text-classification export' : 'meta-llama/Llama-Guard-3-1B');
+    if (typeof request === 'string') return `The judge model: ${request}`;
+    if (request.kind === 'url' && !mayContact(request.url, location.origin, allowedOrigins())) {
+      return `This page may not contact ${new URL(request.url).origin} yet: allow it in the Model step (Load another model, URL of a model folder), or pick the folder on this computer.`;
+    }
+    return judge === 'onnx' ? { kind: 'onnx', model: request, harmfulLabel: harmfulLabel.trim() || undefined } : { kind: 'guard', model: request };
+  }
 
   async function start() {
+    const choice = judgeChoice();
+    if (typeof choice === 'string') return setError(choice);
     setError(null);
     setLine('Starting…');
     const live: ReplaySetPair[] = [];
     replaySet.value = [];
     replayFunnel.value = null;
     const request: ReplaySetRequest = {
-      judge: judge === 'world' ? { kind: 'world' } : { kind: 'keyword' },
+      judge: choice,
       seed,
       extraction: { strategies: [strategy], samplesPerDomain: samples, maxNewTokens: tokens },
       perplexity: perplexity ? {} : false,
@@ -153,9 +178,13 @@ export function ReplayRun({ studio }: { studio: Studio }) {
         </label>
         <label>
           Judge
-          <select value={judge} onChange={(e) => setJudge(e.currentTarget.value as typeof judge)}>
-            <option value="world">the world's labeller (embedded model only)</option>
-            <option value="keyword">refusal keywords (crude)</option>
+          <select value={judge} data-testid="judge-kind" onChange={(e) => setJudge(e.currentTarget.value as JudgeKind)}>
+            <option value="world" disabled={ready && !embedded}>
+              the world's labeller (embedded model only)
+            </option>
+            <option value="onnx">an ONNX text classifier</option>
+            <option value="guard">a guard model (Llama Guard style)</option>
+            <option value="keyword">refusal keywords only (crude: "harmful" means "did not refuse")</option>
           </select>
         </label>
         <label>
@@ -166,6 +195,17 @@ export function ReplayRun({ studio }: { studio: Studio }) {
           Benign samples (beyond the paper; 0 is off)
           <input type="number" min="0" max="512" value={benign} onInput={(e) => setBenign(Math.max(0, Math.floor(Number(e.currentTarget.value) || 0)))} />
         </label>
+        {judge === 'onnx' || judge === 'guard' ? (
+          <fieldset data-testid="judge-model">
+            <legend>{judge === 'onnx' ? 'The classifier (model.onnx, config.json with id2label, tokenizer.json)' : 'The guard model (run by this engine beside the model)'}</legend>
+            <ModelSourceFields value={judgeSource} onChange={setJudgeSource} hubExample={judge === 'onnx' ? 'owner/classifier-onnx' : 'meta-llama/Llama-Guard-3-1B'} what="Judge" />
+            {judge === 'onnx' ? (
+              <label>
+                Harmful label <input type="text" size={12} placeholder="from id2label" value={harmfulLabel} onInput={(e) => setHarmfulLabel(e.currentTarget.value)} />
+              </label>
+            ) : null}
+          </fieldset>
+        ) : null}
         <fieldset>
           <legend>Filters and revise</legend>
           <label>
