@@ -19,6 +19,7 @@ import type { ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
 import type { UserDataset } from './user-data';
+import type { TrainingFit } from './training';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
@@ -27,7 +28,7 @@ export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
 export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, RunAdapter, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
-export type { UserDataset };
+export type { TrainingFit, UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
 
@@ -166,6 +167,8 @@ export interface StudioApi {
   worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
   /** Read a dataset file the user chose (JSONL, JSON or CSV in the messages, ShareGPT, Alpaca or prompt/completion layout) and split it by a seeded shuffle; a DatasetError names the line at fault. */
   readUserDataset(fileName: string, text: string, seed?: number): Promise<UserDataset>;
+  /** One training step's memory for these settings on the loaded model (sequences at max length: the worst case), and why it cannot run on this device, if known. */
+  trainingFit(config: TrainOverrides): Promise<TrainingFit>;
   /** Training runs of one's own as a TRL / PEFT recipe for a GPU machine: a zip with each run's data (`<name>/train.jsonl`, the messages layout), its arguments (`<name>/recipe.json`) and a README with the `trl sft` commands. */
   exportTrlRecipe(runs: { name: string; config: TrainOverrides; examples: ChatExample[] }[]): Promise<Uint8Array>;
   /** Mix a replay set into task data for training (quick: no job). */

@@ -45,10 +45,10 @@ import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, 
 import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
 import { loadRunAdapter, runAdapterFiles } from './run-adapters';
-import { createTraining } from './training';
+import { createTraining, trainingFit, type TrainingFit } from './training';
 import { trlRecipeZip } from './experiment-trl';
 import { readUserDataset, type UserDataset } from './user-data';
-import { destroyAdaptation, PAPER_FULL, PAPER_LORA, trainConfig, type Adaptation, type TrainOverrides } from './training-config';
+import { destroyAdaptation, paperTrainConfig, type Adaptation, type TrainOverrides } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 
 export interface EngineOptions {
@@ -235,8 +235,7 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const session = this.requireSession();
         const { loaded } = session;
-        const method = request.config.method ?? 'lora';
-        const config = trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA, request.config);
+        const config = paperTrainConfig(request.config);
         const setup = createTraining(await this.getGpu(), loaded, request.train, config, { eval: request.eval });
         const { trainer } = setup;
         let kept = false;
@@ -253,7 +252,7 @@ export class StudioEngine implements StudioApi {
           if (outcome.status === 'diverged') throw new Error(outcome.record.error ?? 'Training diverged.');
           if (outcome.status === 'paused') return { record: outcome.record, adapterId: null };
           const id = `adapter-${this.nextAdapter++}`;
-          session.adapters.set(id, { id, name: request.name ?? `${method} run ${id}`, adaptation: setup.adaptation, record: outcome.record });
+          session.adapters.set(id, { id, name: request.name ?? `${config.method} run ${id}`, adaptation: setup.adaptation, record: outcome.record });
           kept = true;
           return { record: outcome.record, adapterId: id };
         } finally {
@@ -322,7 +321,7 @@ export class StudioEngine implements StudioApi {
   }
 
   async trainDefaults(method: 'lora' | 'full'): Promise<TrainConfig> {
-    return trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA);
+    return paperTrainConfig({ method });
   }
 
   async replaySetJsonl(pairs: ReplayPair[]): Promise<string> {
@@ -335,6 +334,11 @@ export class StudioEngine implements StudioApi {
 
   async readUserDataset(fileName: string, text: string, seed = 0): Promise<UserDataset> {
     return readUserDataset(fileName, text, seed);
+  }
+
+  async trainingFit(overrides: TrainOverrides): Promise<TrainingFit> {
+    const config = paperTrainConfig(overrides);
+    return trainingFit(await this.getGpu(), this.requireSession().loaded.cfg, config, config.maxLength);
   }
 
   async exportTrlRecipe(runs: { name: string; config: TrainOverrides; examples: ChatExample[] }[]): Promise<Uint8Array> {

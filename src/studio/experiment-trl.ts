@@ -13,7 +13,7 @@
 //   LoRA r, alpha, dropout, targets      use_peft, lora_r, lora_alpha, lora_dropout, lora_target_modules (q → q_proj …)
 
 import { strToU8, zipSync } from 'fflate';
-import { PAPER_FULL, PAPER_LORA, trainConfig, type TrainConfig, type TrainOverrides } from '../train/config';
+import { paperTrainConfig, type TrainConfig, type TrainOverrides } from '../train/config';
 import type { ChatExample } from '../text/datasets';
 
 const TARGET_MODULES: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
@@ -129,7 +129,7 @@ export function trlRecipeFiles(run: { title: string; model: string }, units: rea
 /** Training runs of one's own (the app's Train step) as the recipe's files in one zip; `modelId` is the loaded model's source id. */
 export function trlRecipeZip(modelId: string, runs: readonly { name: string; config: TrainOverrides; examples: readonly ChatExample[] }[]): Uint8Array {
   const model = modelId.replace(/^hf:/, '').replace(/@main$/, '');
-  const units = runs.map((r) => ({ unit: r.name, config: trainConfig(r.config.method === 'full' ? PAPER_FULL : PAPER_LORA, r.config), examples: r.examples }));
+  const units = runs.map((r) => ({ unit: r.name, config: paperTrainConfig(r.config), examples: r.examples }));
   const files = trlRecipeFiles({ title: `training runs on \`${model}\``, model }, units);
   return zipSync(Object.fromEntries([...files].map(([path, text]) => [path, strToU8(text)])));
 }

@@ -5,7 +5,7 @@
 // loss exactly like the training data.
 
 import type { Gpu } from '../gpu/gpu';
-import { memoryEstimate, type MemoryEstimate } from '../model/config';
+import { memoryEstimate, type MemoryEstimate, type ModelConfig } from '../model/config';
 import type { Adaptation } from '../model/model';
 import { meanLoss, scoreExamples } from '../model/score';
 import { ChatTemplateError } from '../text/chat-template';
@@ -67,13 +67,21 @@ export function fingerprintExamples(examples: readonly TokenizedExample[]): stri
 
 const MiB = 2 ** 20;
 
+/** One training step's memory on this device, and why it cannot run here (null when nothing is known against it). */
+export interface TrainingFit {
+  memory: MemoryEstimate;
+  logitsBytes: number; // the largest single buffer: a micro-batch's logits
+  bufferLimit: number; // the device's largest storage binding
+  problem: string | null;
+}
+
 /**
- * Refuse a setup the device cannot hold, before allocating: the largest single buffer (the logits
- * of a micro-batch) against the binding limit, and the whole step against `budget` when given.
+ * A setup against the device, before allocating: the largest single buffer (the logits of a
+ * micro-batch of `T` tokens) against the binding limit, and the whole step against `budget` when
+ * given (WebGPU does not tell a page how much memory the GPU has).
  */
-function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: number, budget: number | undefined): MemoryEstimate {
-  const T = Math.min(config.maxLength, longest);
-  const memory = memoryEstimate(loaded.cfg, {
+export function trainingFit(gpu: Gpu, cfg: ModelConfig, config: TrainConfig, T: number, budget?: number): TrainingFit {
+  const memory = memoryEstimate(cfg, {
     batch: config.batchSize,
     seqLen: T,
     mode: config.method,
@@ -81,23 +89,28 @@ function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: 
     loraTargets: config.lora.targets,
     trainEmbeddings: config.trainEmbeddings,
   });
-  const logitsBytes = config.batchSize * T * loaded.cfg.vocabSize * 4;
-  const limit = gpu.info.limits.maxStorageBufferBindingSize;
-  if (logitsBytes > limit) {
-    throw new Error(
-      `A micro-batch of ${config.batchSize} × ${T} tokens needs ${(logitsBytes / MiB).toFixed(0)} MiB of logits (vocabulary ${loaded.cfg.vocabSize}), ` +
-        `more than this GPU's ${(limit / MiB).toFixed(0)} MiB per buffer. Lower the batch size (and use gradient accumulation) or the max length.`,
-    );
-  }
-  if (budget !== undefined && memory.total > budget) {
+  const logitsBytes = config.batchSize * T * cfg.vocabSize * 4;
+  const bufferLimit = gpu.info.limits.maxStorageBufferBindingSize;
+  let problem: string | null = null;
+  if (logitsBytes > bufferLimit) {
+    problem =
+      `A micro-batch of ${config.batchSize} × ${T} tokens needs ${(logitsBytes / MiB).toFixed(0)} MiB of logits (vocabulary ${cfg.vocabSize}), ` +
+      `more than this GPU's ${(bufferLimit / MiB).toFixed(0)} MiB per buffer. Lower the batch size (and use gradient accumulation) or the max length.`;
+  } else if (budget !== undefined && memory.total > budget) {
     const copy = config.method === 'full' ? ' Full fine-tuning keeps the base weights and trains a copy, so the untuned model stays available: choose LoRA to need far less.' : '';
-    throw new Error(
+    problem =
       `This training setup needs about ${(memory.total / MiB).toFixed(0)} MiB (weights ${(memory.weights / MiB).toFixed(0)}, gradients and optimizer ` +
-        `${((memory.grads + memory.optimizer) / MiB).toFixed(0)}, activations and logits ${((memory.activations + memory.logits) / MiB).toFixed(0)}), ` +
-        `more than the ${(budget / MiB).toFixed(0)} MiB available. Lower the batch size or the max length.${copy}`,
-    );
+      `${((memory.grads + memory.optimizer) / MiB).toFixed(0)}, activations and logits ${((memory.activations + memory.logits) / MiB).toFixed(0)}), ` +
+      `more than the ${(budget / MiB).toFixed(0)} MiB available. Lower the batch size or the max length.${copy}`;
   }
-  return memory;
+  return { memory, logitsBytes, bufferLimit, problem };
+}
+
+/** Refuse a setup the device cannot hold, before allocating (trainingFit). */
+function checkFits(gpu: Gpu, loaded: LoadedModel, config: TrainConfig, longest: number, budget: number | undefined): MemoryEstimate {
+  const fit = trainingFit(gpu, loaded.cfg, config, Math.min(config.maxLength, longest), budget);
+  if (fit.problem) throw new Error(fit.problem);
+  return fit.memory;
 }
 
 /**

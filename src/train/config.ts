@@ -48,6 +48,12 @@ export const PAPER_FULL: Partial<TrainConfig> = { method: 'full', lr: 2e-6, maxL
 /** The paper's LoRA option: r 16, alpha 32, all linear layers, dropout 0.05. */
 export const PAPER_LORA: Partial<TrainConfig> = { method: 'lora', lr: 2e-4 };
 
+/** The paper's settings for the method the overrides name (LoRA when they name none), then the overrides. */
+export function paperTrainConfig(...overrides: TrainOverrides[]): TrainConfig {
+  const method = overrides.reduce<TrainConfig['method']>((m, o) => o.method ?? m, 'lora');
+  return trainConfig(method === 'full' ? PAPER_FULL : PAPER_LORA, ...overrides);
+}
+
 export type TrainOverrides = Partial<Omit<TrainConfig, 'lora' | 'optimizer'>> & { lora?: Partial<LoraConfig>; optimizer?: Partial<OptimizerConfig> };
 
 function rejectUnknown(given: object, known: object, where: string): void {

@@ -167,6 +167,16 @@ describe('the app in headless Chromium', () => {
     await page.getByLabel('Batch size').fill('1');
     await page.getByLabel('Max length (tokens)').fill('128');
     await page.getByLabel('LoRA dropout').fill('0'); // dropout's kernels add ~30 s of compiling on SwiftShader, twice
+    // The memory of a step is shown; a setup whose logits cannot fit one buffer of this GPU is refused before it starts.
+    await page.waitForFunction(() => /^One step needs about .* of GPU memory .* per buffer/.test(document.querySelector('[data-testid="train-memory"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.getByLabel('Batch size').fill('64');
+    await page.getByLabel('Max length (tokens)').fill('100000');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-memory"]')?.classList.contains('error'), null, { timeout: 30_000 });
+    expect(await page.getByTestId('train-memory').textContent()).toMatch(/^A micro-batch of 64 × 100000 tokens needs \d+ MiB of logits .* Lower the batch size/);
+    expect(await page.getByTestId('train-plain').getByRole('button', { name: 'Train', exact: true }).isDisabled()).toBe(true);
+    await page.getByLabel('Batch size').fill('1');
+    await page.getByLabel('Max length (tokens)').fill('128');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-memory"]')?.classList.contains('error'), null, { timeout: 30_000 });
     const plain = page.getByTestId('train-plain');
     const trainState = () => page.getByTestId('train-plain-status').getAttribute('data-state');
     await plain.getByRole('button', { name: 'Train', exact: true }).click();

@@ -6,13 +6,13 @@
 
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
-import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
+import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingFit, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
 import { runJob } from '../../worker/client';
 import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
-import { downloadFile } from '../dom';
+import { downloadFile, formatBytes } from '../dom';
 import { userDataset, userExamples } from '../user-dataset';
 
 type Arm = 'plain' | 'grsap';
@@ -87,12 +87,25 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const [jobs, setJobs] = useState<Partial<Record<Arm, Promise<JobId>>>>({});
   const ready = model.value.kind === 'ready';
 
+  const [fit, setFit] = useState<TrainingFit | null>(null);
   useEffect(() => {
     studio.engine.trainDefaults('lora').then((d) => {
       setDefaults(d);
       setC(d);
     });
   }, []);
+  // The memory of one step for these settings, against what this device says of itself.
+  useEffect(() => {
+    if (!c || !ready) return setFit(null);
+    let current = true;
+    studio.engine.trainingFit(c).then(
+      (f) => current && setFit(f),
+      () => current && setFit(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [c, ready, model.value]);
   if (!c || !defaults) return <p class="hint">Reading the paper's defaults…</p>;
   const set = (patch: Partial<TrainConfig>) => setC({ ...c, ...patch });
   const setLora = (patch: Partial<TrainConfig['lora']>) => setC({ ...c, lora: { ...c.lora, ...patch } });
@@ -209,6 +222,12 @@ export function TrainRun({ studio }: { studio: Studio }) {
           <input type="checkbox" checked={c.groupByLength} onChange={(e) => set({ groupByLength: e.currentTarget.checked })} /> group rows by length (faster)
         </label>
       </div>
+      {fit ? (
+        <p class={fit.problem ? 'error' : 'hint'} data-testid="train-memory">
+          {fit.problem ??
+            `One step needs about ${formatBytes(fit.memory.total)} of GPU memory (weights ${formatBytes(fit.memory.weights)}, gradients and optimizer ${formatBytes(fit.memory.grads + fit.memory.optimizer)}, activations and logits ${formatBytes(fit.memory.activations + fit.memory.logits)}) with rows at the max length; the largest buffer, the logits, takes ${formatBytes(fit.logitsBytes)} of this GPU's ${formatBytes(fit.bufferLimit)} per buffer. Browsers do not tell a page how much memory the GPU has: a setup beyond it loses the device, and a reload continues from the last checkpoint.`}
+        </p>
+      ) : null}
       {(['plain', 'grsap'] as Arm[]).map((arm) => {
         const v = runs.value[arm];
         const canResume = v?.status === 'paused' && !!saved.value[arm]?.checkpoint;
@@ -216,7 +235,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
         return (
           <div class="row" key={arm} data-testid={`train-${arm}`}>
             <strong>{ARM_LABEL[arm]}</strong>
-            <button type="button" disabled={!ready || anyRunning || busy.value !== null || needsReplay} onClick={() => void train(arm, false)}>
+            <button type="button" disabled={!ready || anyRunning || busy.value !== null || needsReplay || !!fit?.problem} onClick={() => void train(arm, false)}>
               {v ? 'Train again from the start' : 'Train'}
             </button>
             <button type="button" disabled={!jobs[arm]} onClick={() => (setRun(arm, { status: 'pausing', line: 'Pausing after this step…' }), void jobs[arm]?.then((id) => studio.engine.cancel(id)))}>
