@@ -20,6 +20,8 @@ import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
 import type { UserDataset } from './user-data';
 import type { TrainingFit } from './training';
+import type { EvaluateRequest, ModelEvaluation } from './evaluate-job';
+import type { EvalRow, EvalSummary, SetSummary } from './eval-summary';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
@@ -28,7 +30,7 @@ export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
 export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, RunAdapter, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
-export type { TrainingFit, UserDataset };
+export type { EvalRow, EvalSummary, ModelEvaluation, SetSummary, TrainingFit, UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
 
@@ -122,6 +124,9 @@ export type JudgeChoice =
   | { kind: 'onnx'; model: ModelRequest; harmfulLabel?: string } // a text-classification export (the embedded guard, or any)
   | { kind: 'guard'; model: ModelRequest }; // a Llama-Guard-style model, loaded beside the model for the run
 
+/** An evaluation of one's own models (evaluate-job.ts), judged by the judge chosen. */
+export type EvaluateModelsRequest = EvaluateRequest & { judge: JudgeChoice };
+
 /** A replay run on the loaded model (studio/replay.ts); domains left out: the model's default (the world's for the embedded model, else the paper's 38). */
 export interface ReplaySetRequest extends ReplayRunOptions {
   judge: JudgeChoice;
@@ -167,6 +172,8 @@ export interface StudioApi {
   worldTask(task: string, split: 'train' | 'validation' | 'test', count: number): Promise<ChatExample[]>;
   /** Read a dataset file the user chose (JSONL, JSON or CSV in the messages, ShareGPT, Alpaca or prompt/completion layout) and split it by a seeded shuffle; a DatasetError names the line at fault. */
   readUserDataset(fileName: string, text: string, seed?: number): Promise<UserDataset>;
+  /** The untuned model and trained adapters asked the user's harmful (and over-refusal, task) prompts, greedily, judged; progress payloads are the finished rows. */
+  evaluate(request: EvaluateModelsRequest, listener: JobListener<EvalRow[], ModelEvaluation[]>): JobId;
   /** One training step's memory for these settings on the loaded model (sequences at max length: the worst case), and why it cannot run on this device, if known. */
   trainingFit(config: TrainOverrides): Promise<TrainingFit>;
   /** Training runs of one's own as a TRL / PEFT recipe for a GPU machine: a zip with each run's data (`<name>/train.jsonl`, the messages layout), its arguments (`<name>/recipe.json`) and a README with the `trl sft` commands. */

@@ -17,6 +17,8 @@ import type {
   ChatReply,
   CheckResult,
   DeviceReport,
+  EvaluateModelsRequest,
+  JudgeChoice,
   GeneratedRow,
   GenerateRequest,
   LoadDetail,
@@ -46,6 +48,8 @@ import { loadModel, type LoadedModel } from './load-model';
 import { trainedModelFiles } from './model-files';
 import { loadRunAdapter, runAdapterFiles } from './run-adapters';
 import { createTraining, trainingFit, type TrainingFit } from './training';
+import { evaluateModels, type ModelEvaluation } from './evaluate-job';
+import type { EvalRow } from './eval-summary';
 import { trlRecipeZip } from './experiment-trl';
 import { readUserDataset, type UserDataset } from './user-data';
 import { destroyAdaptation, paperTrainConfig, type Adaptation, type TrainOverrides } from './training-config';
@@ -273,9 +277,7 @@ export class StudioEngine implements StudioApi {
         const { judge: choice, ...options } = request;
         const config = await source.json<{ _name_or_path?: unknown }>('config.json');
         const name = typeof config._name_or_path === 'string' ? config._name_or_path : null;
-        if (choice.kind === 'world' && !isEmbeddedModelName(name)) {
-          throw new Error(`The world's labeller knows only the embedded world, and ${loaded.id} is not the embedded model; judge its replay with an ONNX classifier or a guard model.`);
-        }
+        await this.refuseWorldJudge(choice);
         const domains = options.domains ?? defaultReplayDomains(name);
         // A judge model's download and upload, reported as phases of the replay job: 'judge-download', 'judge-upload'.
         const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
@@ -289,6 +291,34 @@ export class StudioEngine implements StudioApi {
       },
       listener,
     );
+  }
+
+  evaluate(request: EvaluateModelsRequest, listener: JobListener<EvalRow[], ModelEvaluation[]>): JobId {
+    return this.jobs.start(
+      'evaluate',
+      async ({ signal, progress }) => {
+        const { loaded } = this.requireSession();
+        await this.refuseWorldJudge(request.judge);
+        const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
+        const { judge, release } = await openJudge(request.judge, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
+        try {
+          return await evaluateModels(loaded, request, judge, (id) => this.adapter(id), { signal, onProgress: progress });
+        } finally {
+          await release();
+        }
+      },
+      listener,
+    );
+  }
+
+  /** The world's labeller knows only the embedded world's model. */
+  private async refuseWorldJudge(choice: JudgeChoice): Promise<void> {
+    if (choice.kind !== 'world') return;
+    const { loaded, source } = this.requireSession();
+    const name = (await source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
+    if (!isEmbeddedModelName(typeof name === 'string' ? name : null)) {
+      throw new Error(`The world's labeller knows only the embedded world, and ${loaded.id} is not the embedded model; judge it with an ONNX classifier or a guard model.`);
+    }
   }
 
   experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId {

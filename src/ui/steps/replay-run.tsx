@@ -4,11 +4,10 @@
 
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
-import type { JobId, JudgeChoice, ReplayFunnel, ReplaySetPair, ReplaySetRequest, ReplaySetResult } from '../../studio/api';
+import type { JobId, ReplayFunnel, ReplaySetPair, ReplaySetRequest, ReplaySetResult } from '../../studio/api';
 import { runJob } from '../../worker/client';
-import { EMPTY_SOURCE, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
+import { JudgeFields, judgeChoiceOf, judgeDefault, type JudgeState } from '../parts/judge-fields';
 import { Reveal } from '../parts/reveal';
-import { allowedOrigins, mayContact } from '../privacy';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
 import { downloadFile } from '../dom';
@@ -65,8 +64,6 @@ function Funnel({ f }: { f: ReplayFunnel }) {
   );
 }
 
-type JudgeKind = JudgeChoice['kind'];
-
 export function ReplayRun({ studio }: { studio: Studio }) {
   const [strategy, setStrategy] = useState<Strategy>('assistant-prefill');
   const [samples, setSamples] = useState(16);
@@ -76,9 +73,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   const [revise, setRevise] = useState(true);
   const [requireRefusal, setRequireRefusal] = useState(true); // the embedded model's default (replay-settings.ts)
   const embedded = model.value.kind === 'ready' && model.value.summary.world;
-  const [judge, setJudge] = useState<JudgeKind>('world');
-  const [judgeSource, setJudgeSource] = useState<SourceState>(EMPTY_SOURCE);
-  const [harmfulLabel, setHarmfulLabel] = useState('');
+  const [judge, setJudge] = useState<JudgeState>(() => judgeDefault(true));
   const [seed, setSeed] = useState(0);
   const [benign, setBenign] = useState(0);
   const [job, setJob] = useState<Promise<JobId> | null>(null);
@@ -89,22 +84,12 @@ export function ReplayRun({ studio }: { studio: Studio }) {
   // The defaults follow the loaded model: the world's labeller and the refusal opening for the embedded one only.
   useEffect(() => {
     if (!ready) return;
-    setJudge((j) => (embedded ? 'world' : j === 'world' ? 'keyword' : j));
+    setJudge((j) => (embedded ? { ...j, kind: 'world' } : j.kind === 'world' ? { ...j, kind: 'keyword' } : j));
     setRequireRefusal(embedded);
   }, [ready, embedded]);
 
-  function judgeChoice(): JudgeChoice | string {
-    if (judge === 'world' || judge === 'keyword') return { kind: judge };
-    const request = modelRequestOf(judgeSource, judge === 'onnx' ? 'an ONNX text-classification export' : 'meta-llama/Llama-Guard-3-1B');
-    if (typeof request === 'string') return `The judge model: ${request}`;
-    if (request.kind === 'url' && !mayContact(request.url, location.origin, allowedOrigins())) {
-      return `This page may not contact ${new URL(request.url).origin} yet: allow it in the Model step (Load another model, URL of a model folder), or pick the folder on this computer.`;
-    }
-    return judge === 'onnx' ? { kind: 'onnx', model: request, harmfulLabel: harmfulLabel.trim() || undefined } : { kind: 'guard', model: request };
-  }
-
   async function start() {
-    const choice = judgeChoice();
+    const choice = judgeChoiceOf(judge);
     if (typeof choice === 'string') return setError(choice);
     setError(null);
     setLine('Starting…');
@@ -176,17 +161,7 @@ export function ReplayRun({ studio }: { studio: Studio }) {
           Tokens per request
           <input type="number" min="8" max="256" value={tokens} onInput={(e) => setTokens(Math.max(8, Math.floor(Number(e.currentTarget.value) || 64)))} />
         </label>
-        <label>
-          Judge
-          <select value={judge} data-testid="judge-kind" onChange={(e) => setJudge(e.currentTarget.value as JudgeKind)}>
-            <option value="world" disabled={ready && !embedded}>
-              the world's labeller (embedded model only)
-            </option>
-            <option value="onnx">an ONNX text classifier</option>
-            <option value="guard">a guard model (Llama Guard style)</option>
-            <option value="keyword">refusal keywords only (crude: "harmful" means "did not refuse")</option>
-          </select>
-        </label>
+        <JudgeFields value={judge} onChange={setJudge} world={!ready || embedded} testId="judge-kind" />
         <label>
           Seed
           <input type="number" min="0" value={seed} onInput={(e) => setSeed(Math.max(0, Math.floor(Number(e.currentTarget.value) || 0)))} />
@@ -195,17 +170,6 @@ export function ReplayRun({ studio }: { studio: Studio }) {
           Benign samples (beyond the paper; 0 is off)
           <input type="number" min="0" max="512" value={benign} onInput={(e) => setBenign(Math.max(0, Math.floor(Number(e.currentTarget.value) || 0)))} />
         </label>
-        {judge === 'onnx' || judge === 'guard' ? (
-          <fieldset data-testid="judge-model">
-            <legend>{judge === 'onnx' ? 'The classifier (model.onnx, config.json with id2label, tokenizer.json)' : 'The guard model (run by this engine beside the model)'}</legend>
-            <ModelSourceFields value={judgeSource} onChange={setJudgeSource} hubExample={judge === 'onnx' ? 'owner/classifier-onnx' : 'meta-llama/Llama-Guard-3-1B'} what="Judge" />
-            {judge === 'onnx' ? (
-              <label>
-                Harmful label <input type="text" size={12} placeholder="from id2label" value={harmfulLabel} onInput={(e) => setHarmfulLabel(e.currentTarget.value)} />
-              </label>
-            ) : null}
-          </fieldset>
-        ) : null}
         <fieldset>
           <legend>Filters and revise</legend>
           <label>

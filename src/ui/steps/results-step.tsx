@@ -11,6 +11,7 @@ import { Reveal } from '../parts/reveal';
 import { COMMITTED_RESULTS_PATH } from '../page-options';
 import { busy, device, model, type Studio } from '../state';
 import { CompareChat } from './compare-chat';
+import { OwnEvaluation } from './own-evaluation';
 import { downloadFile } from '../dom';
 
 function armName(a: ArmResult, tasks: number): string {
@@ -233,6 +234,7 @@ export function ResultsStep({ studio }: { studio: Studio }) {
       )}
       {snap?.adapters.length ? <RunAdapters studio={studio} snap={snap} /> : null}
       <CompareChat studio={studio} runId={snap?.runId} runAdapters={snap?.adapters} />
+      <OwnEvaluation studio={studio} />
     </div>
   );
 }
