@@ -36,6 +36,7 @@ import type {
 } from './api';
 import { generateTexts } from './inference';
 import { openJudge } from './judges';
+import type { Judge } from '../safety/judges/judge';
 import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
 import { defaultExperimentRecords, defaultRunBlobs, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
@@ -166,9 +167,9 @@ export class StudioEngine implements StudioApi {
         });
         this.session = { loaded, source, adapters: new Map() };
         const { cfg } = loaded;
-        const nameOrPath = (await source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
+        const world = isEmbeddedModelName(await this.modelName());
         return {
-          world: isEmbeddedModelName(typeof nameOrPath === 'string' ? nameOrPath : null),
+          world,
           id: loaded.id,
           architecture: cfg.architecture,
           parameters: loaded.parameters,
@@ -273,21 +274,12 @@ export class StudioEngine implements StudioApi {
     return this.jobs.start(
       'replay',
       async ({ signal, progress }) => {
-        const { loaded, source } = this.requireSession();
+        const { loaded } = this.requireSession();
         const { judge: choice, ...options } = request;
-        const config = await source.json<{ _name_or_path?: unknown }>('config.json');
-        const name = typeof config._name_or_path === 'string' ? config._name_or_path : null;
-        await this.refuseWorldJudge(choice);
+        const name = await this.modelName();
         const domains = options.domains ?? defaultReplayDomains(name);
-        // A judge model's download and upload, reported as phases of the replay job: 'judge-download', 'judge-upload'.
-        const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
-        const { judge, release } = await openJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
-        try {
-          const requireRefusal = options.requireRefusal ?? defaultRequireRefusal(name);
-          return await buildReplaySet(loaded, { ...options, domains, requireRefusal, judge }, { signal, onProgress: progress });
-        } finally {
-          await release();
-        }
+        const requireRefusal = options.requireRefusal ?? defaultRequireRefusal(name);
+        return this.withJudge(choice, signal, progress, (judge) => buildReplaySet(loaded, { ...options, domains, requireRefusal, judge }, { signal, onProgress: progress }));
       },
       listener,
     );
@@ -298,26 +290,33 @@ export class StudioEngine implements StudioApi {
       'evaluate',
       async ({ signal, progress }) => {
         const { loaded } = this.requireSession();
-        await this.refuseWorldJudge(request.judge);
-        const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
-        const { judge, release } = await openJudge(request.judge, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
-        try {
-          return await evaluateModels(loaded, request, judge, (id) => this.adapter(id), { signal, onProgress: progress });
-        } finally {
-          await release();
-        }
+        return this.withJudge(request.judge, signal, progress, (judge) => evaluateModels(loaded, request, judge, (id) => this.adapter(id), { signal, onProgress: progress }));
       },
       listener,
     );
   }
 
-  /** The world's labeller knows only the embedded world's model. */
-  private async refuseWorldJudge(choice: JudgeChoice): Promise<void> {
-    if (choice.kind !== 'world') return;
-    const { loaded, source } = this.requireSession();
-    const name = (await source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
-    if (!isEmbeddedModelName(typeof name === 'string' ? name : null)) {
-      throw new Error(`The world's labeller knows only the embedded world, and ${loaded.id} is not the embedded model; judge it with an ONNX classifier or a guard model.`);
+  /** The loaded model's config name (_name_or_path): it says whether this is the embedded world's model. */
+  private async modelName(): Promise<string | null> {
+    const name = (await this.requireSession().source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
+    return typeof name === 'string' ? name : null;
+  }
+
+  /**
+   * Run `work` with the judge `choice` names, opened for it and released after; a judge model's
+   * download and upload are reported as the job's phases 'judge-download' and 'judge-upload'. The
+   * world's labeller judges the embedded world's model only.
+   */
+  private async withJudge<R>(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void, work: (judge: Judge) => Promise<R>): Promise<R> {
+    if (choice.kind === 'world' && !isEmbeddedModelName(await this.modelName())) {
+      throw new Error(`The world's labeller knows only the embedded world, and ${this.requireSession().loaded.id} is not the embedded model; judge it with an ONNX classifier or a guard model.`);
+    }
+    const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
+    const { judge, release } = await openJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
+    try {
+      return await work(judge);
+    } finally {
+      await release();
     }
   }
 
@@ -325,11 +324,11 @@ export class StudioEngine implements StudioApi {
     return this.jobs.start(
       'experiment',
       async ({ signal, progress }) => {
-        const { loaded, source } = this.requireSession();
-        const config = await source.json<{ _name_or_path?: unknown }>('config.json');
+        const { loaded } = this.requireSession();
+        const name = await this.modelName();
         const store = this.runStore(request.runId);
         loaded.model.detach(); // every unit trains its own adapter from the base model
-        return runEmbeddedExperiment(await this.getGpu(), loaded, typeof config._name_or_path === 'string' ? config._name_or_path : null, request, store, {
+        return runEmbeddedExperiment(await this.getGpu(), loaded, name, request, store, {
           signal,
           onProgress: (p) => progress({ phase: p.phase, done: p.unitIndex, total: p.units, unit: 'items', rate: null, etaSec: p.etaSec, payload: p }),
         });
