@@ -27,7 +27,7 @@ try {
   const query = values.preset === 'quick' ? '' : `?preset=${encodeURIComponent(values.preset!)}`;
   await page.goto(`${server.url}${query}`);
   await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 300_000 });
-  const adapter = (await page.getByTestId('adapter-summary').textContent())?.trim() ?? null;
+  const adapter = (await page.getByTestId('adapter-summary').innerText()).replace(/\s+/g, ' ').trim();
   await page.getByRole('tab', { name: /Results$/ }).click();
   const t0 = performance.now();
   await page.getByTestId('run-demo').click();
