@@ -55,7 +55,7 @@ describe('app in headless Chromium', () => {
     await page.waitForFunction(() => ['ready', 'missing'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
     await page.locator('summary', { hasText: 'Load another model' }).click(); // open the details
     await page.getByLabel('Model source').selectOption('url');
-    await page.getByLabel('URL', { exact: true }).fill('/test-model/');
+    await page.getByLabel('Model URL', { exact: true }).fill('/test-model/');
     await page.getByTestId('load-model').click();
     await page.waitForFunction(() => ['ready', 'failed'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
     expect(await status.textContent()).toMatch(/^Loaded url:/);
