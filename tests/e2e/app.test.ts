@@ -13,6 +13,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import { MODEL_PRESETS } from '../../src/ui/parts/model-source-fields';
 import { contentSecurityPolicy } from '../../src/ui/privacy';
 
 const SUB_PATH = '/lecture/studio/';
@@ -332,6 +333,8 @@ describe('the app in headless Chromium', () => {
     // Loading a model from that origin asks first; once allowed (and reloaded), it loads.
     await tab(page, 'Model').click();
     await page.getByText('Load another model').click();
+    // Hub repositories are offered as one types.
+    expect(await page.locator('#model-presets option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...MODEL_PRESETS]);
     await page.getByLabel('Model source').selectOption('url');
     await page.getByLabel('Model URL', { exact: true }).fill(otherModel);
     await page.getByTestId('load-model').click();

@@ -25,7 +25,11 @@ export function modelRequestOf(s: SourceState, hubExample: string): ModelRequest
   return { kind: 'hub', repo, revision: revision || undefined, token: s.token || undefined };
 }
 
-export function ModelSourceFields({ value, onChange, hubExample, what }: { value: SourceState; onChange: (s: SourceState) => void; hubExample: string; what: string }) {
+/** Repositories offered as you type (the README's memory table covers them); any other id works too. */
+export const MODEL_PRESETS = ['HuggingFaceTB/SmolLM2-135M-Instruct', 'HuggingFaceTB/SmolLM2-360M-Instruct', 'Qwen/Qwen2.5-0.5B-Instruct', 'meta-llama/Llama-3.2-1B-Instruct'] as const;
+
+export function ModelSourceFields({ value, onChange, hubExample, what, presets }: { value: SourceState; onChange: (s: SourceState) => void; hubExample: string; what: string; presets?: readonly string[] }) {
+  const listId = presets ? `${what.toLowerCase()}-presets` : undefined;
   const set = (patch: Partial<SourceState>) => onChange({ ...value, ...patch });
   return (
     <>
@@ -44,7 +48,14 @@ export function ModelSourceFields({ value, onChange, hubExample, what }: { value
       ) : (
         <label>
           {value.kind === 'hub' ? `${what} repository` : `${what} URL`}{' '}
-          <input type="text" size={36} value={value.text} placeholder={value.kind === 'hub' ? hubExample : 'https://…/model/'} onInput={(e) => set({ text: e.currentTarget.value })} />
+          <input type="text" size={36} value={value.text} list={value.kind === 'hub' ? listId : undefined} placeholder={value.kind === 'hub' ? hubExample : 'https://…/model/'} onInput={(e) => set({ text: e.currentTarget.value })} />
+          {presets && value.kind === 'hub' ? (
+            <datalist id={listId}>
+              {presets.map((p) => (
+                <option key={p} value={p} />
+              ))}
+            </datalist>
+          ) : null}
         </label>
       )}
       {value.kind === 'hub' ? (

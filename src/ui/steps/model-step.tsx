@@ -3,7 +3,7 @@
 
 import { useState } from 'preact/hooks';
 import type { DeviceReport, JobId } from '../../studio/api';
-import { EMPTY_SOURCE, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
+import { EMPTY_SOURCE, MODEL_PRESETS, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
 import { preset } from '../demo';
 import { formatBytes } from '../dom';
 import { EMBEDDED_MODEL_PATH } from '../page-options';
@@ -154,9 +154,9 @@ function LoadAnother({ studio }: { studio: Studio }) {
   return (
     <details class="load-another">
       <summary>Load another model</summary>
-      <p class="hint">From the Hugging Face Hub, a URL of a model folder, or a folder on this computer; downloads are cached for offline use. The demo and the world's evaluation run on the embedded model only.</p>
+      <p class="hint">From the Hugging Face Hub (SmolLM2, Qwen2.5 and Llama-3.2 are offered as you type; Llama needs an access token), a URL of a model folder, or a folder on this computer; downloads are cached for offline use. The demo and the world's evaluation run on the embedded model only.</p>
       <div class="row">
-        <ModelSourceFields value={source} onChange={setSource} hubExample="HuggingFaceTB/SmolLM2-135M-Instruct" what="Model" />
+        <ModelSourceFields value={source} onChange={setSource} hubExample="HuggingFaceTB/SmolLM2-135M-Instruct" what="Model" presets={MODEL_PRESETS} />
         <button type="button" data-testid="load-model" disabled={busy.value !== null} onClick={() => void load()}>
           Load
         </button>
