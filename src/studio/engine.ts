@@ -35,7 +35,7 @@ import type {
   TrainResult,
 } from './api';
 import { generateTexts } from './inference';
-import { openJudge } from './judges';
+import { withJudge } from './judges';
 import type { Judge } from '../safety/judges/judge';
 import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
@@ -302,22 +302,11 @@ export class StudioEngine implements StudioApi {
     return typeof name === 'string' ? name : null;
   }
 
-  /**
-   * Run `work` with the judge `choice` names, opened for it and released after; a judge model's
-   * download and upload are reported as the job's phases 'judge-download' and 'judge-upload'. The
-   * world's labeller judges the embedded world's model only.
-   */
+  /** The judge a job asked for, opened for `work`; a judge model's download and upload are the job's phases 'judge-download' and 'judge-upload'. */
   private async withJudge<R>(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void, work: (judge: Judge) => Promise<R>): Promise<R> {
-    if (choice.kind === 'world' && !isEmbeddedModelName(await this.modelName())) {
-      throw new Error(`The world's labeller knows only the embedded world, and ${this.requireSession().loaded.id} is not the embedded model; judge it with an ONNX classifier or a guard model.`);
-    }
     const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
-    const { judge, release } = await openJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal });
-    try {
-      return await work(judge);
-    } finally {
-      await release();
-    }
+    const judged = { id: this.requireSession().loaded.id, world: isEmbeddedModelName(await this.modelName()) };
+    return withJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal, judged }, work);
   }
 
   experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId {

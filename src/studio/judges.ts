@@ -103,6 +103,7 @@ export interface JudgeOpening {
   source: (model: ModelRequest) => Promise<ModelSource>;
   gpu: () => Promise<Gpu>;
   signal?: AbortSignal;
+  judged?: { id: string; world: boolean }; // the model whose answers are judged: the world's labeller knows only the world's model
 }
 
 /** The judge a replay run asked for, and how to release it. */
@@ -112,6 +113,9 @@ export async function openJudge(choice: JudgeChoice, opening: JudgeOpening): Pro
     case 'keyword':
       return { judge: keywordRefusalJudge(), release: none };
     case 'world':
+      if (opening.judged && !opening.judged.world) {
+        throw new Error(`The world's labeller knows only the embedded world, and ${opening.judged.id} is not the embedded model; judge it with an ONNX classifier or a guard model.`);
+      }
       return { judge: worldLabellerJudge(choice.worldSeed ?? 0), release: none };
     case 'onnx': {
       const judge = await loadOnnxClassifierJudge(await opening.source(choice.model), { harmfulLabel: choice.harmfulLabel });
@@ -123,5 +127,15 @@ export async function openJudge(choice: JudgeChoice, opening: JudgeOpening): Pro
     }
     default:
       throw new Error(`Unknown judge ${JSON.stringify((choice as { kind?: unknown }).kind)}; use keyword, world, onnx or guard.`);
+  }
+}
+
+/** Run `work` with the judge `choice` names, opened for it and released after, however `work` ends. */
+export async function withJudge<R>(choice: JudgeChoice, opening: JudgeOpening, work: (judge: Judge) => Promise<R>): Promise<R> {
+  const { judge, release } = await openJudge(choice, opening);
+  try {
+    return await work(judge);
+  } finally {
+    await release();
   }
 }

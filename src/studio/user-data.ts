@@ -56,7 +56,3 @@ export function readUserDataset(fileName: string, text: string, seed = 0): UserD
     },
   };
 }
-
-export function userSplit(dataset: UserDataset, split: keyof UserDataset['split']): ChatExample[] {
-  return dataset.split[split].map((i) => dataset.examples[i]);
-}

@@ -3,7 +3,7 @@
 // attachment found is restored, and a broken line of a set is named.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keywordRefusalJudge } from '../../src/studio/judges';
+import { keywordRefusalJudge, withJudge } from '../../src/studio/judges';
 import { evaluateModels, evaluationSets, taskSetFromExamples } from '../../src/studio/evaluate-job';
 import { loadModel } from '../../src/studio/load-model';
 import { NodeFolderModelSource } from '../../src/storage/model-source';
@@ -51,5 +51,14 @@ describe('evaluate job', () => {
     await expect(evaluateModels(loaded, { harmful: { fileName: 'advbench.csv', text: ADVBENCH }, models: [] }, keywordRefusalJudge(), () => ({ adaptation, name: 'a' }))).rejects.toThrow(/at least one model/);
     loaded.model.detach();
     loaded.model.destroy();
+  });
+});
+
+describe('opening a judge', () => {
+  const opening = { source: async () => { throw new Error('no model source here'); }, gpu: async () => { throw new Error('no GPU here'); } };
+  it('gives the world\'s labeller only for the world\'s model, and releases a judge however the work ends', async () => {
+    await expect(withJudge({ kind: 'world' }, { ...opening, judged: { id: 'hf:HuggingFaceTB/SmolLM2-135M-Instruct@main', world: false } }, async () => 1)).rejects.toThrow(/knows only the embedded world, and hf:HuggingFaceTB\/SmolLM2-135M-Instruct@main is not/);
+    expect(await withJudge({ kind: 'world' }, { ...opening, judged: { id: 'url:organism', world: true } }, async (j) => j.name)).toMatch(/^world-labeller/);
+    await expect(withJudge({ kind: 'keyword' }, opening, async () => { throw new Error('work failed'); })).rejects.toThrow('work failed');
   });
 });

@@ -1,7 +1,8 @@
 // The user's own dataset in the app: every layout read, the split sizes and their seeded shuffle
 // (disjoint, covering, reproducible), and errors that name the line.
 import { describe, expect, it } from 'vitest';
-import { readUserDataset, splitSizes, userSplit } from '../../src/studio/user-data';
+import { readUserDataset, splitSizes } from '../../src/studio/user-data';
+import { userExamples } from '../../src/ui/user-dataset';
 
 const alpaca = (i: number) => JSON.stringify({ instruction: `Say ${i}`, input: '', output: `${i}` });
 
@@ -34,7 +35,7 @@ describe('user dataset', () => {
     expect(readUserDataset('d.jsonl', text, 3).split).toEqual(a.split);
     expect(readUserDataset('d.jsonl', text, 4).split.test).not.toEqual(a.split.test);
     expect(a.split.test).not.toEqual([0, 1, 2, 3, 4]); // shuffled, not the file's first records
-    expect(userSplit(a, 'test').map((e) => e.messages[1].content)).toEqual(a.split.test.map(String));
+    expect(userExamples(a, 'test').map((e) => e.messages[1].content)).toEqual(a.split.test.map(String));
   });
 
   it('names the line of a broken record, and says what a record needs', () => {
