@@ -93,8 +93,8 @@ export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
   },
   // `prototype`: `pretrain-adamw` with random batches as well, i.e. the PyTorch prototype's recipe.
   // Each step's 32 random rows are sorted by length and cut into 4 micro-batches of 8: the same rows
-  // and the same gradient as one batch of 32, with ~1.5× fewer padded tokens and steps ~1.4× faster
-  // on two cores (bench/organism-batches.ts).
+  // and the same gradient as one batch of 32, with ~1.5× fewer padded tokens and 1.4–1.5× less CPU
+  // a step on two cores (bench/organism-batches.ts; README, Benchmarks).
   prototype: {
     ...ORGANISM_RECIPE,
     init: 'torch-linear',
