@@ -22,6 +22,7 @@ import type { UserDataset } from './user-data';
 import type { TrainingFit } from './training';
 import type { EvaluateRequest, ModelEvaluation } from './evaluate-job';
 import type { EvalRow, EvalSummary, SetSummary } from './eval-summary';
+import type { CachedModelInfo } from '../storage/cache';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
@@ -33,10 +34,11 @@ export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 export type { EvalRow, EvalSummary, ModelEvaluation, SetSummary, TrainingFit, UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
+export type { CachedModelInfo };
 
 /** Where a model comes from. Hub and URL models are cached for offline reuse. */
 export type ModelRequest =
-  | { kind: 'hub'; repo: string; revision?: string; token?: string } // 'HuggingFaceTB/SmolLM2-135M-Instruct'
+  | { kind: 'hub'; repo: string; revision?: string; token?: string; endpoint?: string } // 'HuggingFaceTB/SmolLM2-135M-Instruct'; endpoint: a mirror of the Hub (default https://huggingface.co)
   | { kind: 'url'; url: string } // a folder URL in HF layout, e.g. the embedded demo model
   | { kind: 'files'; files: File[] }; // picked files or a picked folder
 
@@ -148,6 +150,10 @@ export interface StudioApi {
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId;
   /** Load a model (replacing any loaded one and its adapters); downloads are cached for offline reuse. */
   loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId;
+  /** The models downloaded for offline use (complete or partly downloaded), newest first. */
+  cachedModels(): Promise<CachedModelInfo[]>;
+  /** Delete a downloaded model's files; refused for the loaded model. */
+  deleteCachedModel(modelId: string): Promise<void>;
   /** One assistant turn for a conversation, with the model's chat template and the attached adapter. */
   chat(messages: ChatMessage[], options: ChatOptions, listener: JobListener<never, ChatReply>): JobId;
   /** Many prompts in batches; finished rows arrive as progress and are kept when cancelled. */

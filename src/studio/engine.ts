@@ -6,7 +6,7 @@ import { Gpu } from '../gpu/gpu';
 import { runSelfCheck } from '../ops/selfcheck';
 import { CachedModelSource } from '../storage/cached-source';
 import { createBrowserModelCache } from '../storage/cache-browser';
-import type { BlobStore, ModelCache } from '../storage/cache';
+import type { BlobStore, CachedModelInfo, ModelCache } from '../storage/cache';
 import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
 import type {
@@ -83,6 +83,12 @@ function withTransfer<T extends object>(event: T, bytes: Uint8Array[]): T {
   return bytes.length ? transfer(event, bytes.map((b) => b.buffer as ArrayBuffer)) : event;
 }
 
+/** True for a URL on the origin of the page (or worker) the engine runs in. */
+function servedBesideThePage(url: string): boolean {
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  return origin !== undefined && origin !== 'null' && new URL(url).origin === origin;
+}
+
 export class StudioEngine implements StudioApi {
   private gpu: Promise<Gpu> | null = null;
   private session: Session | null = null;
@@ -142,7 +148,10 @@ export class StudioEngine implements StudioApi {
 
   private async source(request: ModelRequest, signal: AbortSignal, progress: (p: JobProgress<LoadDetail>) => void): Promise<ModelSource> {
     if (request.kind === 'files') return new FileListModelSource(request.files);
-    const upstream = request.kind === 'hub' ? hubModelSource(request.repo, request.revision ?? 'main', request.token) : new UrlModelSource(request.url);
+    // A model served beside the app (the embedded one) is not copied into the model cache: the
+    // page's host serves it, and a copy would outlive an update of the app's model.
+    if (request.kind === 'url' && servedBesideThePage(request.url)) return new UrlModelSource(request.url);
+    const upstream = request.kind === 'hub' ? hubModelSource(request.repo, request.revision ?? 'main', request.token, { endpoint: request.endpoint }) : new UrlModelSource(request.url);
     const cached = new CachedModelSource(upstream, await this.getCache());
     if (await cached.isComplete()) return cached; // offline from here on
     await cached.ensureCached({
@@ -151,6 +160,15 @@ export class StudioEngine implements StudioApi {
         progress({ phase: 'download', unit: 'bytes', done: p.overall.bytesDone, total: p.overall.bytesTotal ?? null, rate: p.overall.rateBytesPerSec, etaSec: p.overall.etaSec ?? null, payload: { file: p.file } }),
     });
     return cached;
+  }
+
+  async cachedModels(): Promise<CachedModelInfo[]> {
+    return (await this.getCache()).list();
+  }
+
+  async deleteCachedModel(modelId: string): Promise<void> {
+    if (this.session && this.session.source.id === modelId) throw new Error(`${modelId} is the loaded model; load another model before deleting its files.`);
+    await (await this.getCache()).delete(modelId);
   }
 
   loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId {

@@ -52,6 +52,22 @@ describe('UrlModelSource over HTTP', () => {
     ]);
   });
 
+  it("follows the Hub's redirects: 307 under /api/resolve-cache/ for regular files, 302 to the CDN for LFS files", async () => {
+    const files = fakeModelFiles({ weightFloats: 40_000 });
+    const s = await serve(files, { hub: true });
+    const source = hubModelSource(REPO, 'main', undefined, { endpoint: s.origin });
+    expect(JSON.parse(await source.text('config.json'))).toEqual(JSON.parse(new TextDecoder().decode(files.get('config.json')!)));
+    const expected = files.get('model.safetensors')!;
+    const data = await source.open('model.safetensors');
+    expect(data.size).toBe(expected.length);
+    expect([...(await data.read(100_000, 64))]).toEqual([...expected.subarray(100_000, 100_064)]);
+    const paths = s.requests.map((r) => r.path);
+    expect(paths.some((p) => p.startsWith(`/api/resolve-cache/models/${REPO}/`) && p.endsWith('/config.json'))).toBe(true);
+    const cdn = s.requests.filter((r) => r.path.startsWith('/cdn-lfs/'));
+    expect(cdn.length).toBeGreaterThanOrEqual(2); // the probe and the read, each redirected, the Range kept
+    expect(cdn.every((r) => r.range !== undefined)).toBe(true);
+  });
+
   it('loads tensors through the safetensors reader, single file and sharded', async () => {
     for (const sharded of [false, true]) {
       const s = await serve(fakeModelFiles({ weightFloats: 4_000, sharded }));

@@ -63,6 +63,15 @@ describe('StudioEngine jobs', () => {
     const again = await jobResult<LoadDetail, ModelSummary>((l) => engine.loadModel({ kind: 'url', url }, l)).end;
     expect(again).toMatchObject({ status: 'done', result: { id: summary.id } });
     expect(await jobResult<never, ChatReply>((l) => engine.chat([{ role: 'user', content: 'hello there' }], GREEDY, l)).end).toMatchObject({ status: 'done', result: { text: first.text } });
+
+    // The cache lists it with its size; the loaded model's files cannot be deleted, another's can.
+    const [listed] = await engine.cachedModels();
+    expect(listed).toMatchObject({ modelId: summary.id, complete: true, bytes: readdirSync(TINY).reduce((n, f) => n + readFileSync(join(TINY, f)).length, 0) });
+    await expect(engine.deleteCachedModel(summary.id)).rejects.toThrow(/is the loaded model; load another model before deleting its files/);
+    await cache.put('url:https://example.org/other/', 'config.json', new Uint8Array([123, 125]));
+    expect((await engine.cachedModels()).map((m) => m.modelId).sort()).toEqual([summary.id, 'url:https://example.org/other/'].sort());
+    await engine.deleteCachedModel('url:https://example.org/other/');
+    expect((await engine.cachedModels()).map((m) => m.modelId)).toEqual([summary.id]);
   });
 
   it('cancels a generation and keeps the rows of its finished batches', async () => {

@@ -5,7 +5,7 @@
 
 import type { JudgeChoice } from '../../studio/api';
 import { allowedOrigins, mayContact } from '../privacy';
-import { EMPTY_SOURCE, ModelSourceFields, modelRequestOf, type SourceState } from './model-source-fields';
+import { contactedUrl, emptySource, ModelSourceFields, modelRequestOf, type SourceState } from './model-source-fields';
 
 export type JudgeKind = JudgeChoice['kind'];
 
@@ -15,15 +15,16 @@ export interface JudgeState {
   harmfulLabel: string; // onnx: the id2label name meaning harmful; '' lets the judge find the one obvious label
 }
 
-export const judgeDefault = (world: boolean): JudgeState => ({ kind: world ? 'world' : 'keyword', source: EMPTY_SOURCE, harmfulLabel: '' });
+export const judgeDefault = (world: boolean): JudgeState => ({ kind: world ? 'world' : 'keyword', source: emptySource(), harmfulLabel: '' });
 
 /** The judge the fields describe, or a sentence saying what is missing. */
 export function judgeChoiceOf(s: JudgeState): JudgeChoice | string {
   if (s.kind === 'world' || s.kind === 'keyword') return { kind: s.kind };
   const request = modelRequestOf(s.source, s.kind === 'onnx' ? 'an ONNX text-classification export' : 'meta-llama/Llama-Guard-3-1B');
   if (typeof request === 'string') return `The judge model: ${request}`;
-  if (request.kind === 'url' && !mayContact(request.url, location.origin, allowedOrigins())) {
-    return `This page may not contact ${new URL(request.url).origin} yet: allow it in the Model step (Load another model, URL of a model folder), or pick the folder on this computer.`;
+  const url = contactedUrl(request);
+  if (url && !mayContact(url, location.origin, allowedOrigins())) {
+    return `This page may not contact ${new URL(url).origin} yet: allow it in the Model step (Load another model, with the same URL or Hub mirror), or pick the folder on this computer.`;
   }
   return s.kind === 'onnx' ? { kind: 'onnx', model: request, harmfulLabel: s.harmfulLabel.trim() || undefined } : { kind: 'guard', model: request };
 }

@@ -34,7 +34,7 @@ export function PrivacyPanel() {
         </li>
         {origins.map((o) => (
           <li key={o} data-origin={o}>
-            <strong>{o}</strong>: allowed by you for a model URL.{' '}
+            <strong>{o}</strong>: allowed by you for model downloads (a model URL or a Hub mirror).{' '}
             <button type="button" onClick={() => remove(o)}>
               Remove
             </button>

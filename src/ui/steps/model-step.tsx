@@ -3,12 +3,13 @@
 
 import { useState } from 'preact/hooks';
 import type { DeviceReport, JobId } from '../../studio/api';
-import { EMPTY_SOURCE, MODEL_PRESETS, ModelSourceFields, modelRequestOf, type SourceState } from '../parts/model-source-fields';
+import { contactedUrl, emptySource, MODEL_PRESETS, ModelSourceFields, modelRequestOf, rememberEndpoint, type SourceState } from '../parts/model-source-fields';
 import { preset } from '../demo';
 import { formatBytes } from '../dom';
 import { EMBEDDED_MODEL_PATH } from '../page-options';
 import { allowedOrigins, mayContact, originOf, setAllowedOrigins } from '../privacy';
 import { busy, device, loadInto, model, type Studio } from '../state';
+import { CachedModels } from '../parts/cached-models';
 import { ChatBox } from './chat-box';
 
 function Kv({ rows, testId }: { rows: [string, string][]; testId?: string }) {
@@ -136,7 +137,7 @@ function AllowOrigin({ origin }: { origin: string }) {
 }
 
 function LoadAnother({ studio }: { studio: Studio }) {
-  const [source, setSource] = useState<SourceState>(EMPTY_SOURCE);
+  const [source, setSource] = useState<SourceState>(emptySource);
   const [message, setMessage] = useState('');
   const [job, setJob] = useState<Promise<JobId> | null>(null);
   const [blocked, setBlocked] = useState<string | null>(null); // an origin the page's policy does not allow yet
@@ -146,7 +147,9 @@ function LoadAnother({ studio }: { studio: Studio }) {
     if (typeof r === 'string') return setMessage(r);
     setMessage('');
     setBlocked(null);
-    if (r.kind === 'url' && !mayContact(r.url, location.origin, allowedOrigins())) return setBlocked(originOf(r.url));
+    if (r.kind === 'hub') rememberEndpoint(r.endpoint ?? '');
+    const url = contactedUrl(r);
+    if (url && !mayContact(url, location.origin, allowedOrigins())) return setBlocked(originOf(url));
     await loadInto(studio, r, false, (id) => setJob(id));
     setJob(null);
   }
@@ -176,8 +179,9 @@ export function ModelStep({ studio }: { studio: Studio }) {
   return (
     <div>
       <p class="explain">
-        A small chat model runs here, in this tab, on your GPU: nothing is sent anywhere. It was aligned to refuse harmful requests; the next steps fine-tune it on an ordinary task and
-        show how much of that refusal survives, with and without GR-SAP.
+        {m.kind === 'ready' && !m.embedded
+          ? 'Your model runs here, in this tab, on your GPU: nothing is sent anywhere. The next steps build its replay set, fine-tune it on your data with and without it, and measure how much of its refusal survives.'
+          : 'A small chat model runs here, in this tab, on your GPU: nothing is sent anywhere. It was aligned to refuse harmful requests; the next steps fine-tune it on an ordinary task and show how much of that refusal survives, with and without GR-SAP.'}
       </p>
       <ModelStatus embedded={studio.options.embedded} />
       <h3>Adapter</h3>
@@ -192,6 +196,7 @@ export function ModelStep({ studio }: { studio: Studio }) {
         <p class="hint">This model has no chat template (a base model), so chat is off.</p>
       ) : null}
       {d.kind === 'ready' ? <LoadAnother studio={studio} /> : null}
+      {d.kind === 'ready' ? <CachedModels studio={studio} /> : null}
     </div>
   );
 }

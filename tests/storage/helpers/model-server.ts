@@ -3,6 +3,10 @@
 // It honours single Range requests and can misbehave on demand: cut the connection midway, send a
 // short body without Content-Length, announce more bytes than it sends, stall, fail with a status,
 // ignore Range, require a token. Every request is logged so tests can see what the client asked.
+// With `hub: true` it also answers as huggingface.co does for a browser: CORS headers (and
+// preflights), and the Hub's redirects: a regular file's resolve URL answers 307 with a relative
+// Location under /api/resolve-cache/, a large (LFS) file's answers 302 with an absolute Location on
+// its CDN (a path of this server here; the Hub's own CDNs are hosts under hf.co).
 
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,7 +26,12 @@ export interface ServerOptions {
   etags?: boolean; // send ETag; default true
   chunkBytes?: number; // body written in pieces of this size; default 16 KiB
   chunkDelayMs?: number; // pause between pieces; default 0
+  hub?: boolean; // CORS and the Hub's redirects (above); default false
 }
+
+/** Files the Hub keeps in LFS (served from its CDN through a redirect). */
+const LFS = /\.(safetensors|bin|onnx|gguf|pt)$/;
+const EXPOSED = ['ETag', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'X-Error-Code', 'X-Repo-Commit', 'X-Linked-Size', 'X-Linked-ETag'].join(',');
 
 export interface LoggedRequest {
   method: string;
@@ -38,6 +47,8 @@ export class ModelServer {
   options: ServerOptions;
   private server: Server | null = null;
   private files = new Map<string, Uint8Array>(); // URL path → bytes
+  private redirects = new Map<string, { status: 302 | 307; target: string; commit: string }>(); // hub: resolve path → where it sends the client
+  private targets = new Map<string, string>(); // hub: redirect target path → resolve path of its file
   private port = 0;
 
   constructor(options: ServerOptions = {}) {
@@ -46,7 +57,14 @@ export class ModelServer {
 
   /** Serves `files` as Hub repo `repo` at `revision`; returns the resolve base URL. */
   addRepo(repo: string, files: Map<string, Uint8Array>, revision = 'main'): void {
-    for (const [name, bytes] of files) this.files.set(`/${repo}/resolve/${revision}/${name}`, bytes);
+    const commit = createHash('sha1').update(`${repo}@${revision}`).digest('hex');
+    for (const [name, bytes] of files) {
+      const resolve = `/${repo}/resolve/${revision}/${name}`;
+      this.files.set(resolve, bytes);
+      const target = LFS.test(name) ? `/cdn-lfs/${createHash('sha256').update(bytes).digest('hex')}/${name}` : `/api/resolve-cache/models/${repo}/${commit}/${name}`;
+      this.redirects.set(resolve, { status: LFS.test(name) ? 302 : 307, target, commit });
+      this.targets.set(target, resolve);
+    }
     const siblings = [...files.keys()].map((rfilename) => ({ rfilename }));
     this.files.set(`/api/models/${repo}/revision/${revision}`, new TextEncoder().encode(JSON.stringify({ id: repo, siblings })));
   }
@@ -80,10 +98,27 @@ export class ModelServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = decodeURI(new URL(req.url ?? '/', 'http://x').pathname);
+    let path = decodeURI(new URL(req.url ?? '/', 'http://x').pathname);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path, range: req.headers.range, authorization: req.headers.authorization });
-    const { token, ranges = true, etags = true } = this.options;
+    const { token, ranges = true, etags = true, hub = false } = this.options;
+    if (hub) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED);
+      if (method === 'OPTIONS') {
+        res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': 'Authorization, Range', 'Access-Control-Max-Age': '86400' });
+        return void res.end();
+      }
+      const redirect = this.redirects.get(path);
+      if (redirect) {
+        const bytes = this.files.get(path)!;
+        const lfs = redirect.status === 302; // absolute, to the CDN, with the file's size and hash
+        const linked = lfs ? { 'X-Linked-Size': bytes.length, 'X-Linked-ETag': `"${createHash('sha256').update(bytes).digest('hex')}"` } : {};
+        res.writeHead(redirect.status, { Location: lfs ? `${this.origin}${redirect.target}` : redirect.target, 'X-Repo-Commit': redirect.commit, ...linked });
+        return void res.end();
+      }
+      path = this.targets.get(path) ?? path; // a redirect's target serves its file (and the file's faults)
+    }
     if (token !== undefined) {
       const auth = req.headers.authorization;
       if (!auth) return this.fail(res, 401, 'GatedRepo');
