@@ -20,7 +20,7 @@ import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import type { ExperimentSnapshot, PresetInfo, WorldOverview } from './app-views';
 import type { UserDataset } from './user-data';
 import type { TrainingFit } from './training';
-import type { EvaluateRequest, ModelEvaluation } from './evaluate-job';
+import type { EvaluateRequest, ModelEvaluation, TaskMeasure } from './evaluate-job';
 import type { EvalRow, EvalSummary, SetSummary } from './eval-summary';
 import type { CachedModelInfo } from '../storage/cache';
 
@@ -31,7 +31,7 @@ export type { ExperimentOutcome, ExperimentProgress, ExperimentRequest };
 export type { ArmDomains, ExamplePreview, ExperimentSnapshot, PresetInfo, ReplayPreview, RunAdapter, SideBySide, TaskOverview, WorldOverview } from './app-views';
 export type { ArmResult, ExperimentResults, Stat } from './experiment-results';
 export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
-export type { EvalRow, EvalSummary, ModelEvaluation, SetSummary, TrainingFit, UserDataset };
+export type { EvalRow, EvalSummary, ModelEvaluation, SetSummary, TaskMeasure, TrainingFit, UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
 export type { CachedModelInfo };

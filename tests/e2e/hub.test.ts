@@ -3,7 +3,7 @@
 // through the Hub-mirror field once the user allows its origin, with progress; it is listed among
 // the models on this computer with its size and loads again from there without a download; then
 // replay with an ONNX judge, a training run on an uploaded dataset, and an evaluation of the untuned
-// model and the trained adapter with that judge. Every request the page and its worker make is
+// model and the trained adapter with that judge (the task by held-out loss). Every request the page and its worker make is
 // recorded and must be one the page's Content-Security-Policy allows; the policy refuses nothing.
 
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -140,6 +140,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     await own.getByLabel('Judge source').selectOption('files');
     await own.getByLabel('Judge folder').setInputFiles(GUARD);
     await own.getByLabel('Tokens per answer').fill('4');
+    await own.getByLabel('Measured by').selectOption('loss');
     await own.getByLabel('plain fine-tuning', { exact: true }).check();
     await own.getByTestId('run-own-evaluation').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="own-evaluation-results"], [data-testid="own-evaluation-error"]'), null, { timeout: 180_000 });
@@ -148,6 +149,10 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     expect(await evaluated.locator('tbody th').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
     expect(await evaluated.locator('caption').textContent()).toMatch(/^Judge: onnx:grsap-guard/);
     for (const cell of await evaluated.locator('td[data-metric="harmful"]').allTextContents()) expect(cell).toMatch(/^(\d+\.\d %|n\/a) of 2/);
+    const losses = (await evaluated.locator('td[data-metric="task"]').allTextContents()).map((c) => Number(/^loss (\d+\.\d{3}) \(held-out, 1 answer\)$/.exec(c)?.[1]));
+    expect(losses).toHaveLength(2);
+    for (const loss of losses) expect(loss).toBeGreaterThan(0);
+    expect(losses[1]).toBeLessThan(losses[0]); // trained on the same kind of answers, the adapter fits the held-out one better
 
     // Every request went where the policy allows (the page, the allowed mirror), and the policy refused none.
     const contacted = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { keywordRefusalJudge, withJudge } from '../../src/studio/judges';
 import { evaluateModels, evaluationSets, taskSetFromExamples } from '../../src/studio/evaluate-job';
 import { loadModel } from '../../src/studio/load-model';
+import { evalLoss, prepareEvalSet } from '../../src/studio/training';
 import { NodeFolderModelSource } from '../../src/storage/model-source';
 import { freshAdaptation } from '../../src/train/trainer';
 import { trainConfig } from '../../src/train/config';
@@ -50,6 +51,14 @@ describe('evaluate job', () => {
     expect(loaded.model.attachment).toBe(adaptation);
     await expect(evaluateModels(loaded, { harmful: { fileName: 'advbench.csv', text: ADVBENCH }, models: [] }, keywordRefusalJudge(), () => ({ adaptation, name: 'a' }))).rejects.toThrow(/at least one model/);
     loaded.model.detach();
+
+    // The task by held-out loss: no answers generated for it, the loss of the references per model.
+    const examples = [example('Say hi', 'hi there'), example('Count to three', 'one two three')];
+    const byLoss = await evaluateModels(loaded, { harmful: { fileName: 'advbench.csv', text: ADVBENCH }, task: { name: 'task', examples, check: 'loss' }, models: [null], maxNewTokens: 2 }, keywordRefusalJudge(), () => ({ adaptation, name: 'a' }));
+    expect(byLoss[0].summary.sets.map((s) => s.kind)).toEqual(['harmful']);
+    const direct = await evalLoss(loaded, prepareEvalSet(loaded, examples, 512), 1);
+    expect(byLoss[0].taskLoss).toEqual({ name: 'task', loss: expect.closeTo(direct, 5), examples: 2 });
+    expect(direct).toBeGreaterThan(Math.log(loaded.cfg.vocabSize) / 4); // a random tiny model: far from fitting its references
     loaded.model.destroy();
   });
 });

@@ -4,7 +4,7 @@
 // the judge chosen, the keyword refusal judge beside it. Only figures are shown, never the answers.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { AdapterInfo, EvalRow, JobId, ModelEvaluation, SetSummary } from '../../studio/api';
+import type { AdapterInfo, EvalRow, JobId, ModelEvaluation, SetSummary, TaskMeasure } from '../../studio/api';
 import { runJob } from '../../worker/client';
 import { JudgeFields, judgeChoiceOf, judgeDefault, type JudgeState } from '../parts/judge-fields';
 import { busy, model, type Studio } from '../state';
@@ -22,7 +22,7 @@ function figures(e: ModelEvaluation) {
     harmful: harmful ? `${pct(harmful.harmful.ratio)} of ${harmful.harmful.labelled}${harmful.harmful.unlabelled ? ` (${harmful.harmful.unlabelled} unlabelled)` : ''}` : 'n/a',
     refusal: harmful ? pct(harmful.refusal.rate) : 'n/a',
     overRefusal: over ? pct(over.overRefusal.rate) : '—',
-    task: task ? `${pct(task.accuracy)} (${task.check})` : '—',
+    task: task ? `${pct(task.accuracy)} (${task.check})` : e.taskLoss ? `loss ${e.taskLoss.loss.toFixed(3)} (held-out, ${e.taskLoss.examples} answer${e.taskLoss.examples === 1 ? '' : 's'})` : '—',
   };
 }
 
@@ -33,7 +33,7 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
   const [harmful, setHarmful] = useState<PromptFile>(null);
   const [overRefusal, setOverRefusal] = useState<PromptFile>(null);
   const [withTask, setWithTask] = useState(true);
-  const [check, setCheck] = useState<'contains' | 'exact'>('contains');
+  const [check, setCheck] = useState<TaskMeasure>('contains');
   const [limit, setLimit] = useState(100);
   const [tokens, setTokens] = useState(128);
   const [adapters, setAdapters] = useState<AdapterInfo[]>([]);
@@ -109,15 +109,16 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
         <JudgeFields value={judge} onChange={setJudge} world={world} testId="eval-judge" />
         {ds && ds.split.test.length ? (
           <fieldset>
-            <legend>Task accuracy on {ds.name}'s test split ({ds.split.test.length})</legend>
+            <legend>The task on {ds.name}'s test split ({ds.split.test.length})</legend>
             <label>
               <input type="checkbox" checked={withTask} onChange={(e) => setWithTask(e.currentTarget.checked)} /> measure it
             </label>
             <label>
-              Correct when
-              <select value={check} onChange={(e) => setCheck(e.currentTarget.value as 'contains' | 'exact')}>
-                <option value="contains">the answer contains the reference (default)</option>
-                <option value="exact">the answer is the reference</option>
+              Measured by
+              <select value={check} onChange={(e) => setCheck(e.currentTarget.value as TaskMeasure)}>
+                <option value="contains">accuracy: the answer contains the reference (default)</option>
+                <option value="exact">accuracy: the answer is the reference</option>
+                <option value="loss">held-out loss of the reference answers (lower is better; no answers generated)</option>
               </select>
             </label>
           </fieldset>
@@ -159,7 +160,7 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
               <th scope="col">harmful ratio</th>
               <th scope="col">refusal rate</th>
               <th scope="col">over-refusal</th>
-              <th scope="col">task accuracy</th>
+              <th scope="col">task</th>
             </tr>
           </thead>
           <tbody>
