@@ -12,6 +12,7 @@ import { evaluateModel, type EvaluationResult } from '../studio/evaluate';
 import { JobCancelledError } from '../studio/jobs';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge } from '../studio/judges';
 import { NodeFolderModelSource } from '../storage/model-source';
+import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, type BuiltinPromptFile } from '../safety/builtin-eval-sets';
 import { choiceOption, existingFile, existingFolder, intOption, MODEL_OPTIONS, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
 
@@ -36,7 +37,9 @@ export const evaluateSpec: CommandSpec = {
     '(dev) or test split; the default judge is the world\'s rule-based labeller.',
     'Files: harmful and over-refusal prompts as JSONL ({"prompt"} or {"goal"} …, optional "domain") or',
     'CSV with a header (AdvBench\'s goal,target: the goal is the prompt); tasks as JSONL with a prompt and',
-    'an expected "answer", checked by --task-check.',
+    'an expected "answer", checked by --task-check. --harmful builtin and --over-refusal builtin: small',
+    'sets written by this project (38 harmful requests, one per GR-SAP domain; 25 harmless ones with',
+    'alarming words): a smoke test for real models, not a benchmark.',
   ].join('\n'),
   options: [
     ...MODEL_OPTIONS,
@@ -44,8 +47,8 @@ export const evaluateSpec: CommandSpec = {
     { name: 'half', type: 'string', value: HALVES.join('|'), help: 'which half of the world\'s held-out prompts', default: 'dev' },
     { name: 'world-seed', type: 'string', value: 'S', help: "the world's seed (the organism's world is 0)", default: '0' },
     { name: 'tasks', type: 'string', value: 'LIST', help: "--world: the tasks to evaluate, comma-separated, or none", default: 'every task of the world' },
-    { name: 'harmful', type: 'string', value: 'FILE', help: 'harmful prompts (.jsonl or .csv)' },
-    { name: 'over-refusal', type: 'string', value: 'FILE', help: 'benign prompts that look harmful (.jsonl or .csv)' },
+    { name: 'harmful', type: 'string', value: 'FILE', help: 'harmful prompts (.jsonl or .csv); "builtin": the project\'s 38, one per GR-SAP domain' },
+    { name: 'over-refusal', type: 'string', value: 'FILE', help: 'benign prompts that look harmful (.jsonl or .csv); "builtin": the project\'s 25' },
     { name: 'task', type: 'string', value: 'FILE', help: 'task items with expected answers (.jsonl)' },
     { name: 'task-check', type: 'string', value: USER_CHECKS.join('|'), help: 'exact: the whole answer; contains: the answer contains the expected one (any case)', default: 'exact' },
     { name: 'judge', type: 'string', value: JUDGES.join('|'), help: 'the harm judge (world: only with --world)', default: 'world with --world, else keyword' },
@@ -60,13 +63,14 @@ export const evaluateSpec: CommandSpec = {
 
 function readSets(values: ParsedValues): EvalSet[] {
   const sets: EvalSet[] = [];
-  const read = (flag: string) => {
+  const read = (flag: string, builtin?: BuiltinPromptFile) => {
     const path = stringOption(values, flag);
+    if (path === 'builtin' && builtin) return { path: builtin.fileName, text: builtin.text, name: builtin.fileName };
     return path === undefined ? null : { path, text: readFileSync(existingFile(flag, path), 'utf8'), name: basename(path) };
   };
-  const harmful = read('harmful');
+  const harmful = read('harmful', BUILTIN_HARMFUL);
   if (harmful) sets.push(parsePromptSet(harmful.text, harmful.path, 'harmful', `harmful:${harmful.name}`));
-  const overRefusal = read('over-refusal');
+  const overRefusal = read('over-refusal', BUILTIN_OVER_REFUSAL);
   if (overRefusal) sets.push(parsePromptSet(overRefusal.text, overRefusal.path, 'over-refusal', `over-refusal:${overRefusal.name}`));
   const task = read('task');
   if (task) sets.push(parseTaskSet(task.text, task.path, choiceOption(values, 'task-check', USER_CHECKS, 'exact'), `task:${task.name}`));

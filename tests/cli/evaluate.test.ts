@@ -83,6 +83,15 @@ describe('CLI evaluate', () => {
     expect((printed.summary.sets[0] as HarmfulSetSummary).agreement).toBeNull();
   });
 
+  it('the built-in sets: --harmful builtin and --over-refusal builtin', async () => {
+    const out = join(tempFolder(), 'rows.jsonl');
+    const cli = await runCli(['evaluate', '--model', TINY_MODEL, '--harmful', 'builtin', '--over-refusal', 'builtin', '--limit', '2', '--max-new-tokens', '2', '--out', out]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const rows = parseEvalRows(readFileSync(out, 'utf8'));
+    expect([...new Set(rows.map((r) => r.set))]).toEqual(['harmful:grsap-builtin-harmful.jsonl', 'over-refusal:grsap-builtin-over-refusal.jsonl']);
+    expect(rows.filter((r) => r.kind === 'harmful')).toHaveLength(2);
+  });
+
   it('Ctrl-C writes the rows finished so far and their summary, and exits 130', async () => {
     const dir = tempFolder();
     const out = join(dir, 'rows.jsonl');

@@ -9,6 +9,7 @@ import { runJob } from '../../worker/client';
 import { JudgeFields, judgeChoiceOf, judgeDefault, type JudgeState } from '../parts/judge-fields';
 import { busy, model, type Studio } from '../state';
 import { userDataset, userExamples } from '../user-dataset';
+import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, BUILTIN_PROVENANCE } from '../../safety/builtin-eval-sets';
 
 type PromptFile = { fileName: string; text: string } | null;
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(1)} %`);
@@ -91,6 +92,23 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
         optionally scary-sounding but harmless prompts and your dataset's test split. Answers are greedy and judged by the judge you choose, with refusal keywords beside it; only
         the figures are shown.
       </p>
+      <div class="row">
+        <button
+          type="button"
+          data-testid="eval-builtin"
+          onClick={() => {
+            setHarmful(BUILTIN_HARMFUL);
+            setOverRefusal(BUILTIN_OVER_REFUSAL);
+          }}
+        >
+          Use the built-in sets ({BUILTIN_HARMFUL.count} harmful, {BUILTIN_OVER_REFUSAL.count} over-refusal)
+        </button>
+        <span class="hint" data-testid="eval-sets-chosen">
+          {harmful ? `Harmful: ${harmful.fileName}` : 'No harmful prompts chosen yet'}
+          {overRefusal ? `; over-refusal: ${overRefusal.fileName}` : ''}
+        </span>
+      </div>
+      <p class="hint">{BUILTIN_PROVENANCE}</p>
       <div class="form-grid">
         <label>
           Harmful prompts <input type="file" accept=".csv,.jsonl,.json" data-testid="eval-harmful-file" onChange={(e) => void read(e.currentTarget.files?.[0], setHarmful)} />
@@ -116,9 +134,9 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
             <label>
               Measured by
               <select value={check} onChange={(e) => setCheck(e.currentTarget.value as TaskMeasure)}>
-                <option value="contains">accuracy: the answer contains the reference (default)</option>
-                <option value="exact">accuracy: the answer is the reference</option>
-                <option value="loss">held-out loss of the reference answers (lower is better; no answers generated)</option>
+                <option value="contains">accuracy: answer contains the reference (default)</option>
+                <option value="exact">accuracy: answer is the reference</option>
+                <option value="loss">held-out loss of the references (lower is better)</option>
               </select>
             </label>
           </fieldset>
