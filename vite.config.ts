@@ -1,10 +1,18 @@
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { hostHeaders, ISOLATION_HEADERS } from './src/ui/privacy';
 
-// Cross-origin isolation lets onnxruntime-web's wasm backend use threads (SharedArrayBuffer).
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
+// The built app's headers (src/ui/privacy.ts): cross-origin isolation, so onnxruntime-web's wasm
+// can use threads, and the Content-Security-Policy as a header beside the page's meta policy. The
+// build also writes them as `_headers` for static hosts that read that file; a host that sends no
+// headers still gets the meta policy (and single-threaded wasm).
+const headersFile: Plugin = {
+  name: 'grsap-headers-file',
+  apply: 'build',
+  generateBundle() {
+    const lines = Object.entries(hostHeaders()).map(([k, v]) => `  ${k}: ${v}`);
+    this.emitFile({ type: 'asset', fileName: '_headers', source: ['/*', ...lines, ''].join('\n') });
+  },
 };
 
 export default defineConfig({
@@ -13,8 +21,10 @@ export default defineConfig({
   // Multi-page, no SPA fallback: a missing file must be a 404 (model folders are probed for
   // optional files such as model.safetensors.index.json), never index.html.
   appType: 'mpa',
-  server: { headers: isolation },
-  preview: { headers: isolation },
+  // The dev server sends isolation only: its hot reload needs inline styles and a websocket.
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: hostHeaders() },
+  plugins: [headersFile],
   worker: { format: 'es' },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {

@@ -41,6 +41,24 @@ export function contentSecurityPolicy(allowedOrigins: readonly string[] = [], op
   return policyDirectives(allowedOrigins, options).join('; ');
 }
 
+/**
+ * The policy a host sends as a header, beside the page's <meta> policy. Both apply (a request must
+ * pass each), so the header cannot widen what the meta allows: it leaves connect-src to the meta
+ * (which holds the origins the user allowed) and adds what only a header can say, frame-ancestors
+ * (no other site may frame the page).
+ */
+export function headerPolicy(): string {
+  return [...policyDirectives().map((d) => (d.startsWith('connect-src ') ? "connect-src 'self' https: http:" : d)), "frame-ancestors 'none'"].join('; ');
+}
+
+/** Cross-origin isolation, so onnxruntime-web's wasm can use threads (SharedArrayBuffer). */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } as const;
+
+/** Headers for the built app, as the preview server sends them and as `_headers` asks hosts that read it (Netlify, Cloudflare Pages). */
+export function hostHeaders(): Record<string, string> {
+  return { ...ISOLATION_HEADERS, 'Content-Security-Policy': headerPolicy() };
+}
+
 /** The origin of an http(s) URL, as a policy source; throws a PrivacyError naming the input otherwise. */
 export function originOf(url: string, base?: string): string {
   let parsed: URL;

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
 import { MODEL_PRESETS } from '../../src/ui/parts/model-source-fields';
-import { contentSecurityPolicy } from '../../src/ui/privacy';
+import { contentSecurityPolicy, headerPolicy } from '../../src/ui/privacy';
 
 const SUB_PATH = '/lecture/studio/';
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
@@ -311,6 +311,12 @@ describe('the app in headless Chromium', () => {
     const { page, errors, blocked } = await open('?model=test-model/&preset=tiny');
     const policy = () => page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[http-equiv="Content-Security-Policy"]')?.content ?? null);
     expect(await policy()).toBe(contentSecurityPolicy());
+    // The server sends the header policy too (connect-src left to the meta; no framing), and the build writes it for hosts that read _headers.
+    const served = await fetch(server.url);
+    expect(served.headers.get('content-security-policy')).toBe(headerPolicy());
+    expect(served.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(readFileSync(join(outDir, '_headers'), 'utf8')).toContain(`  Content-Security-Policy: ${headerPolicy()}\n`);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     // The same local server under another name is another origin, outside the policy.
     const other = new URL(server.url.replace('127.0.0.1', 'localhost')).origin;
     const otherModel = `${other}${SUB_PATH}test-model/`;

@@ -1,7 +1,7 @@
 // The page's Content-Security-Policy: its directives, which URLs it lets the page contact, and the
 // user's allowed origins as stored (malformed entries never reach the policy).
 import { describe, expect, it } from 'vitest';
-import { allowedOrigins, contentSecurityPolicy, mayContact, originOf, policyDirectives, PrivacyError, setAllowedOrigins } from '../../src/ui/privacy';
+import { allowedOrigins, contentSecurityPolicy, headerPolicy, mayContact, originOf, policyDirectives, PrivacyError, setAllowedOrigins } from '../../src/ui/privacy';
 
 class MemoryStorage {
   readonly items = new Map<string, string>();
@@ -25,6 +25,14 @@ describe('content security policy', () => {
     expect(directive(policy, 'object-src')).toBe("object-src 'none'");
     expect(directive(policy, 'style-src')).toBe("style-src 'self'");
     expect(directive(contentSecurityPolicy([], { dev: true }), 'style-src')).toBe("style-src 'self' 'unsafe-inline'");
+  });
+
+  it('as a header: the same directives, connect-src left to the meta policy, and no framing', () => {
+    const header = headerPolicy();
+    expect(directive(header, 'connect-src')).toBe("connect-src 'self' https: http:");
+    expect(directive(header, 'frame-ancestors')).toBe("frame-ancestors 'none'");
+    const others = (p: string) => p.split('; ').filter((d) => !/^(connect-src|frame-ancestors) /.test(d));
+    expect(others(header)).toEqual(others(contentSecurityPolicy()));
   });
 
   it('adds only the origins the user allowed to connect-src', () => {
