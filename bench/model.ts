@@ -5,7 +5,8 @@
 // batch 16 × 64, and for a tiny model. Random weights: speed does not depend on their values.
 
 import type { Gpu } from '../src/gpu/gpu';
-import { parseModelConfig, type ModelConfig } from '../src/model/config';
+import { parseModelConfig } from '../src/model/config';
+import { trainStepFlops } from '../src/model/flops';
 import { generate } from '../src/model/generate';
 import { createLoraAdapter, destroyLoraAdapter } from '../src/model/lora';
 import { DecoderModel } from '../src/model/model';
@@ -56,20 +57,6 @@ export const MODEL_SHAPES: ModelBenchShape[] = [
   },
 ];
 
-/** FLOPs of one LoRA training step (forward + backward, frozen base: no weight gradients). */
-function loraStepFlops(cfg: ModelConfig, B: number, T: number, r: number): number {
-  const N = B * T;
-  const { hidden: C, intermediate: F, nHeads: H, nKvHeads: KV, headDim: D, vocabSize: V, nLayers: L } = cfg;
-  const linearParams = C * H * D + 2 * C * KV * D + H * D * C + 3 * C * F;
-  const loraParams = r * (C + H * D) + 2 * r * (C + KV * D) + r * (H * D + C) + 2 * r * (C + F) + r * (F + C);
-  const attention = 2 * B * H * T * T * D; // causal QKᵀ and PV: half of the dense 4·B·H·T²·D
-  const forward = L * (2 * N * linearParams + 2 * N * loraParams + attention) + 2 * N * C * V;
-  // Backward: dx through every linear (same as forward), LoRA dA/dB/dx (3× its forward),
-  // attention backward ≈ 2.5× its forward (recomputed probabilities), lm_head dx.
-  const backward = L * (2 * N * linearParams + 3 * 2 * N * loraParams + 2.5 * attention) + 2 * N * C * V;
-  return forward + backward;
-}
-
 async function timeIt(gpu: Gpu, fn: () => Promise<void> | void, iterations: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -117,7 +104,7 @@ export async function benchModel(gpu: Gpu, options: ModelBenchOptions = {}): Pro
     options.log?.(`model ${shape.name}: training step (warm-up + ${iterations})`);
     await timeIt(gpu, trainStep, 1);
     const trainMs = await timeIt(gpu, trainStep, iterations);
-    const flops = loraStepFlops(cfg, B, T, r);
+    const flops = trainStepFlops(cfg, B, T, { mode: 'lora', loraRank: r });
 
     // The matmul peak on this adapter at this model's linear shape (x·Wᵀ, the hot case).
     const peak = await benchMatmul(gpu, [[B * T, cfg.hidden, cfg.intermediate]], { layouts: ['NT'], variants: [matmulVariant(gpu)], iterations: 3 });

@@ -1,15 +1,19 @@
-// The README's table of what training real models costs in GPU memory, as the engine estimates it
-// (memoryEstimate: every buffer a step keeps, f32; buffer-pool rounding not counted). The shapes
-// are the models' published config.json values. Prints Markdown; nothing is measured.
+// The README's tables of what training real models costs, as the engine estimates it: GPU memory
+// (memoryEstimate: every buffer a step keeps, f32; buffer-pool rounding not counted) and compute
+// (trainStepFlops: the step's matmuls), with the time that compute takes at an assumed sustained
+// rate. The shapes are the models' published config.json values. Prints Markdown; nothing is
+// measured.
 //
-//   node --import ./src/cli/register.mjs scripts/memory-table.ts [--batch 4] [--length 512]
+//   node --import ./src/cli/register.mjs scripts/memory-table.ts [--batch 4] [--length 512] [--tflops 1]
 
 import { parseArgs } from 'node:util';
 import { memoryEstimate, parameterCount, parseModelConfig } from '../src/model/config';
+import { trainStepFlops } from '../src/model/flops';
 
-const { values } = parseArgs({ options: { batch: { type: 'string', default: '4' }, length: { type: 'string', default: '512' } } });
+const { values } = parseArgs({ options: { batch: { type: 'string', default: '4' }, length: { type: 'string', default: '512' }, tflops: { type: 'string', default: '1' } } });
 const B = Number(values.batch);
 const T = Number(values.length);
+const TFLOPS = Number(values.tflops);
 
 const llama = (hidden: number, intermediate: number, heads: number, kvHeads: number, layers: number, vocab: number, architecture = 'LlamaForCausalLM') => ({
   architectures: [architecture],
@@ -49,3 +53,19 @@ for (const m of MODELS) {
   lines.push(`| ${m.name} | ${params} | ${gib(lora.total)} GiB | ${gib(full.total)} GiB | ${gib(lora.logits)} GiB |`);
 }
 process.stdout.write(`Estimated GPU memory of one training step, ${B} sequences × ${T} tokens, f32:\n\n${lines.join('\n')}\n`);
+
+// Compute per trained token at this shape, and minutes for 100k trained tokens (e.g. 400 examples of
+// ~250 tokens, one epoch) at the assumed rate.
+const TOKENS = 100_000;
+const time = [
+  `| model | GFLOP per trained token, LoRA / full | minutes for ${TOKENS / 1000}k trained tokens at ${TFLOPS} TFLOP/s, LoRA / full |`,
+  `|---|---|---|`,
+];
+for (const m of MODELS) {
+  const cfg = parseModelConfig(m.config);
+  const perToken = (mode: 'lora' | 'full') => trainStepFlops(cfg, B, T, { mode, loraRank: 16 }) / (B * T);
+  const minutes = (mode: 'lora' | 'full') => (perToken(mode) * TOKENS) / (TFLOPS * 1e12) / 60;
+  const fmt = (v: number) => (v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(1) : v.toFixed(0));
+  time.push(`| ${m.name} | ${fmt(perToken('lora') / 1e9)} / ${fmt(perToken('full') / 1e9)} | ${fmt(minutes('lora'))} / ${fmt(minutes('full'))} |`);
+}
+process.stdout.write(`\nEstimated compute of training, sequences of ${T} tokens, and its time at an assumed sustained ${TFLOPS} TFLOP/s (f32; not measured):\n\n${time.join('\n')}\n`);
