@@ -198,6 +198,18 @@ export class OpfsBlobStore implements BlobStore {
   estimate = storageEstimate;
 }
 
+/** A BlobStore in the origin-private file system's folder `name` (created), or null where there is none or it is blocked (some private windows). */
+export async function opfsFolderStore(name: string): Promise<BlobStore | null> {
+  try {
+    const storage = (globalThis as { navigator?: Navigator }).navigator?.storage;
+    if (!storage?.getDirectory) return null;
+    const root = (await storage.getDirectory()) as unknown as OpfsDirectoryHandle;
+    return new OpfsBlobStore(await root.getDirectoryHandle(name, { create: true }));
+  } catch {
+    return null;
+  }
+}
+
 export async function createOpfsModelCache(options: { root?: OpfsDirectoryHandle; records?: RecordStore } = {}): Promise<ModelCache> {
   const root = options.root ?? ((await navigator.storage.getDirectory()) as unknown as OpfsDirectoryHandle);
   const models = await root.getDirectoryHandle('grsap-models', { create: true });

@@ -4,7 +4,7 @@
 // where it stopped. The engine (engine.ts) runs it as a job.
 
 import type { BlobStore } from '../storage/cache';
-import { OpfsBlobStore, type OpfsDirectoryHandle } from '../storage/cache-browser';
+import { opfsFolderStore } from '../storage/cache-browser';
 import { IdbRecordStore, MemoryRecordStore, type RecordStore } from '../storage/record-store';
 import type { Gpu } from './device';
 import { WorldLabellerJudge } from './eval-world';
@@ -82,15 +82,8 @@ export function defaultExperimentRecords(): RecordStore {
 }
 
 /** Where the app keeps a run's binaries: the origin-private file system's `grsap-runs/<runId>/`; null where there is none (records serve). */
-export async function defaultRunBlobs(): Promise<BlobStore | null> {
-  try {
-    const storage = (globalThis as { navigator?: Navigator }).navigator?.storage;
-    if (!storage?.getDirectory) return null;
-    const root = (await storage.getDirectory()) as unknown as OpfsDirectoryHandle;
-    return new OpfsBlobStore(await root.getDirectoryHandle('grsap-runs', { create: true }));
-  } catch {
-    return null; // OPFS blocked (some private windows): the records hold the binaries
-  }
+export function defaultRunBlobs(): Promise<BlobStore | null> {
+  return opfsFolderStore('grsap-runs');
 }
 
 /** Run (or continue) `request` on the embedded model `loaded` (nothing attached). */

@@ -240,6 +240,15 @@ describe('the app in headless Chromium', () => {
     });
     expect(runFiles.filter((n) => n.includes('plain__chat__seed-0') && n.endsWith('.safetensors')).length).toBeGreaterThanOrEqual(1);
     expect(runFiles.some((n) => n.endsWith('.partial'))).toBe(false);
+    // So is the paused training run's checkpoint (its record, in IndexedDB, says so).
+    const trainFiles = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await (await root.getDirectoryHandle('grsap-train-runs')).getDirectoryHandle('checkpoints');
+      const names: string[] = [];
+      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    });
+    expect(trainFiles).toEqual(['plain.checkpoint']);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
     await tab(page, 'Train').click();
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });

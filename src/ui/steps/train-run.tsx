@@ -1,8 +1,9 @@
 // Training runs of one's own on the loaded model: the paper's settings in a form, plain fine-tuning
 // on the world's chat task (or the user's own data from the Data step) and GR-SAP on the same task
 // mixed with the Replay step's set; live loss
-// curves, tokens/s and ETA; pause (a checkpoint), resume, cancel. Each run's data, record and last
-// checkpoint are kept in IndexedDB, so a reload can resume it.
+// curves, tokens/s and ETA; pause (a checkpoint), resume, cancel. Each run's data and record are
+// kept in IndexedDB and its last checkpoint in the origin-private file system (IndexedDB where
+// there is none), so a reload can resume it.
 
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,8 @@ import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingFit, Training
 import { runJob } from '../../worker/client';
 import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
+import { opfsFolderStore } from '../../storage/cache-browser';
+import type { BlobStore } from '../../storage/cache';
 import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
 import { downloadFile, formatBytes } from '../dom';
@@ -40,10 +43,44 @@ const runs = signal<Partial<Record<Arm, RunView>>>({});
 const saved = signal<Partial<Record<Arm, SavedRun>>>({});
 const key = (arm: Arm) => `train-run/${arm}`;
 
+/** As kept in IndexedDB: the checkpoint's bytes in the record, or in the file system (`checkpointInFiles`). */
+type StoredRun = SavedRun & { checkpointInFiles?: boolean };
+
+let files: Promise<BlobStore | null> | null = null;
+const checkpointFiles = () => (files ??= opfsFolderStore('grsap-train-runs'));
+const CHECKPOINT_FOLDER = 'checkpoints';
+const checkpointName = (arm: Arm) => `${arm}.checkpoint`;
+
+async function readCheckpoint(arm: Arm): Promise<Uint8Array | null> {
+  const source = await (await checkpointFiles())?.open(CHECKPOINT_FOLDER, checkpointName(arm));
+  return source ? source.read(0, source.size) : null;
+}
+
+/** The checkpoint goes to a temporary file, then into place; the record after it, so it never names a checkpoint that is not there. */
+async function persist(run: SavedRun): Promise<void> {
+  const store = run.checkpoint ? await checkpointFiles() : null;
+  if (store && run.checkpoint) {
+    const writer = await store.partial(CHECKPOINT_FOLDER, checkpointName(run.arm), false);
+    try {
+      await writer.write(run.checkpoint);
+      await writer.commit();
+    } catch (e) {
+      await writer.discard().catch(() => {});
+      const name = (e as { name?: string } | null)?.name;
+      throw name === 'QuotaExceededError' ? new Error(`The browser's storage for this site is full, so the ${ARM_LABEL[run.arm]} run's checkpoint was not saved. Delete cached models or old runs in the storage panel (below the steps), then try again.`) : e;
+    }
+    const stored: StoredRun = { ...run, checkpoint: null, checkpointInFiles: true };
+    return appRecords.set(key(run.arm), stored);
+  }
+  return appRecords.set(key(run.arm), run);
+}
+
 export async function restoreTrainRuns(): Promise<void> {
   for (const arm of ['plain', 'grsap'] as Arm[]) {
-    const s = await appRecords.get<SavedRun>(key(arm));
-    if (!s) continue;
+    const stored = await appRecords.get<StoredRun>(key(arm));
+    if (!stored) continue;
+    const { checkpointInFiles, ...s } = stored;
+    if (checkpointInFiles) s.checkpoint = await readCheckpoint(arm).catch(() => null); // a missing file: the run cannot resume, and says so
     saved.value = { ...saved.value, [arm]: s };
     const status = s.record?.status === 'done' ? 'done' : 'paused';
     runs.value = { ...runs.value, [arm]: { status, line: s.record ? `${status === 'done' ? 'Finished' : 'Paused'} at step ${s.record.steps.done} of ${s.record.steps.total}.` : 'Not started.', points: s.record?.losses ?? [], adapterId: null, error: null } };
@@ -55,9 +92,14 @@ function setRun(arm: Arm, patch: Partial<RunView>): void {
   runs.value = { ...runs.value, [arm]: { ...current, ...patch } };
 }
 
-async function save(run: SavedRun): Promise<void> {
+const saving: Partial<Record<Arm, Promise<void>>> = {};
+
+/** Keep the run; one save at a time per run (a checkpoint's save may still be writing when the run ends). */
+function save(run: SavedRun): Promise<void> {
   saved.value = { ...saved.value, [run.arm]: run };
-  await appRecords.set(key(run.arm), run);
+  const next = (saving[run.arm] ?? Promise.resolve()).catch(() => {}).then(() => persist(run));
+  saving[run.arm] = next;
+  return next;
 }
 
 /** A kept run's own settings: a resumed run uses them, whatever the form says now. */
