@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
-import { hostHeaders, ISOLATION_HEADERS } from './src/ui/privacy';
+import { hostHeaders, ISOLATION_HEADERS } from './src/ui/privacy.ts';
 
 // The built app's headers (src/ui/privacy.ts): cross-origin isolation, so onnxruntime-web's wasm
 // can use threads, and the Content-Security-Policy as a header beside the page's meta policy. The

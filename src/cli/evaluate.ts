@@ -12,7 +12,7 @@ import { evaluateModel, type EvaluationResult } from '../studio/evaluate';
 import { JobCancelledError } from '../studio/jobs';
 import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge } from '../studio/judges';
 import { NodeFolderModelSource } from '../storage/model-source';
-import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, type BuiltinPromptFile } from '../safety/builtin-eval-sets';
+import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, type BuiltinPromptFile } from '../studio/builtin-eval-sets';
 import { choiceOption, existingFile, existingFolder, intOption, MODEL_OPTIONS, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
 

@@ -23,6 +23,7 @@ import type { TrainingFit } from './training';
 import type { EvaluateRequest, ModelEvaluation, TaskMeasure } from './evaluate-job';
 import type { EvalRow, EvalSummary, SetSummary } from './eval-summary';
 import type { CachedModelInfo } from '../storage/cache';
+import type { BuiltinEvalSets } from './builtin-eval-sets';
 
 export type { CheckResult, ChatMessage, ChatExample, FinishReason, PromptInput, TrainConfig, TrainOverrides, TrainingPoint, TrainingRecord };
 export type { MixResult, MixSettings, ReplayPair, ReplayRunOptions, ReplaySetPair, ReplaySetResult };
@@ -34,7 +35,7 @@ export type { JobEnd, JobEvent, JobId, JobListener, JobProgress } from './jobs';
 export type { EvalRow, EvalSummary, ModelEvaluation, SetSummary, TaskMeasure, TrainingFit, UserDataset };
 
 export type DeviceReport = Omit<AcquiredDevice, 'device'>;
-export type { CachedModelInfo };
+export type { BuiltinEvalSets, CachedModelInfo };
 
 /** Where a model comes from. Hub and URL models are cached for offline reuse. */
 export type ModelRequest =
@@ -150,6 +151,12 @@ export interface StudioApi {
   selfCheck(listener: JobListener<CheckResult, CheckResult[]>): JobId;
   /** Load a model (replacing any loaded one and its adapters); downloads are cached for offline reuse. */
   loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId;
+  /** Keep a file of the page's own (a training run's checkpoint) in the origin-private file system's `grsap-train-runs/`, replacing one of the same name; false where there is none (the page keeps it itself). */
+  keepFile(name: string, bytes: Uint8Array): Promise<boolean>;
+  /** A file kept by keepFile, or null. */
+  keptFile(name: string): Promise<Uint8Array | null>;
+  /** The project's small evaluation sets for real models, as prompt files, with their provenance. */
+  builtinEvalSets(): Promise<BuiltinEvalSets>;
   /** The models downloaded for offline use (complete or partly downloaded), newest first. */
   cachedModels(): Promise<CachedModelInfo[]>;
   /** Delete a downloaded model's files; refused for the loaded model. */

@@ -5,7 +5,8 @@ import { transfer } from 'comlink';
 import { Gpu } from '../gpu/gpu';
 import { runSelfCheck } from '../ops/selfcheck';
 import { CachedModelSource } from '../storage/cached-source';
-import { createBrowserModelCache } from '../storage/cache-browser';
+import { createBrowserModelCache, opfsFolderStore } from '../storage/cache-browser';
+import { builtinEvalSets, type BuiltinEvalSets } from './builtin-eval-sets';
 import type { BlobStore, CachedModelInfo, ModelCache } from '../storage/cache';
 import { FileListModelSource, type ModelSource } from '../storage/model-source';
 import { hubModelSource, UrlModelSource } from '../storage/url-source';
@@ -160,6 +161,33 @@ export class StudioEngine implements StudioApi {
         progress({ phase: 'download', unit: 'bytes', done: p.overall.bytesDone, total: p.overall.bytesTotal ?? null, rate: p.overall.rateBytesPerSec, etaSec: p.overall.etaSec ?? null, payload: { file: p.file } }),
     });
     return cached;
+  }
+
+  private keptFiles: Promise<BlobStore | null> | null = null;
+
+  async keepFile(name: string, bytes: Uint8Array): Promise<boolean> {
+    const store = await (this.keptFiles ??= opfsFolderStore('grsap-train-runs'));
+    if (!store) return false;
+    const writer = await store.partial('files', name, false);
+    try {
+      await writer.write(bytes);
+      await writer.commit();
+    } catch (e) {
+      await writer.discard().catch(() => {});
+      throw e;
+    }
+    return true;
+  }
+
+  async keptFile(name: string): Promise<Uint8Array | null> {
+    const source = await (await (this.keptFiles ??= opfsFolderStore('grsap-train-runs')))?.open('files', name);
+    if (!source) return null;
+    const bytes = await source.read(0, source.size);
+    return withTransfer(bytes, [bytes]);
+  }
+
+  async builtinEvalSets(): Promise<BuiltinEvalSets> {
+    return builtinEvalSets();
   }
 
   async cachedModels(): Promise<CachedModelInfo[]> {

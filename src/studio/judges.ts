@@ -98,6 +98,9 @@ export async function judgeWithRefusalCheck(judge: Judge, pairs: readonly JudgeP
   };
 }
 
+/** The embedded guard's judge name (its config.json's _name_or_path). */
+export const EMBEDDED_GUARD_JUDGE = 'onnx:grsap-guard';
+
 /** Where openJudge gets a judge model and the GPU from. */
 export interface JudgeOpening {
   source: (model: ModelRequest) => Promise<ModelSource>;
@@ -119,6 +122,10 @@ export async function openJudge(choice: JudgeChoice, opening: JudgeOpening): Pro
       return { judge: worldLabellerJudge(choice.worldSeed ?? 0), release: none };
     case 'onnx': {
       const judge = await loadOnnxClassifierJudge(await opening.source(choice.model), { harmfulLabel: choice.harmfulLabel });
+      if (judge.name === EMBEDDED_GUARD_JUDGE && opening.judged && !opening.judged.world) {
+        await judge.dispose();
+        throw new Error(`The embedded guard (grsap-guard) learned the embedded world's answers only, and ${opening.judged.id} is not the embedded model; judge it with an ONNX classifier or a guard model made for real answers, or with refusal keywords.`);
+      }
       return { judge, release: () => judge.dispose() };
     }
     case 'guard': {

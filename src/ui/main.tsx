@@ -17,5 +17,5 @@ void describeDevice(studio).then(() => {
 });
 void refreshSnapshot(studio);
 void restoreReplaySet();
-void restoreTrainRuns();
+void restoreTrainRuns(studio);
 void restoreUserDataset();

@@ -61,6 +61,16 @@ describe('the app in headless Chromium', () => {
 
   const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
 
+  /** The entries of a folder of the page's origin-private file system. */
+  const opfsNames = (page: Page, ...path: string[]) =>
+    page.evaluate(async (folders) => {
+      let dir = await navigator.storage.getDirectory();
+      for (const f of folders) dir = await dir.getDirectoryHandle(f);
+      const names: string[] = [];
+      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    }, path);
+
   it('opens on the embedded organism, which answers in the chat box (greedy)', async () => {
     const { page, errors, blocked } = await open('');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
@@ -231,23 +241,11 @@ describe('the app in headless Chromium', () => {
     const [runAdapter] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-adapter-plain__chat__seed-0').click()]);
     expect(runAdapter.suggestedFilename()).toMatch(/^plain__chat__seed-0-adapter_(config\.json|model\.safetensors)$/);
     // The run's binaries are files in the origin-private file system, not IndexedDB records.
-    const runFiles = await page.evaluate(async () => {
-      const root = await navigator.storage.getDirectory();
-      const dir = await (await root.getDirectoryHandle('grsap-runs')).getDirectoryHandle('demo-tiny');
-      const names: string[] = [];
-      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    });
+    const runFiles = await opfsNames(page, 'grsap-runs', 'demo-tiny');
     expect(runFiles.filter((n) => n.includes('plain__chat__seed-0') && n.endsWith('.safetensors')).length).toBeGreaterThanOrEqual(1);
     expect(runFiles.some((n) => n.endsWith('.partial'))).toBe(false);
     // So is the paused training run's checkpoint (its record, in IndexedDB, says so).
-    const trainFiles = await page.evaluate(async () => {
-      const root = await navigator.storage.getDirectory();
-      const dir = await (await root.getDirectoryHandle('grsap-train-runs')).getDirectoryHandle('checkpoints');
-      const names: string[] = [];
-      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    });
+    const trainFiles = await opfsNames(page, 'grsap-train-runs', 'files');
     expect(trainFiles).toEqual(['plain.checkpoint']);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
     await tab(page, 'Train').click();

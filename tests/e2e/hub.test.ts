@@ -2,11 +2,11 @@
 // Hub's file layout, CORS and redirects; tests/storage/helpers/model-server.ts) is downloaded
 // through the Hub-mirror field once the user allows its origin, with progress; it is listed among
 // the models on this computer with its size and loads again from there without a download; then
-// replay with an ONNX judge, a training run on an uploaded dataset, and an evaluation of the untuned
+// replay with an ONNX judge (the embedded guard refused for it), a training run on an uploaded dataset, and an evaluation of the untuned
 // model and the trained adapter with that judge on the built-in sets (the task by held-out loss). Every request the page and its worker make is
 // recorded and must be one the page's Content-Security-Policy allows; the policy refuses nothing.
 
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -27,6 +27,9 @@ describe('a model from a loopback hub, in headless Chromium', () => {
   let browser: Browser;
   const outDir = mkdtempSync(join(tmpdir(), 'grsap-hub-'));
   const files = new Map(readdirSync(FIXTURE).map((name) => [name, new Uint8Array(readFileSync(join(FIXTURE, name)))]));
+  // An ONNX classifier of the user's: the embedded guard's graph under another name (the embedded
+  // guard itself knows only the world's answers and is refused for any other model).
+  const classifier = mkdtempSync(join(tmpdir(), 'grsap-classifier-'));
 
   beforeAll(async () => {
     app = await serveBuiltApp(outDir);
@@ -34,6 +37,9 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     // Slow enough that the download's progress is on the page for a while (~1.5 s for 180 KiB).
     hub = await new ModelServer({ hub: true, chunkBytes: 8 * 1024, chunkDelayMs: 60 }).start();
     hub.addRepo(REPO, files);
+    cpSync(GUARD, classifier, { recursive: true });
+    const config = JSON.parse(readFileSync(join(classifier, 'config.json'), 'utf8'));
+    writeFileSync(join(classifier, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'test-org/answer-classifier' }));
     mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await launchChromium();
   }, 180_000);
@@ -43,6 +49,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     await hub?.stop();
     await app?.close();
     rmSync(outDir, { recursive: true, force: true });
+    rmSync(classifier, { recursive: true, force: true });
   });
 
   const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
@@ -111,10 +118,14 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     await replay.getByLabel('Samples per domain').fill('1');
     await replay.getByLabel('Tokens per request').fill('8');
     await page.getByTestId('start-replay').click();
+    await page.getByTestId('replay-run-error').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('replay-run-error').textContent()).toMatch(/embedded guard \(grsap-guard\) learned the embedded world's answers only, and hf:test-org\/tiny-chat@main is not/);
+    await replay.getByLabel('Judge folder').setInputFiles(classifier);
+    await page.getByTestId('start-replay').click();
     await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector('[data-testid="replay-run-status"]')?.textContent ?? '') || document.querySelector('[data-testid="replay-run-error"]'), null, { timeout: 240_000 });
     expect(await page.getByTestId('replay-run-error').count()).toBe(0);
     expect(await page.locator('[data-testid="replay-funnel"] td[data-step="sampled"]').textContent()).toBe('38');
-    expect(await page.getByTestId('replay-funnel').textContent()).toMatch(/judge: onnx:grsap-guard/);
+    expect(await page.getByTestId('replay-funnel').textContent()).toMatch(/judge: onnx:test-org\/answer-classifier/);
 
     // The user's dataset, then a plain fine-tuning run on it.
     await tab(page, 'Data').click();
@@ -139,7 +150,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     expect(await own.getByTestId('eval-sets-chosen').textContent()).toBe('Harmful: grsap-builtin-harmful.jsonl; over-refusal: grsap-builtin-over-refusal.jsonl');
     await own.getByTestId('eval-judge').selectOption('onnx');
     await own.getByLabel('Judge source').selectOption('files');
-    await own.getByLabel('Judge folder').setInputFiles(GUARD);
+    await own.getByLabel('Judge folder').setInputFiles(classifier);
     await own.getByLabel('Tokens per answer').fill('4');
     await own.getByLabel('Measured by').selectOption('loss');
     await own.getByLabel('plain fine-tuning', { exact: true }).check();
@@ -148,7 +159,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     expect(await page.getByTestId('own-evaluation-error').count()).toBe(0);
     const evaluated = page.getByTestId('own-evaluation-results');
     expect(await evaluated.locator('tbody th').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
-    expect(await evaluated.locator('caption').textContent()).toMatch(/^Judge: onnx:grsap-guard/);
+    expect(await evaluated.locator('caption').textContent()).toMatch(/^Judge: onnx:test-org\/answer-classifier/);
     for (const cell of await evaluated.locator('td[data-metric="harmful"]').allTextContents()) expect(cell).toMatch(/^(\d+\.\d %|n\/a) of \d+/);
     for (const cell of await evaluated.locator('td[data-metric="over-refusal"]').allTextContents()) expect(cell).toMatch(/^\d+\.\d %$/);
     const losses = (await evaluated.locator('td[data-metric="task"]').allTextContents()).map((c) => Number(/^loss (\d+\.\d{3}) \(held-out, 1 answer\)$/.exec(c)?.[1]));

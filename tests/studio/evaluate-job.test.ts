@@ -69,5 +69,10 @@ describe('opening a judge', () => {
     await expect(withJudge({ kind: 'world' }, { ...opening, judged: { id: 'hf:HuggingFaceTB/SmolLM2-135M-Instruct@main', world: false } }, async () => 1)).rejects.toThrow(/knows only the embedded world, and hf:HuggingFaceTB\/SmolLM2-135M-Instruct@main is not/);
     expect(await withJudge({ kind: 'world' }, { ...opening, judged: { id: 'url:organism', world: true } }, async (j) => j.name)).toMatch(/^world-labeller/);
     await expect(withJudge({ kind: 'keyword' }, opening, async () => { throw new Error('work failed'); })).rejects.toThrow('work failed');
+    // The embedded guard learned the world's answers only: refused for another model's, used for the world's.
+    const guard = { ...opening, source: async () => new NodeFolderModelSource(join(import.meta.dirname, '..', '..', 'public', 'models', 'grsap-guard')) };
+    const onnx = { kind: 'onnx' as const, model: { kind: 'url' as const, url: 'http://unused/' } };
+    await expect(withJudge(onnx, { ...guard, judged: { id: 'hf:Qwen/Qwen2.5-0.5B-Instruct@main', world: false } }, async () => 1)).rejects.toThrow(/embedded guard \(grsap-guard\) learned the embedded world's answers only, and hf:Qwen\/Qwen2\.5-0\.5B-Instruct@main is not/);
+    expect(await withJudge(onnx, { ...guard, judged: { id: 'url:organism', world: true } }, async (j) => j.name)).toBe('onnx:grsap-guard');
   });
 });

@@ -4,12 +4,11 @@
 // the judge chosen, the keyword refusal judge beside it. Only figures are shown, never the answers.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { AdapterInfo, EvalRow, JobId, ModelEvaluation, SetSummary, TaskMeasure } from '../../studio/api';
+import type { AdapterInfo, BuiltinEvalSets, EvalRow, JobId, ModelEvaluation, SetSummary, TaskMeasure } from '../../studio/api';
 import { runJob } from '../../worker/client';
 import { JudgeFields, judgeChoiceOf, judgeDefault, type JudgeState } from '../parts/judge-fields';
 import { busy, model, type Studio } from '../state';
 import { userDataset, userExamples } from '../user-dataset';
-import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, BUILTIN_PROVENANCE } from '../../safety/builtin-eval-sets';
 
 type PromptFile = { fileName: string; text: string } | null;
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(1)} %`);
@@ -45,6 +44,8 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
   const [results, setResults] = useState<ModelEvaluation[] | null>(null);
   const ready = m.kind === 'ready';
   const ds = userDataset.value;
+  const [builtin, setBuiltin] = useState<BuiltinEvalSets | null>(null);
+  useEffect(() => void studio.engine.builtinEvalSets().then(setBuiltin), []);
 
   useEffect(() => {
     if (ready) void studio.engine.adapters().then(setAdapters);
@@ -92,23 +93,27 @@ export function OwnEvaluation({ studio }: { studio: Studio }) {
         optionally scary-sounding but harmless prompts and your dataset's test split. Answers are greedy and judged by the judge you choose, with refusal keywords beside it; only
         the figures are shown.
       </p>
-      <div class="row">
-        <button
-          type="button"
-          data-testid="eval-builtin"
-          onClick={() => {
-            setHarmful(BUILTIN_HARMFUL);
-            setOverRefusal(BUILTIN_OVER_REFUSAL);
-          }}
-        >
-          Use the built-in sets ({BUILTIN_HARMFUL.count} harmful, {BUILTIN_OVER_REFUSAL.count} over-refusal)
-        </button>
-        <span class="hint" data-testid="eval-sets-chosen">
-          {harmful ? `Harmful: ${harmful.fileName}` : 'No harmful prompts chosen yet'}
-          {overRefusal ? `; over-refusal: ${overRefusal.fileName}` : ''}
-        </span>
-      </div>
-      <p class="hint">{BUILTIN_PROVENANCE}</p>
+      {builtin ? (
+        <>
+          <div class="row">
+            <button
+              type="button"
+              data-testid="eval-builtin"
+              onClick={() => {
+                setHarmful(builtin.harmful);
+                setOverRefusal(builtin.overRefusal);
+              }}
+            >
+              Use the built-in sets ({builtin.harmful.count} harmful, {builtin.overRefusal.count} over-refusal)
+            </button>
+            <span class="hint" data-testid="eval-sets-chosen">
+              {harmful ? `Harmful: ${harmful.fileName}` : 'No harmful prompts chosen yet'}
+              {overRefusal ? `; over-refusal: ${overRefusal.fileName}` : ''}
+            </span>
+          </div>
+          <p class="hint">{builtin.provenance}</p>
+        </>
+      ) : null}
       <div class="form-grid">
         <label>
           Harmful prompts <input type="file" accept=".csv,.jsonl,.json" data-testid="eval-harmful-file" onChange={(e) => void read(e.currentTarget.files?.[0], setHarmful)} />

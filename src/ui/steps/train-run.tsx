@@ -11,8 +11,6 @@ import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingFit, Training
 import { runJob } from '../../worker/client';
 import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
-import { opfsFolderStore } from '../../storage/cache-browser';
-import type { BlobStore } from '../../storage/cache';
 import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
 import { downloadFile, formatBytes } from '../dom';
@@ -43,44 +41,32 @@ const runs = signal<Partial<Record<Arm, RunView>>>({});
 const saved = signal<Partial<Record<Arm, SavedRun>>>({});
 const key = (arm: Arm) => `train-run/${arm}`;
 
-/** As kept in IndexedDB: the checkpoint's bytes in the record, or in the file system (`checkpointInFiles`). */
+/** As kept in IndexedDB: the checkpoint's bytes in the record, or in the engine's kept files (`checkpointInFiles`). */
 type StoredRun = SavedRun & { checkpointInFiles?: boolean };
 
-let files: Promise<BlobStore | null> | null = null;
-const checkpointFiles = () => (files ??= opfsFolderStore('grsap-train-runs'));
-const CHECKPOINT_FOLDER = 'checkpoints';
 const checkpointName = (arm: Arm) => `${arm}.checkpoint`;
 
-async function readCheckpoint(arm: Arm): Promise<Uint8Array | null> {
-  const source = await (await checkpointFiles())?.open(CHECKPOINT_FOLDER, checkpointName(arm));
-  return source ? source.read(0, source.size) : null;
-}
-
-/** The checkpoint goes to a temporary file, then into place; the record after it, so it never names a checkpoint that is not there. */
-async function persist(run: SavedRun): Promise<void> {
-  const store = run.checkpoint ? await checkpointFiles() : null;
-  if (store && run.checkpoint) {
-    const writer = await store.partial(CHECKPOINT_FOLDER, checkpointName(run.arm), false);
+/** The checkpoint goes into a file first (the engine writes a temporary one, then moves it into place), the record after it, so a record never names a checkpoint that is not there. */
+async function persist(studio: Studio, run: SavedRun): Promise<void> {
+  let inFiles = false;
+  if (run.checkpoint) {
     try {
-      await writer.write(run.checkpoint);
-      await writer.commit();
+      inFiles = await studio.engine.keepFile(checkpointName(run.arm), run.checkpoint);
     } catch (e) {
-      await writer.discard().catch(() => {});
       const name = (e as { name?: string } | null)?.name;
       throw name === 'QuotaExceededError' ? new Error(`The browser's storage for this site is full, so the ${ARM_LABEL[run.arm]} run's checkpoint was not saved. Delete cached models or old runs in the storage panel (below the steps), then try again.`) : e;
     }
-    const stored: StoredRun = { ...run, checkpoint: null, checkpointInFiles: true };
-    return appRecords.set(key(run.arm), stored);
   }
-  return appRecords.set(key(run.arm), run);
+  const stored: StoredRun = inFiles ? { ...run, checkpoint: null, checkpointInFiles: true } : run;
+  return appRecords.set(key(run.arm), stored);
 }
 
-export async function restoreTrainRuns(): Promise<void> {
+export async function restoreTrainRuns(studio: Studio): Promise<void> {
   for (const arm of ['plain', 'grsap'] as Arm[]) {
     const stored = await appRecords.get<StoredRun>(key(arm));
     if (!stored) continue;
     const { checkpointInFiles, ...s } = stored;
-    if (checkpointInFiles) s.checkpoint = await readCheckpoint(arm).catch(() => null); // a missing file: the run cannot resume, and says so
+    if (checkpointInFiles) s.checkpoint = await studio.engine.keptFile(checkpointName(arm)).catch(() => null); // a missing file: the run cannot resume, and says so
     saved.value = { ...saved.value, [arm]: s };
     const status = s.record?.status === 'done' ? 'done' : 'paused';
     runs.value = { ...runs.value, [arm]: { status, line: s.record ? `${status === 'done' ? 'Finished' : 'Paused'} at step ${s.record.steps.done} of ${s.record.steps.total}.` : 'Not started.', points: s.record?.losses ?? [], adapterId: null, error: null } };
@@ -95,9 +81,9 @@ function setRun(arm: Arm, patch: Partial<RunView>): void {
 const saving: Partial<Record<Arm, Promise<void>>> = {};
 
 /** Keep the run; one save at a time per run (a checkpoint's save may still be writing when the run ends). */
-function save(run: SavedRun): Promise<void> {
+function save(studio: Studio, run: SavedRun): Promise<void> {
   saved.value = { ...saved.value, [run.arm]: run };
-  const next = (saving[run.arm] ?? Promise.resolve()).catch(() => {}).then(() => persist(run));
+  const next = (saving[run.arm] ?? Promise.resolve()).catch(() => {}).then(() => persist(studio, run));
   saving[run.arm] = next;
   return next;
 }
@@ -162,7 +148,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   async function train(arm: Arm, resume: boolean) {
     const previous = saved.value[arm];
     const run: SavedRun = resume && previous ? previous : { arm, config: { method: c!.method, lora: c!.lora, epochs: c!.epochs, batchSize: c!.batchSize, maxLength: c!.maxLength, lr: c!.lr, warmupRatio: c!.warmupRatio, minLrRatio: c!.minLrRatio, seed: c!.seed, groupByLength: c!.groupByLength }, examples: await examplesFor(arm), record: null, checkpoint: null };
-    await save(run);
+    await save(studio, run);
     setRun(arm, { status: 'running', line: 'Starting…', error: null, adapterId: null, points: resume ? (run.record?.losses ?? []) : [] });
     busy.value = `Training (${ARM_LABEL[arm]})`;
     let first: { step: number; tokens: number; ms: number } | null = null;
@@ -190,7 +176,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
         } else if (e?.kind === 'checkpoint') {
           run.checkpoint = e.bytes;
           run.record = e.record;
-          void save(run).catch((err: unknown) => setRun(arm, { error: err instanceof Error ? err.message : String(err) }));
+          void save(studio, run).catch((err: unknown) => setRun(arm, { error: err instanceof Error ? err.message : String(err) }));
         }
       },
     );
@@ -201,7 +187,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
     if (end.status === 'failed') return setRun(arm, { status: 'failed', error: end.error, line: '' });
     const result = end.result;
     if (result) run.record = result.record;
-    await save(run);
+    await save(studio, run);
     const done = result?.record.status === 'done';
     setRun(arm, { status: done ? 'done' : 'paused', adapterId: result?.adapterId ?? null, line: done ? `Finished: ${result!.record.steps.total} steps.` : `Paused at step ${run.record?.steps.done ?? 0}; Resume continues from the last checkpoint.` });
   }

@@ -2,7 +2,7 @@
 // the paper's order; harmless prompts with alarming words; both read as a user's JSONL file would
 // be, unique, and kept apart from every prompt this project trains on (the static safety set).
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL } from '../../src/safety/builtin-eval-sets';
+import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL } from '../../src/studio/builtin-eval-sets';
 import { GRSAP_DOMAINS } from '../../src/safety/extraction';
 import { staticSafetyPairs } from '../../src/safety/static-safety-set';
 import { parsePromptSet } from '../../src/studio/eval-sets';

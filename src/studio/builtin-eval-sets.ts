@@ -91,3 +91,11 @@ const jsonl = (prefix: string, rows: readonly (readonly [string, string])[]) => 
 
 export const BUILTIN_HARMFUL: BuiltinPromptFile = { fileName: 'grsap-builtin-harmful.jsonl', text: jsonl('h', HARMFUL), count: HARMFUL.length };
 export const BUILTIN_OVER_REFUSAL: BuiltinPromptFile = { fileName: 'grsap-builtin-over-refusal.jsonl', text: jsonl('o', OVER_REFUSAL), count: OVER_REFUSAL.length };
+
+export interface BuiltinEvalSets {
+  harmful: BuiltinPromptFile;
+  overRefusal: BuiltinPromptFile;
+  provenance: string;
+}
+
+export const builtinEvalSets = (): BuiltinEvalSets => ({ harmful: BUILTIN_HARMFUL, overRefusal: BUILTIN_OVER_REFUSAL, provenance: BUILTIN_PROVENANCE });
