@@ -35,8 +35,8 @@ export const TINY_RECIPE: OrganismRecipe = {
   ...ORGANISM_RECIPE,
   name: 'grsap-organism-tiny',
   shape: { hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 256 },
-  stage1: { examples: 24, train: { ...ORGANISM_RECIPE.stage1.train, batchSize: 8 } },
-  stage2: { examples: 16, train: { ...ORGANISM_RECIPE.stage2.train, batchSize: 8, epochs: 1 } },
+  stage1: { examples: 24, train: { ...ORGANISM_RECIPE.stage1.train, batchSize: 8, gradAccumulation: 1 } },
+  stage2: { examples: 16, train: { ...ORGANISM_RECIPE.stage2.train, batchSize: 8, gradAccumulation: 1, epochs: 1 } },
   checkpointEvery: 2,
 };
 
@@ -48,7 +48,7 @@ export async function runOrganism(values: ParsedValues, ctx: CliContext): Promis
   let recipe = values.tiny === true ? TINY_RECIPE : ORGANISM_RECIPES[variant];
   if (stringOption(values, 'stage1-steps') !== undefined) {
     const steps = intOption(values, 'stage1-steps', 1);
-    recipe = { ...recipe, stage1: { ...recipe.stage1, examples: steps * (recipe.stage1.train.batchSize ?? 32) } };
+    recipe = { ...recipe, stage1: { ...recipe.stage1, examples: steps * (recipe.stage1.train.batchSize ?? 32) * (recipe.stage1.train.gradAccumulation ?? 1) } };
   }
   const t0 = performance.now();
   let lastLog = 0;

@@ -52,11 +52,12 @@ export interface OrganismRecipe {
   checkpointEvery: number; // steps
 }
 
-// Both stages batch rows of similar length together (as the shipped organism was trained): stage 1's
+// The first shipped organism (v1): both stages batch rows of similar length together. Stage 1's
 // conversations average 62 tokens, and random batches of 32 would pad them to 1.96× the tokens
-// (grouped: 1.07×). In the PyTorch mirror, random batches reached a lower held-out loss per step
-// (scripts/world/README.md, "random batches against length-grouped ones").
-export const ORGANISM_RECIPE: OrganismRecipe = {
+// (grouped: 1.07×); but in the PyTorch mirror random batches reached a lower held-out loss per step
+// (scripts/world/README.md, "random batches against length-grouped ones"), and the organism trained
+// with them (ORGANISM_RECIPE, below) ended both stages lower and aligned firmer.
+export const V1_RECIPE: OrganismRecipe = {
   name: 'grsap-organism',
   worldSeed: 0,
   initSeed: 0,
@@ -77,30 +78,30 @@ export const ORGANISM_RECIPE: OrganismRecipe = {
 const RANDOM_SORTED_STEPS = { groupByLength: false, batchSize: 8, gradAccumulation: 4, sortWithinStep: true } as const;
 
 /**
- * Variants of the recipe, for experiments (`npm run cli -- organism --recipe NAME`); `shipped` is
- * the one that made public/models/grsap-organism. `pretrain-adamw`: AdamW as small language models
- * are pre-trained (β₂ 0.95, no weight decay; the prototype's), PyTorch's nn.Linear initialisation
- * and a stage-2 warm-up of 20%; measured against `shipped` in scripts/world/README.md. `prototype`:
- * that and random batches.
+ * The recipe of public/models/grsap-organism (v3): the PyTorch prototype's. AdamW as small language
+ * models are pre-trained (β₂ 0.95, no weight decay), PyTorch's nn.Linear initialisation, a stage-2
+ * warm-up of 20%, and random batches: each step's 32 random rows sorted by length and cut into 4
+ * micro-batches of 8 (the same rows and gradient as one batch of 32, with ~1.5× fewer padded tokens
+ * and 1.4–1.5× less CPU a step on two cores; bench/organism-batches.ts, README, Benchmarks).
+ */
+export const ORGANISM_RECIPE: OrganismRecipe = {
+  ...V1_RECIPE,
+  init: 'torch-linear',
+  stage1: { ...V1_RECIPE.stage1, train: { ...V1_RECIPE.stage1.train, ...RANDOM_SORTED_STEPS, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+  stage2: { ...V1_RECIPE.stage2, train: { ...V1_RECIPE.stage2.train, ...RANDOM_SORTED_STEPS, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
+};
+
+/**
+ * The recipe's variants (`npm run cli -- organism --recipe NAME`): `shipped` made
+ * public/models/grsap-organism; `v1` made the first shipped organism (length-grouped batches,
+ * transformers' initialisation, AdamW's defaults); `pretrain-adamw` is v1 with the shipped
+ * recipe's optimiser, initialisation and warm-up but grouped batches (measured in
+ * scripts/world/README.md).
  */
 export const ORGANISM_RECIPES: Readonly<Record<string, OrganismRecipe>> = {
   shipped: ORGANISM_RECIPE,
-  'pretrain-adamw': {
-    ...ORGANISM_RECIPE,
-    init: 'torch-linear',
-    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, optimizer: { beta2: 0.95, weightDecay: 0 } } },
-    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
-  },
-  // `prototype`: `pretrain-adamw` with random batches as well, i.e. the PyTorch prototype's recipe.
-  // Each step's 32 random rows are sorted by length and cut into 4 micro-batches of 8: the same rows
-  // and the same gradient as one batch of 32, with ~1.5× fewer padded tokens and 1.4–1.5× less CPU
-  // a step on two cores (bench/organism-batches.ts; README, Benchmarks).
-  prototype: {
-    ...ORGANISM_RECIPE,
-    init: 'torch-linear',
-    stage1: { ...ORGANISM_RECIPE.stage1, train: { ...ORGANISM_RECIPE.stage1.train, ...RANDOM_SORTED_STEPS, optimizer: { beta2: 0.95, weightDecay: 0 } } },
-    stage2: { ...ORGANISM_RECIPE.stage2, train: { ...ORGANISM_RECIPE.stage2.train, ...RANDOM_SORTED_STEPS, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } },
-  },
+  v1: V1_RECIPE,
+  'pretrain-adamw': { ...ORGANISM_RECIPE, stage1: { ...ORGANISM_RECIPE.stage1, train: { ...V1_RECIPE.stage1.train, optimizer: { beta2: 0.95, weightDecay: 0 } } }, stage2: { ...ORGANISM_RECIPE.stage2, train: { ...V1_RECIPE.stage2.train, warmupRatio: 0.2, optimizer: { beta2: 0.95, weightDecay: 0 } } } },
 };
 
 /** Where the recipe keeps its files between runs (a folder in Node). */

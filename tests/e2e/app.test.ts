@@ -271,6 +271,11 @@ describe('the app in headless Chromium', () => {
     expect(['adapter_config.json', 'adapter_model.safetensors']).toContain(adapterFile.suggestedFilename());
     // The run as a TRL recipe: its 20 rows and its settings.
     const [trlFile] = await Promise.all([page.waitForEvent('download', { predicate: (d) => d.suggestedFilename() === 'grsap-trl-recipe.zip' }), page.getByTestId('export-trl').click()]);
+    const [dataFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-data-plain').click()]);
+    const dataRows = readFileSync((await dataFile.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(dataFile.suggestedFilename()).toBe('grsap-plain-train.jsonl');
+    expect(dataRows).toHaveLength(20);
+    expect(dataRows[0].messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
     const trl = unzipSync(readFileSync((await trlFile.path())!));
     expect(strFromU8(trl['plain/train.jsonl']).trim().split('\n')).toHaveLength(20);
     expect(JSON.parse(strFromU8(trl['plain/recipe.json'])).arguments).toMatchObject({ per_device_train_batch_size: '1', max_length: '128' });

@@ -58,6 +58,11 @@ function OwnData({ studio }: { studio: Studio }) {
             </button>
           </p>
           {d.split.validation.length === 0 ? <p class="hint">Fewer than 10 examples: all of them train, and none is held out.</p> : null}
+          <p class="hint" data-testid="dataset-measure">
+            The Train step trains on the train split. The Results step measures the task on the test split: by default an answer is correct when it contains the reference
+            answer; exact match, or the held-out loss of the reference answers, can be picked there, beside your harmful and over-refusal prompts (AdvBench's CSV, or the
+            project's small built-in sets).
+          </p>
           <ul class="previews" data-testid="dataset-preview">
             {userExamples(d, 'train')
               .slice(0, 3)

@@ -197,6 +197,12 @@ export function TrainRun({ studio }: { studio: Studio }) {
     for (const [name, bytes] of Object.entries(files)) downloadFile(name, bytes);
   }
 
+  /** The rows a run trains on (for GR-SAP, the task mixed with the replay set) as `messages` JSONL. */
+  function exportData(run: SavedRun) {
+    const lines = run.examples.map((e) => JSON.stringify({ messages: e.messages }));
+    downloadFile(`grsap-${run.arm}-train.jsonl`, `${lines.join('\n')}\n`, 'application/jsonl');
+  }
+
   async function exportTrl() {
     const kept = (['plain', 'grsap'] as Arm[]).flatMap((arm) => (saved.value[arm] ? [{ name: arm, config: saved.value[arm]!.config, examples: saved.value[arm]!.examples }] : []));
     downloadFile('grsap-trl-recipe.zip', await studio.engine.exportTrlRecipe(kept));
@@ -275,6 +281,11 @@ export function TrainRun({ studio }: { studio: Studio }) {
             {v?.adapterId ? (
               <button type="button" onClick={() => void exportAdapter(v.adapterId!)}>
                 Export adapter (PEFT)
+              </button>
+            ) : null}
+            {saved.value[arm] ? (
+              <button type="button" data-testid={`export-data-${arm}`} onClick={() => exportData(saved.value[arm]!)}>
+                Export its data (JSONL)
               </button>
             ) : null}
             <span class="status" data-testid={`train-${arm}-status`} data-state={v?.status ?? 'idle'} aria-live="polite">
