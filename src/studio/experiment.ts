@@ -155,7 +155,7 @@ export const TINY_PRESET: ExperimentPreset = {
   taskExamples: 10,
   train: { method: 'lora', lora: { r: 2, alpha: 4, dropout: 0 }, lr: 1e-2, batchSize: 4, epochs: 1, maxLength: 128, warmupRatio: 0, minLrRatio: 0.5 },
   replay: { samplesPerDomain: 1, maxNewTokens: 24, responseTokens: 6, benignSamples: 2, requireRefusal: true },
-  evaluate: { maxNewTokens: 3, batchSize: 4, limits: { harmful: 3, overRefusal: 2, task: 2, benignChecks: 0 }, halves: ['test'] },
+  evaluate: { maxNewTokens: 12, batchSize: 4, limits: { harmful: 3, overRefusal: 2, task: 2, benignChecks: 0 }, halves: ['test'] },
   checkpointEvery: 1,
   tokensPerRow: 40,
 };

@@ -1,20 +1,21 @@
 // The app's five steps in headless Chromium (SwiftShader WebGPU), built and served from a sub-path as
-// a static host would publish it: without the embedded model the page says so plainly; with a tiny
-// model named as the embedded one (?model=) and the toy preset (?preset=tiny), the demo button runs
-// the experiment job and the Results step shows each finished arm's figures, which survive a
-// reload. Harmful text stays hidden until revealed; the page's Content-Security-Policy holds the
+// a static host would publish it: the embedded model answers; without it the page says so plainly;
+// with a tiny model (?model=) a replay run, the user's own data, a training run paused and resumed
+// over a reload, its exports and an evaluation (the demo itself: demo.test.ts). Harmful text stays
+// hidden until revealed; the page's Content-Security-Policy holds the
 // page and its engine worker to the page's origin and the Hub (another origin only once the user
 // allows it), refuses nothing the app asks for, and no request leaves the local server.
 
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
 import { MODEL_PRESETS } from '../../src/ui/parts/model-source-fields';
 import { contentSecurityPolicy, headerPolicy } from '../../src/ui/privacy';
+import { copyModelAs, openPage, opfsNames, tab, type OpenPage } from './helpers';
 
 const SUB_PATH = '/lecture/studio/';
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
@@ -24,16 +25,14 @@ describe('the app in headless Chromium', () => {
   let server: AppServer;
   let browser: Browser;
   const outDir = mkdtempSync(join(tmpdir(), 'grsap-app-'));
-  const requests: string[] = [];
+  const pages: OpenPage[] = []; // every page the tests opened, with its requests
+  const requests: string[] = []; // requests of pages opened without openPage
 
   beforeAll(async () => {
     server = await serveBuiltApp(outDir, { subPath: SUB_PATH });
     // The tiny fixture model under the name of the embedded organism's toy variant, so the engine
     // runs the experiment on it; served beside the app like the embedded model.
-    const model = join(outDir, 'test-model');
-    cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), model, { recursive: true });
-    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
-    writeFileSync(join(model, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'grsap-organism-tiny' }));
+    copyModelAs(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), 'grsap-organism-tiny');
     mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await launchChromium();
   }, 180_000);
@@ -44,32 +43,12 @@ describe('the app in headless Chromium', () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  /** A fresh browser context on the app; `errors` collects uncaught page errors, `blocked` what its Content-Security-Policy refused. */
-  async function open(query: string, width = 1280): Promise<{ page: Page; errors: string[]; blocked: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const blocked: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (/Content Security Policy/.test(m.text())) blocked.push(m.text());
-    });
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(`${server.url}${query}`);
-    return { page, errors, blocked };
+  /** A fresh browser context on the app (its requests kept for the last test). */
+  async function open(query: string, width = 1280): Promise<OpenPage> {
+    const opened = await openPage(browser, `${server.url}${query}`, width);
+    pages.push(opened);
+    return opened;
   }
-
-  const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
-
-  /** The entries of a folder of the page's origin-private file system. */
-  const opfsNames = (page: Page, ...path: string[]) =>
-    page.evaluate(async (folders) => {
-      let dir = await navigator.storage.getDirectory();
-      for (const f of folders) dir = await dir.getDirectoryHandle(f);
-      const names: string[] = [];
-      for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    }, path);
 
   it('opens on the embedded organism, which answers in the chat box (greedy)', async () => {
     const { page, errors, blocked } = await open('');
@@ -138,7 +117,7 @@ describe('the app in headless Chromium', () => {
     await page.context().close();
   }, 120_000);
 
-  it('with a tiny model and the toy preset: a replay run, a training run paused and resumed over a reload, the demo with each finished arm', async () => {
+  it('with a tiny model: a replay run, the user\'s own data, a training run paused and resumed over a reload, exports, an evaluation', async () => {
     const { page, errors, blocked } = await open('?model=test-model/&preset=tiny#results');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 120_000 });
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
@@ -200,63 +179,13 @@ describe('the app in headless Chromium', () => {
     await page.waitForFunction(() => ['paused', 'done', 'failed'].includes(document.querySelector('[data-testid="train-plain-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 60_000 });
     expect(await trainState()).toBe('paused');
 
-    await tab(page, 'Results').click();
-
-    const run = page.getByTestId('run-demo');
-    expect(await run.textContent()).toBe('Run the whole demo');
-    await run.click();
-    await page.waitForFunction(() => ['done', 'failed', 'paused'].includes(document.querySelector('[data-testid="demo-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 400_000 });
-    const state = await page.getByTestId('demo-status').getAttribute('data-state');
-    const error = state === 'failed' ? await page.getByTestId('demo-error').textContent() : null;
-    // The tiny random model's replay keeps no pair, so the GR-SAP unit cannot train: the run says
-    // why, after finishing the untuned and plain units.
-    if (state === 'failed') expect(error).toMatch(/grsap__chat__seed-0 needs replay/);
-    else expect(state).toBe('done');
-
-    const results = page.getByTestId('run-results');
-    await results.waitFor();
-    const harmful = await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents();
-    expect(harmful.length).toBeGreaterThanOrEqual(2);
-    for (const v of harmful) expect(v).toMatch(/^(\d+\.\d %|n\/a)/);
-    expect(await page.locator('.bar-value[data-metric="refusal rate"][data-arm="untuned"]').textContent()).toMatch(/^\d+\.\d %/);
-    expect(await page.locator('.bar-value[data-metric="task accuracy"][data-arm="plain fine-tuning"]').textContent()).toMatch(/^\d+\.\d %/);
-
-    // Every arm's answer to a harmful prompt sits behind its own warning.
-    const side = page.getByTestId('side-by-side');
-    expect(await side.getByTestId('content-warning').count()).toBeGreaterThan(0);
-    expect(await side.locator('dd').count()).toBe(0);
-    await side.getByRole('button').first().click();
-    expect(await side.locator('dd').count()).toBeGreaterThanOrEqual(2);
-
-    // The report export is the run's snapshot.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
-    const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    expect(report.results.arms.map((a: { arm: string }) => a.arm).slice(0, 2)).toEqual(['untuned', 'plain']);
-    const [csvFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
-    const csv = readFileSync((await csvFile.path())!, 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('task,arm,label,seeds,judge,harmful_ratio,harmful_sd,unlabelled,refusal_rate,over_refusal,task_accuracy');
-    expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(report.results.arms.map((a: { task: string; arm: string }) => `${a.task},${a.arm}`));
-    // The demo's trained adapters are kept with the run and download as PEFT files.
-    expect(await page.getByTestId('run-adapters').textContent()).toMatch(/seed 0/);
-    const [runAdapter] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-adapter-plain__chat__seed-0').click()]);
-    expect(runAdapter.suggestedFilename()).toMatch(/^plain__chat__seed-0-adapter_(config\.json|model\.safetensors)$/);
-    // The run's binaries are files in the origin-private file system, not IndexedDB records.
-    const runFiles = await opfsNames(page, 'grsap-runs', 'demo-tiny');
-    expect(runFiles.filter((n) => n.includes('plain__chat__seed-0') && n.endsWith('.safetensors')).length).toBeGreaterThanOrEqual(1);
-    expect(runFiles.some((n) => n.endsWith('.partial'))).toBe(false);
-    // So is the paused training run's checkpoint (its record, in IndexedDB, says so).
-    const trainFiles = await opfsNames(page, 'grsap-train-runs', 'files');
-    expect(trainFiles).toEqual(['plain.checkpoint']);
-    await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
-    await tab(page, 'Train').click();
+    // The paused run's checkpoint is a file in the origin-private file system (its record, in IndexedDB, says so).
+    expect(await opfsNames(page, 'grsap-train-runs', 'files')).toEqual(['plain.checkpoint']);
     await page.screenshot({ path: join(SCREENSHOTS, 'train-1280.png'), fullPage: true });
 
-    // A reload keeps the demo's run, the replay set's funnel and the paused training run.
+    // A reload keeps the replay set's funnel and the paused training run.
     await page.reload();
-    await tab(page, 'Results').click();
-    await results.waitFor({ timeout: 60_000 });
-    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(harmful);
-    expect(await page.getByTestId('units').textContent()).toMatch(/plain · chat · seed-0done/);
+    await tab(page, 'Replay').click();
     expect(await sampled.textContent()).toBe('14'); // the replay run's funnel was kept too
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
     await tab(page, 'Train').click();
@@ -284,14 +213,12 @@ describe('the app in headless Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'train-own-768.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // The untuned model, the adapter just trained and the demo's plain adapter answer the same prompt side by side.
+    // The untuned model and the adapter just trained answer the same prompt side by side.
     await tab(page, 'Results').click();
     await page.getByLabel('Prompt for every model').fill('hello there');
     await page.getByTestId('compare-ask').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dt').length >= 3, null, { timeout: 120_000 });
-    const names = await page.locator('[data-testid="compare-answers"] dt').allTextContents();
-    expect(names.slice(0, 2)).toEqual(['untuned', 'plain fine-tuning']);
-    expect(names[2]).toMatch(/^Plain fine-tuning · seed 0 \(/i);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-answers"] dd').length >= 2, null, { timeout: 120_000 });
+    expect(await page.locator('[data-testid="compare-answers"] dt').allTextContents()).toEqual(['untuned', 'plain fine-tuning']);
 
     // The user's own evaluation: AdvBench-style harmful prompts and the dataset's test split, asked of the untuned model and the adapter just trained.
     const own = page.getByTestId('own-evaluation');
@@ -308,12 +235,14 @@ describe('the app in headless Chromium', () => {
     for (const cell of await evaluated.locator('td[data-metric="harmful"]').allTextContents()) expect(cell).toMatch(/^(\d+\.\d %|n\/a) of 2/);
     for (const cell of await evaluated.locator('td[data-metric="task"]').allTextContents()) expect(cell).toMatch(/^\d+\.\d % \(contains\)$/);
 
-    // Deleting all local data takes the run with it.
+    // Deleting all local data takes the dataset, the replay run and the training run with it.
     await page.getByTestId('delete-all').click();
     await Promise.all([page.waitForEvent('load'), page.getByTestId('confirm-delete').click()]);
     await tab(page, 'Results').click();
     await page.getByTestId('committed-results').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('run-results').count()).toBe(0);
+    expect(await page.getByTestId('own-dataset').count()).toBe(0);
+    expect(await page.getByTestId('replay-funnel').count()).toBe(0);
+    expect(await page.getByTestId('train-plain-status').getAttribute('data-state')).toBe('idle');
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);
     await page.context().close();
@@ -417,8 +346,9 @@ describe('the app in headless Chromium', () => {
   it('sent no request beyond the local server', () => {
     const port = new URL(server.url).port;
     const local = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]; // the second only once allowed, above
-    const outside = requests.filter((u) => !local.some((o) => u.startsWith(o)) && !u.startsWith('blob:') && !u.startsWith('data:'));
-    expect(requests.length).toBeGreaterThan(5);
+    const all = [...requests, ...pages.flatMap((p) => p.requests)];
+    const outside = all.filter((u) => !local.some((o) => u.startsWith(o)) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(all.length).toBeGreaterThan(5);
     expect(outside).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 // model and the trained adapter with that judge on the built-in sets (the task by held-out loss). Every request the page and its worker make is
 // recorded and must be one the page's Content-Security-Policy allows; the policy refuses nothing.
 
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +15,7 @@ import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chr
 import { formatBytes } from '../../src/ui/dom';
 import { contentSecurityPolicy, mayContact } from '../../src/ui/privacy';
 import { ModelServer } from '../storage/helpers/model-server';
+import { copyModelAs, modelSettled, openPage, tab } from './helpers';
 
 const REPO = 'test-org/tiny-chat';
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'tiny-model');
@@ -37,9 +38,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     // Slow enough that the download's progress is on the page for a while (~1.5 s for 180 KiB).
     hub = await new ModelServer({ hub: true, chunkBytes: 8 * 1024, chunkDelayMs: 60 }).start();
     hub.addRepo(REPO, files);
-    cpSync(GUARD, classifier, { recursive: true });
-    const config = JSON.parse(readFileSync(join(classifier, 'config.json'), 'utf8'));
-    writeFileSync(join(classifier, 'config.json'), JSON.stringify({ ...config, _name_or_path: 'test-org/answer-classifier' }));
+    copyModelAs(GUARD, classifier, 'test-org/answer-classifier');
     mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await launchChromium();
   }, 180_000);
@@ -52,22 +51,11 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     rmSync(classifier, { recursive: true, force: true });
   });
 
-  const tab = (page: Page, name: string) => page.getByRole('tab', { name: new RegExp(`${name}$`) });
   const status = (page: Page) => page.getByTestId('model-status');
-  const settled = (page: Page) => page.waitForFunction(() => ['ready', 'failed', 'missing'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
+  const settled = (page: Page) => modelSettled(page);
 
   it('downloads, caches, replays, trains and evaluates, every request allowed by the policy', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const requests: string[] = [];
-    const blocked: string[] = [];
-    const errors: string[] = [];
-    context.on('request', (r) => requests.push(r.url())); // the page's and its workers'
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (/Content Security Policy/.test(m.text())) blocked.push(m.text());
-    });
-    await page.goto(app.url);
+    const { page, requests, blocked, errors } = await openPage(browser, app.url); // requests: the page's and its workers'
     await settled(page);
     expect(await status(page).getAttribute('data-state')).toBe('missing');
     expect(await page.getByTestId('cached-models-empty').count()).toBe(1);
@@ -175,6 +163,6 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-own-evaluation.png'), fullPage: true });
-    await context.close();
+    await page.context().close();
   }, 600_000);
 });
