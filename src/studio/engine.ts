@@ -4,12 +4,10 @@
 import { transfer } from 'comlink';
 import { Gpu } from '../gpu/gpu';
 import { runSelfCheck } from '../ops/selfcheck';
-import { CachedModelSource } from '../storage/cached-source';
-import { createBrowserModelCache, opfsFolderStore } from '../storage/cache-browser';
 import { builtinEvalSets, type BuiltinEvalSets } from './builtin-eval-sets';
 import type { BlobStore, CachedModelInfo, ModelCache } from '../storage/cache';
-import { FileListModelSource, type ModelSource } from '../storage/model-source';
-import { hubModelSource, UrlModelSource } from '../storage/url-source';
+import { LocalFiles } from './local-files';
+import type { ModelSource } from '../storage/model-source';
 import type {
   AdapterInfo,
   ChatExample,
@@ -84,22 +82,18 @@ function withTransfer<T extends object>(event: T, bytes: Uint8Array[]): T {
   return bytes.length ? transfer(event, bytes.map((b) => b.buffer as ArrayBuffer)) : event;
 }
 
-/** True for a URL on the origin of the page (or worker) the engine runs in. */
-function servedBesideThePage(url: string): boolean {
-  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
-  return origin !== undefined && origin !== 'null' && new URL(url).origin === origin;
-}
-
 export class StudioEngine implements StudioApi {
   private gpu: Promise<Gpu> | null = null;
   private session: Session | null = null;
-  private cache: Promise<ModelCache> | null = null;
+  private readonly local: LocalFiles;
   private jobs = new JobQueue();
   private nextAdapter = 1;
   private experimentRecords: RecordStore | null = null;
   private runBlobs: Promise<BlobStore | null> | null = null;
 
-  constructor(private readonly options: EngineOptions = {}) {}
+  constructor(private readonly options: EngineOptions = {}) {
+    this.local = new LocalFiles(options.cache);
+  }
 
   private getGpu(): Promise<Gpu> {
     if (!this.gpu) {
@@ -108,11 +102,6 @@ export class StudioEngine implements StudioApi {
       this.gpu.catch(() => (this.gpu = null));
     }
     return this.gpu;
-  }
-
-  private getCache(): Promise<ModelCache> {
-    this.cache ??= (this.options.cache ?? (() => createBrowserModelCache()))();
-    return this.cache;
   }
 
   private runStore(runId: string) {
@@ -147,43 +136,13 @@ export class StudioEngine implements StudioApi {
     );
   }
 
-  private async source(request: ModelRequest, signal: AbortSignal, progress: (p: JobProgress<LoadDetail>) => void): Promise<ModelSource> {
-    if (request.kind === 'files') return new FileListModelSource(request.files);
-    // A model served beside the app (the embedded one) is not copied into the model cache: the
-    // page's host serves it, and a copy would outlive an update of the app's model.
-    if (request.kind === 'url' && servedBesideThePage(request.url)) return new UrlModelSource(request.url);
-    const upstream = request.kind === 'hub' ? hubModelSource(request.repo, request.revision ?? 'main', request.token, { endpoint: request.endpoint }) : new UrlModelSource(request.url);
-    const cached = new CachedModelSource(upstream, await this.getCache());
-    if (await cached.isComplete()) return cached; // offline from here on
-    await cached.ensureCached({
-      signal,
-      onProgress: (p) =>
-        progress({ phase: 'download', unit: 'bytes', done: p.overall.bytesDone, total: p.overall.bytesTotal ?? null, rate: p.overall.rateBytesPerSec, etaSec: p.overall.etaSec ?? null, payload: { file: p.file } }),
-    });
-    return cached;
-  }
-
-  private keptFiles: Promise<BlobStore | null> | null = null;
-
   async keepFile(name: string, bytes: Uint8Array): Promise<boolean> {
-    const store = await (this.keptFiles ??= opfsFolderStore('grsap-train-runs'));
-    if (!store) return false;
-    const writer = await store.partial('files', name, false);
-    try {
-      await writer.write(bytes);
-      await writer.commit();
-    } catch (e) {
-      await writer.discard().catch(() => {});
-      throw e;
-    }
-    return true;
+    return this.local.keep(name, bytes);
   }
 
   async keptFile(name: string): Promise<Uint8Array | null> {
-    const source = await (await (this.keptFiles ??= opfsFolderStore('grsap-train-runs')))?.open('files', name);
-    if (!source) return null;
-    const bytes = await source.read(0, source.size);
-    return withTransfer(bytes, [bytes]);
+    const bytes = await this.local.read(name);
+    return bytes ? withTransfer(bytes, [bytes]) : null;
   }
 
   async builtinEvalSets(): Promise<BuiltinEvalSets> {
@@ -191,12 +150,11 @@ export class StudioEngine implements StudioApi {
   }
 
   async cachedModels(): Promise<CachedModelInfo[]> {
-    return (await this.getCache()).list();
+    return this.local.cachedModels();
   }
 
   async deleteCachedModel(modelId: string): Promise<void> {
-    if (this.session && this.session.source.id === modelId) throw new Error(`${modelId} is the loaded model; load another model before deleting its files.`);
-    await (await this.getCache()).delete(modelId);
+    await this.local.deleteCachedModel(modelId, this.session?.source.id ?? null);
   }
 
   loadModel(request: ModelRequest, listener: JobListener<LoadDetail, ModelSummary>): JobId {
@@ -204,7 +162,7 @@ export class StudioEngine implements StudioApi {
       'load',
       async ({ signal, progress }) => {
         const gpu = await this.getGpu();
-        const source = await this.source(request, signal, progress);
+        const source = await this.local.modelSource(request, signal, progress);
         this.unload();
         const t0 = performance.now();
         const loaded = await loadModel(gpu, source, {
@@ -352,7 +310,7 @@ export class StudioEngine implements StudioApi {
   private async withJudge<R>(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void, work: (judge: Judge) => Promise<R>): Promise<R> {
     const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
     const judged = { id: this.requireSession().loaded.id, world: isEmbeddedModelName(await this.modelName()) };
-    return withJudge(choice, { source: (model) => this.source(model, signal, loading), gpu: () => this.getGpu(), signal, judged }, work);
+    return withJudge(choice, { source: (model) => this.local.modelSource(model, signal, loading), gpu: () => this.getGpu(), signal, judged }, work);
   }
 
   experiment(request: ExperimentRequest, listener: JobListener<ExperimentProgress, ExperimentOutcome>): JobId {
