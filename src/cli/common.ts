@@ -44,6 +44,12 @@ export function checkModelFolders(modelDir: string, adapterDir?: string): void {
 }
 
 /** Load the model folder onto the GPU, with a PEFT adapter when given. */
+/** config.json's _name_or_path of a model folder, or null. */
+export function modelName(modelDir: string): string | null {
+  const config = JSON.parse(readFileSync(`${modelDir}/config.json`, 'utf8')) as { _name_or_path?: unknown };
+  return typeof config._name_or_path === 'string' ? config._name_or_path : null;
+}
+
 export async function openModel(ctx: CliContext, modelDir: string, adapterDir?: string): Promise<OpenedModel> {
   const gpu = await ctx.gpu();
   const source = new NodeFolderModelSource(modelDir);

@@ -10,13 +10,12 @@ import { rowsToJsonl, type EvalSummary, type SetSummary } from '../studio/eval-s
 import { parseWorldTasks, worldEvaluation } from '../studio/eval-world';
 import { evaluateModel, type EvaluationResult } from '../studio/evaluate';
 import { JobCancelledError } from '../studio/jobs';
-import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge } from '../studio/judges';
-import { NodeFolderModelSource } from '../storage/model-source';
 import { BUILTIN_HARMFUL, BUILTIN_OVER_REFUSAL, type BuiltinPromptFile } from '../studio/builtin-eval-sets';
 import { choiceOption, existingFile, existingFolder, intOption, MODEL_OPTIONS, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
-import { checkModelFolders, openModel, type CliContext } from './common';
+import { checkModelFolders, modelName, openModel, type CliContext } from './common';
+import { checkJudgeFlags, JUDGE_KINDS, openCliJudge } from './judge-option';
 
-const JUDGES = ['world', 'keyword', 'onnx', 'guard'] as const;
+const JUDGES = JUDGE_KINDS;
 const HALVES = ['dev', 'test'] as const;
 
 export const evaluateSpec: CommandSpec = {
@@ -77,21 +76,6 @@ function readSets(values: ParsedValues): EvalSet[] {
   return sets;
 }
 
-async function openJudge(kind: (typeof JUDGES)[number], values: ParsedValues, ctx: CliContext, worldJudge: Judge | null): Promise<{ judge: Judge; release: () => Promise<void> }> {
-  const judgeModel = stringOption(values, 'judge-model');
-  const none = async () => {};
-  if (kind === 'world') return { judge: worldJudge!, release: none };
-  if (kind === 'keyword') return { judge: keywordRefusalJudge(), release: none };
-  if (kind === 'onnx') {
-    existingFolder('judge-model', judgeModel!, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
-    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel: stringOption(values, 'harmful-label') });
-    return { judge: onnx, release: () => onnx.dispose() };
-  }
-  checkModelFolders(judgeModel!);
-  const { loaded } = await openModel(ctx, judgeModel!);
-  return { judge: generativeGuardJudge(loaded), release: async () => loaded.model.destroy() };
-}
-
 const pct = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(2)}%`);
 
 /** Readable lines of a summary; every ratio with the judge or check that produced it. */
@@ -138,10 +122,7 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
   if (!world && ['half', 'world-seed', 'tasks'].some((f) => stringOption(values, f) !== undefined)) throw new UsageError('evaluate: --half, --world-seed and --tasks are for --world.');
   const judgeKind = choiceOption(values, 'judge', JUDGES, world ? 'world' : 'keyword');
   if (judgeKind === 'world' && !world) throw new UsageError("evaluate: --judge world is the embedded world's labeller; it knows only that world. Use it with --world, or pick keyword, onnx or guard.");
-  const needsModel = judgeKind === 'onnx' || judgeKind === 'guard';
-  if (needsModel && stringOption(values, 'judge-model') === undefined) throw new UsageError(`evaluate: --judge ${judgeKind} needs --judge-model DIR.`);
-  if (!needsModel && stringOption(values, 'judge-model') !== undefined) throw new UsageError(`evaluate: the ${judgeKind} judge takes no --judge-model.`);
-  if (stringOption(values, 'harmful-label') !== undefined && judgeKind !== 'onnx') throw new UsageError('evaluate: --harmful-label is for --judge onnx.');
+  checkJudgeFlags('evaluate', judgeKind, values);
   if (stringOption(values, 'task-check') !== undefined && stringOption(values, 'task') === undefined) throw new UsageError('evaluate: --task-check is for --task FILE.');
   const maxNewTokens = intOption(values, 'max-new-tokens', 128);
   const batchSize = intOption(values, 'batch-size', 16);
@@ -158,7 +139,8 @@ export async function runEvaluate(values: ParsedValues, ctx: CliContext): Promis
   const worldEval = world ? worldEvaluation({ seed: intOption(values, 'world-seed', 0, 0), half: choiceOption(values, 'half', HALVES, 'dev'), tasks }) : null;
   let sets = worldEval ? worldEval.sets : readSets(values);
   if (limit !== null) sets = sets.map((s) => limitSet(s, limit));
-  const { judge, release } = await openJudge(judgeKind, values, ctx, worldEval?.labeller ?? null);
+  const labeller = worldEval?.labeller;
+  const { judge, release } = await openCliJudge('evaluate', judgeKind, values, ctx, { world: labeller ? () => labeller : undefined, judged: { dir: modelDir, name: modelName(modelDir) } });
   try {
     const { loaded } = await openModel(ctx, modelDir, adapterDir);
     ctx.log(`judge ${judge.name}: ${judge.measures}; keyword-refusal beside it`);

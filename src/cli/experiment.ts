@@ -7,8 +7,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WorldLabellerJudge } from '../studio/eval-world';
-import { loadOnnxClassifierJudge } from '../studio/judges';
-import { NodeFolderModelSource } from '../storage/model-source';
 import { describeArithmetic, presetByName, presetUnits, PRESETS, withSeeds } from '../studio/experiment';
 import { experimentWorld, isEmbeddedModelName, replayDomainsFor } from '../studio/experiment-data';
 import { defaultBenignBuilder, defaultReplayBuilder } from '../studio/experiment-replay';
@@ -17,7 +15,8 @@ import { trlRecipeFiles, type TrlUnit } from '../studio/experiment-trl';
 import type { TrainingRecord } from '../studio/training-run';
 import { parseDataset } from '../text/datasets';
 import { choiceOption, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
-import { checkModelFolders, formatDuration, openModel, type CliContext } from './common';
+import { checkModelFolders, formatDuration, modelName, openModel, type CliContext } from './common';
+import { openCliJudge } from './judge-option';
 import { folderStore, prepareEmptyOutDir, writeFileAtomic } from './out-dir';
 
 export const experimentSpec: CommandSpec = {
@@ -112,8 +111,8 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   const world = experimentWorld(worldSeed);
   const judge = WorldLabellerJudge.forWorld(world);
   if (!embedded) ctx.log(`warning: ${modelDir} is not the embedded model; the evaluation sets and their judge (${judge.name}) are the embedded world's, so its figures describe that world's prompts only.`);
-  const onnx = judgeModel !== undefined ? await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel)) : null;
-  const replayJudge = onnx ?? judge;
+  const onnx = judgeModel !== undefined ? await openCliJudge('experiment', 'onnx', values, ctx, { judged: { dir: modelDir, name: modelName(modelDir) } }) : null;
+  const replayJudge = onnx?.judge ?? judge;
   ctx.log(`judges: evaluation ${judge.name} (keyword refusal beside it); replay ${replayJudge.name}`);
   const { loaded } = await openModel(ctx, modelDir);
   const command = `npm run experiment -- --preset ${preset.name} --model ${modelDir} --out ${out}${seeds !== undefined ? ` --seeds ${seeds}` : ''}`;
@@ -153,7 +152,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
     return 0;
   } finally {
     loaded.model.destroy();
-    await onnx?.dispose();
+    await onnx?.release();
   }
 }
 

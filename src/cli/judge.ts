@@ -3,10 +3,10 @@
 // the refusal rate and the two judges' agreement on stderr and as a final summary line.
 
 import { readFileSync } from 'node:fs';
-import { NodeFolderModelSource } from '../storage/model-source';
-import { generativeGuardJudge, judgeWithRefusalCheck, keywordRefusalJudge, loadOnnxClassifierJudge, type HarmfulRatio, type Judge, type JudgePair } from '../studio/judges';
-import { choiceOption, existingFile, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
-import { checkModelFolders, openModel, type CliContext } from './common';
+import { judgeWithRefusalCheck, type HarmfulRatio, type JudgePair } from '../studio/judges';
+import { choiceOption, existingFile, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
+import type { CliContext } from './common';
+import { checkJudgeFlags, openCliJudge } from './judge-option';
 import { readJsonl } from '../text/jsonl';
 
 const JUDGES = ['keyword', 'onnx', 'guard'] as const;
@@ -57,29 +57,13 @@ function describeRatio(r: HarmfulRatio): string {
 export async function runJudge(values: ParsedValues, ctx: CliContext): Promise<number> {
   const input = existingFile('input', stringOption(values, 'input')!);
   const kind = choiceOption(values, 'judge', JUDGES, 'keyword');
-  const judgeModel = stringOption(values, 'judge-model');
   const batchSize = intOption(values, 'batch-size', 8);
-  const harmfulLabel = stringOption(values, 'harmful-label');
-  if (kind !== 'keyword' && judgeModel === undefined) throw new UsageError(`judge: --judge ${kind} needs --judge-model DIR.`);
-  if (kind === 'keyword' && judgeModel !== undefined) throw new UsageError('judge: the keyword judge takes no --judge-model.');
-  if (harmfulLabel !== undefined && kind !== 'onnx') throw new UsageError('judge: --harmful-label is for --judge onnx.');
+  checkJudgeFlags('judge', kind, values);
   if (values['text-pair'] && kind !== 'onnx') throw new UsageError('judge: --text-pair is for --judge onnx.');
   const pairEncoding = values['text-pair'] ? ({ kind: 'text_pair' } as const) : undefined;
   const pairs = readPairFile(input);
 
-  let judge: Judge;
-  let release = async () => {};
-  if (kind === 'keyword') judge = keywordRefusalJudge();
-  else if (kind === 'onnx') {
-    existingFolder('judge-model', judgeModel!, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
-    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel, batchSize, pairEncoding });
-    [judge, release] = [onnx, () => onnx.dispose()];
-  } else {
-    checkModelFolders(judgeModel!);
-    const { loaded } = await openModel(ctx, judgeModel!);
-    judge = generativeGuardJudge(loaded, { batchSize });
-    release = async () => loaded.model.destroy();
-  }
+  const { judge, release } = await openCliJudge('judge', kind, values, ctx, { batchSize, pairEncoding });
   try {
     ctx.log(`judge ${judge.name}: ${judge.measures}`);
     const result = await judgeWithRefusalCheck(judge, pairs, { signal: ctx.signal, onProgress: (p) => ctx.log(`judged ${p.done}/${p.total}`) });

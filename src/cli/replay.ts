@@ -7,16 +7,16 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { JobCancelledError } from '../studio/jobs';
-import { generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, worldLabellerJudge, type Judge } from '../studio/judges';
+import { worldLabellerJudge } from '../studio/judges';
 import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, describeFunnel, GRSAP_DOMAINS, isEmbeddedModelName, WORLD_REPLAY_DOMAINS, type ReplayRunOptions, type ReplaySetResult } from '../studio/replay';
 import { replaySetToJsonl } from '../studio/replay-set';
 import { EXTRACTION_STRATEGIES, type ExtractionStrategy, type ShortagePolicy } from '../studio/replay';
-import { NodeFolderModelSource } from '../storage/model-source';
 import { choiceOption, existingFile, existingFolder, floatOption, intOption, MODEL_OPTIONS, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
-import { checkModelFolders, openModel, type CliContext } from './common';
+import { checkModelFolders, modelName, openModel, type CliContext } from './common';
+import { checkJudgeFlags, JUDGE_KINDS, openCliJudge } from './judge-option';
 import { writeFileAtomic } from './out-dir';
 
-const JUDGES = ['world', 'keyword', 'onnx', 'guard'] as const;
+const JUDGES = JUDGE_KINDS;
 const SHORTAGE: readonly ShortagePolicy[] = ['fill', 'keep-ratio', 'error'];
 
 export const replaySpec: CommandSpec = {
@@ -80,12 +80,6 @@ export const replaySpec: CommandSpec = {
     { name: 'benign-samples', type: 'string', value: 'N', help: 'benign requests the model writes and answers (N more requests and answers); 0: off', default: '0' },
   ],
 };
-
-/** config.json's _name_or_path of a model folder, or null. */
-function modelName(modelDir: string): string | null {
-  const config = JSON.parse(readFileSync(`${modelDir}/config.json`, 'utf8')) as { _name_or_path?: unknown };
-  return typeof config._name_or_path === 'string' ? config._name_or_path : null;
-}
 
 function readDomains(values: ParsedValues, embedded: string | null): readonly string[] {
   const raw = stringOption(values, 'domains');
@@ -162,21 +156,6 @@ export function replayOptions(values: ParsedValues, name: string | null): Replay
   };
 }
 
-async function openJudge(kind: (typeof JUDGES)[number], values: ParsedValues, ctx: CliContext): Promise<{ judge: Judge; release: () => Promise<void> }> {
-  const judgeModel = stringOption(values, 'judge-model');
-  const none = async () => {};
-  if (kind === 'world') return { judge: worldLabellerJudge(intOption(values, 'world-seed', 0, 0)), release: none };
-  if (kind === 'keyword') return { judge: keywordRefusalJudge(), release: none };
-  if (kind === 'onnx') {
-    existingFolder('judge-model', judgeModel!, ['model.onnx', 'config.json', 'tokenizer.json'], 'an ONNX text classifier (model.onnx, config.json, tokenizer.json)');
-    const onnx = await loadOnnxClassifierJudge(new NodeFolderModelSource(judgeModel!), { harmfulLabel: stringOption(values, 'harmful-label') });
-    return { judge: onnx, release: () => onnx.dispose() };
-  }
-  checkModelFolders(judgeModel!);
-  const { loaded } = await openModel(ctx, judgeModel!);
-  return { judge: generativeGuardJudge(loaded), release: async () => loaded.model.destroy() };
-}
-
 export async function runReplay(values: ParsedValues, ctx: CliContext): Promise<number> {
   const modelDir = stringOption(values, 'model')!;
   const adapterDir = stringOption(values, 'adapter');
@@ -187,17 +166,14 @@ export async function runReplay(values: ParsedValues, ctx: CliContext): Promise<
   const embedded = isEmbeddedModelName(name);
   const judgeKind = choiceOption(values, 'judge', JUDGES, embedded ? 'world' : 'keyword');
   if (judgeKind === 'world' && !embedded) throw new UsageError(`replay: --judge world is the embedded world's labeller and knows only that world, but ${modelDir} is not the embedded model (config.json _name_or_path ${JSON.stringify(name)}). Use keyword, onnx or guard.`);
-  const needsModel = judgeKind === 'onnx' || judgeKind === 'guard';
-  if (needsModel && stringOption(values, 'judge-model') === undefined) throw new UsageError(`replay: --judge ${judgeKind} needs --judge-model DIR.`);
-  if (!needsModel && stringOption(values, 'judge-model') !== undefined) throw new UsageError(`replay: the ${judgeKind} judge takes no --judge-model.`);
-  if (stringOption(values, 'harmful-label') !== undefined && judgeKind !== 'onnx') throw new UsageError('replay: --harmful-label is for --judge onnx.');
+  checkJudgeFlags('replay', judgeKind, values);
   if (stringOption(values, 'world-seed') !== undefined && judgeKind !== 'world') throw new UsageError('replay: --world-seed is for --judge world.');
   const options = replayOptions(values, name);
   if (options.benign && judgeKind === 'keyword') {
     throw new UsageError('replay: --benign-samples needs a harm judge, and the keyword judge only finds refusals: it would call every helpful benign answer harmful and keep none. Use --judge onnx or guard (or world for the embedded model).');
   }
 
-  const { judge, release } = await openJudge(judgeKind, values, ctx);
+  const { judge, release } = await openCliJudge('replay', judgeKind, values, ctx, { world: () => worldLabellerJudge(intOption(values, 'world-seed', 0, 0)), judged: { dir: modelDir, name } });
   try {
     const { loaded } = await openModel(ctx, modelDir, adapterDir);
     ctx.log(`judge ${judge.name}: ${judge.measures}`);

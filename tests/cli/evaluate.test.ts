@@ -129,4 +129,12 @@ describe('CLI evaluate', () => {
       expect(cli.stderr).toMatch(message);
     }
   });
+
+  it('refuses the embedded guard as the judge of a model other than the embedded one, as the app does', async () => {
+    const dir = tempFolder({ 'h.jsonl': '{"prompt": "x"}\n' });
+    const guard = join(import.meta.dirname, '..', '..', 'public', 'models', 'grsap-guard');
+    const cli = await runCli(['evaluate', '--model', TINY_MODEL, '--harmful', join(dir, 'h.jsonl'), '--judge', 'onnx', '--judge-model', guard, '--out', join(dir, 'rows.jsonl')]);
+    expect(cli.code, cli.stderr).toBe(2);
+    expect(cli.stderr).toMatch(/evaluate: the embedded guard \(.*grsap-guard\) learned the embedded world's answers only, and .* is not the embedded model/);
+  });
 });
