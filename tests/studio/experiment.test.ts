@@ -13,15 +13,15 @@ import { computeResults, stat } from '../../src/studio/experiment-results';
 import { smallWorld } from './experiment-helpers';
 
 describe('preset arithmetic', () => {
-  it('quick: one seed, the chat task, untuned + plain + GR-SAP; ~64k trained tokens per run', () => {
+  it('quick: one seed, the chat task, untuned + plain + GR-SAP; ~96k trained tokens per run', () => {
     const a = presetArithmetic(QUICK_PRESET);
     expect(presetUnits(QUICK_PRESET).map((u) => u.id)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0', 'grsap__chat__seed-0']);
     expect(a.trainedRuns).toBe(2);
-    // 4 epochs × 400 rows = 1,600 rows = 100 steps × 16; at 40 tokens a row 64k tokens per run.
-    expect(a.stepsPerRun).toEqual({ plain: 100, grsap: 100 });
-    expect(a.trainedRows).toBe(2 * 1600);
-    expect(a.tokensPerRun).toBe(64_000);
-    expect(a.trainedTokens).toBe(128_000);
+    // 6 epochs × 400 rows = 2,400 rows = 150 steps × 16; at 40 tokens a row 96k tokens per run.
+    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 150 });
+    expect(a.trainedRows).toBe(2 * 2400);
+    expect(a.tokensPerRun).toBe(96_000);
+    expect(a.trainedTokens).toBe(192_000);
     expect(a.replaySets).toBe(1);
     expect(a.evalPrompts).toBe(3 * (112 + 56 + 56));
   });
@@ -30,9 +30,9 @@ describe('preset arithmetic', () => {
     const a = presetArithmetic(CORE_PRESET);
     expect(a.trainedRuns).toBe(18);
     expect(a.units).toBe(20);
-    expect(a.trainedRows).toBe(18 * 1600);
+    expect(a.trainedRows).toBe(18 * 2400);
     expect(a.replaySets).toBe(3);
-    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 100 steps × 16 rows; 28,800 trained rows ≈ 1152k tokens/);
+    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 150 steps × 16 rows; 43,200 trained rows ≈ 1728k tokens/);
   });
 
   it('extended: core + static, original, poisoned (plain and GR-SAP) on both tasks, and the ratio sweep on chat', () => {
@@ -41,8 +41,8 @@ describe('preset arithmetic', () => {
     expect(a.units).toBe(2 * (1 + 7 * 3) + 4 * 3);
     expect(a.trainedRuns).toBe(2 * 7 * 3 + 4 * 3);
     // Poisoned arms train 400 + 32 rows an epoch: 27 steps of 16.
-    expect(a.stepsPerRun['poisoned']).toBe(4 * Math.ceil(432 / 16));
-    expect(a.trainedRows).toBe(4 * (54 * 400 + 2 * 2 * 3 * 32));
+    expect(a.stepsPerRun['poisoned']).toBe(6 * Math.ceil(432 / 16));
+    expect(a.trainedRows).toBe(6 * (54 * 400 + 2 * 2 * 3 * 32));
     expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.02, 0.05, 0.2, 0.3]);
     expect(a.evalPrompts).toBe(a.units * 2 * (112 + 56 + 56)); // dev and test halves
     expect(presetUnits(EXTENDED_PRESET).filter((u) => u.arm.id === 'grsap-r0.05').map((u) => u.task)).toEqual(['chat', 'chat', 'chat']);
