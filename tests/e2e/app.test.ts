@@ -6,46 +6,32 @@
 // page and its engine worker to the page's origin and the Hub (another origin only once the user
 // allows it), refuses nothing the app asks for, and no request leaves the local server.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import { describe, expect, it } from 'vitest';
 import { MODEL_PRESETS } from '../../src/ui/parts/model-source-fields';
 import { contentSecurityPolicy, headerPolicy } from '../../src/ui/privacy';
-import { copyModelAs, openPage, opfsNames, tab, type OpenPage } from './helpers';
+import { copyModelAs, openPage, opfsNames, tab, useBuiltApp, type OpenPage } from './helpers';
 
 const SUB_PATH = '/lecture/studio/';
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'app');
 const STEPS = ['Model', 'Data', 'Replay', 'Train', 'Results'];
 
 describe('the app in headless Chromium', () => {
-  let server: AppServer;
-  let browser: Browser;
-  const outDir = mkdtempSync(join(tmpdir(), 'grsap-app-'));
+  // The tiny fixture model under the name of the embedded organism's toy variant, served beside the
+  // app like the embedded model.
+  const app = useBuiltApp('grsap-app-', { subPath: SUB_PATH }, (outDir) => {
+    copyModelAs(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), 'grsap-organism-tiny');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  const outDir = app.outDir;
   const pages: OpenPage[] = []; // every page the tests opened, with its requests
   const requests: string[] = []; // requests of pages opened without openPage
 
-  beforeAll(async () => {
-    server = await serveBuiltApp(outDir, { subPath: SUB_PATH });
-    // The tiny fixture model under the name of the embedded organism's toy variant, so the engine
-    // runs the experiment on it; served beside the app like the embedded model.
-    copyModelAs(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), 'grsap-organism-tiny');
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(outDir, { recursive: true, force: true });
-  });
-
   /** A fresh browser context on the app (its requests kept for the last test). */
   async function open(query: string, width = 1280): Promise<OpenPage> {
-    const opened = await openPage(browser, `${server.url}${query}`, width);
+    const opened = await openPage(app.browser, `${app.server.url}${query}`, width);
     pages.push(opened);
     return opened;
   }
@@ -72,7 +58,7 @@ describe('the app in headless Chromium', () => {
   }, 240_000);
 
   it('without the embedded model: says so, shows the steps, hides harmful prompts until revealed', async () => {
-    expect(server.url).toMatch(/\/lecture\/studio\/$/);
+    expect(app.server.url).toMatch(/\/lecture\/studio\/$/);
     // A build without the embedded model and its committed results, as a host that left them out publishes it.
     rmSync(join(outDir, 'models', 'grsap-organism'), { recursive: true, force: true });
     rmSync(join(outDir, 'results', 'quick.json'), { force: true });
@@ -253,13 +239,13 @@ describe('the app in headless Chromium', () => {
     const policy = () => page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[http-equiv="Content-Security-Policy"]')?.content ?? null);
     expect(await policy()).toBe(contentSecurityPolicy());
     // The server sends the header policy too (connect-src left to the meta; no framing), and the build writes it for hosts that read _headers.
-    const served = await fetch(server.url);
+    const served = await fetch(app.server.url);
     expect(served.headers.get('content-security-policy')).toBe(headerPolicy());
     expect(served.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect(readFileSync(join(outDir, '_headers'), 'utf8')).toContain(`  Content-Security-Policy: ${headerPolicy()}\n`);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     // The same local server under another name is another origin, outside the policy.
-    const other = new URL(server.url.replace('127.0.0.1', 'localhost')).origin;
+    const other = new URL(app.server.url.replace('127.0.0.1', 'localhost')).origin;
     const otherModel = `${other}${SUB_PATH}test-model/`;
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') === 'ready', null, { timeout: 120_000 });
     // The engine runs in a blob: worker, which inherits the page's policy: a fetch from such a worker, and from the page, is blocked.
@@ -328,11 +314,11 @@ describe('the app in headless Chromium', () => {
     const results = { format: 'grsap-experiment-results-1', preset: 'quick', half: 'test', arms: [arm('untuned', 'untuned', 2), arm('plain', 'plain fine-tuning', 40), arm('grsap', 'GR-SAP', 6)], leakage: [], replayVsOriginal: null };
     mkdirSync(join(outDir, 'results'), { recursive: true });
     writeFileSync(join(outDir, 'results', 'quick.json'), JSON.stringify(results));
-    const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+    const context = await app.browser.newContext({ viewport: { width: 768, height: 1024 } });
     await context.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
     const page = await context.newPage();
     page.on('request', (r) => requests.push(r.url()));
-    await page.goto(`${server.url}#results`);
+    await page.goto(`${app.server.url}#results`);
     await page.getByTestId('no-webgpu').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('no-webgpu').textContent()).toMatch(/WebGPU is not available here.*--enable-unsafe-webgpu/);
     await page.getByTestId('committed-results').waitFor({ timeout: 30_000 });
@@ -344,7 +330,7 @@ describe('the app in headless Chromium', () => {
   }, 60_000);
 
   it('sent no request beyond the local server', () => {
-    const port = new URL(server.url).port;
+    const port = new URL(app.server.url).port;
     const local = [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]; // the second only once allowed, above
     const all = [...requests, ...pages.flatMap((p) => p.requests)];
     const outside = all.filter((u) => !local.some((o) => u.startsWith(o)) && !u.startsWith('blob:') && !u.startsWith('data:'));

@@ -5,37 +5,20 @@
 // for each arm. A reload in the middle continues the run; the figures, exports and adapters survive
 // a reload; harmful answers stay hidden until revealed; no request leaves the local server.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
-import { modelSettled, openPage, opfsNames, tab } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { modelSettled, openPage, opfsNames, tab, useBuiltApp } from './helpers';
 
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'demo');
 const ARMS = ['untuned', 'plain fine-tuning', 'GR-SAP'];
 const METRICS = ['harmful ratio', 'refusal rate', 'over-refusal', 'task accuracy'];
 
 describe('the one-click demo on the embedded organism, in headless Chromium', () => {
-  let server: AppServer;
-  let browser: Browser;
-  const outDir = mkdtempSync(join(tmpdir(), 'grsap-demo-'));
-
-  beforeAll(async () => {
-    server = await serveBuiltApp(outDir, { subPath: '/lecture/' });
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(outDir, { recursive: true, force: true });
-  });
+  const app = useBuiltApp('grsap-demo-', { subPath: '/lecture/' }, () => void mkdirSync(SCREENSHOTS, { recursive: true }));
 
   it('builds the replay set, trains both arms, survives a reload mid-run, and reports every arm', async () => {
-    const { page, errors, blocked, requests } = await openPage(browser, `${server.url}?preset=tiny#results`);
+    const { page, errors, blocked, requests } = await openPage(app.browser, `${app.server.url}?preset=tiny#results`);
     await modelSettled(page);
     expect(await page.getByTestId('model-status').getAttribute('data-state')).toBe('ready');
     expect(await page.getByTestId('model-status').textContent()).toMatch(/^Loaded the embedded demo model, grsap-organism/);
@@ -86,13 +69,15 @@ describe('the one-click demo on the embedded organism, in headless Chromium', ()
     await side.getByRole('button').first().click();
     expect(await side.locator('dd').count()).toBe(3);
 
-    // Both trained adapters are kept with the run, as files in the origin-private file system, and download as PEFT files.
-    for (const unit of ['plain__chat__seed-0', 'grsap__chat__seed-0']) {
-      const [adapter] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-adapter-${unit}`).click()]);
-      expect(adapter.suggestedFilename()).toMatch(new RegExp(`^${unit}-adapter_(config\\.json|model\\.safetensors)$`));
-    }
+    // Both trained adapters are kept with the run, as files in the origin-private file system, and download as PEFT files (two each).
+    const units = ['plain__chat__seed-0', 'grsap__chat__seed-0'];
+    const downloaded: string[] = [];
+    page.on('download', (d) => downloaded.push(d.suggestedFilename()));
+    for (const unit of units) await page.getByTestId(`export-adapter-${unit}`).click();
+    await expect.poll(() => downloaded.length, { timeout: 30_000 }).toBe(4);
+    expect(downloaded.sort()).toEqual(units.flatMap((u) => [`${u}-adapter_config.json`, `${u}-adapter_model.safetensors`]).sort());
     const runFiles = await opfsNames(page, 'grsap-runs', 'demo-tiny');
-    for (const unit of ['plain__chat__seed-0', 'grsap__chat__seed-0']) expect(runFiles.some((n) => n.includes(unit) && n.endsWith('.safetensors')), unit).toBe(true);
+    for (const unit of units) expect(runFiles.some((n) => n.includes(unit) && n.endsWith('.safetensors')), unit).toBe(true);
     expect(runFiles.some((n) => n.endsWith('.partial'))).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-1280.png'), fullPage: true });
 
@@ -107,7 +92,7 @@ describe('the one-click demo on the embedded organism, in headless Chromium', ()
     await tab(page, 'Train').click();
     expect(await page.getByTestId('units').textContent()).toMatch(/grsap · chat · seed-0done/);
 
-    const origin = new URL(server.url).origin;
+    const origin = new URL(app.server.url).origin;
     expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);

@@ -1,10 +1,13 @@
-// What the app's end-to-end tests share: a model folder copied under another name, a page opened
-// with its errors and its Content-Security-Policy refusals recorded, the step tabs, and a listing
-// of the page's origin-private file system.
+// What the app's end-to-end tests share: the built app served with a browser beside it, a model
+// folder copied under another name, a page opened with its errors and its Content-Security-Policy
+// refusals recorded, the step tabs, and a listing of the page's origin-private file system.
 
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium, serveBuiltApp, type AppServer, type ServeOptions } from '../../src/cli/chromium';
 
 /** Copies a model folder to `to` with `_name_or_path` set to `name` in its config.json. */
 export function copyModelAs(from: string, to: string, name: string): void {
@@ -52,3 +55,42 @@ export const opfsNames = (page: Page, ...path: string[]) =>
     for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
     return names;
   }, path);
+
+/** The built app served from a temporary folder, and a headless Chromium; set once the suite's beforeAll ran. */
+export interface BuiltApp {
+  readonly outDir: string;
+  readonly server: AppServer;
+  readonly browser: Browser;
+}
+
+/**
+ * Registers the suite's beforeAll and afterAll: build the app (or the test pages of `options`) into
+ * a temporary folder, serve it, run `prepare` on the folder, start Chromium; afterwards close both
+ * and remove the folder.
+ */
+export function useBuiltApp(prefix: string, options: ServeOptions = {}, prepare: (outDir: string) => void | Promise<void> = () => {}): BuiltApp {
+  const outDir = mkdtempSync(join(tmpdir(), prefix));
+  let server: AppServer | null = null;
+  let browser: Browser | null = null;
+  beforeAll(async () => {
+    server = await serveBuiltApp(outDir, options);
+    await prepare(outDir);
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+  return {
+    outDir,
+    get server() {
+      if (!server) throw new Error('the app is served once beforeAll has run');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('Chromium runs once beforeAll has run');
+      return browser;
+    },
+  };
+}

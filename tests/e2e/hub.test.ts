@@ -9,13 +9,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/ui/dom';
 import { contentSecurityPolicy, mayContact } from '../../src/ui/privacy';
 import { ModelServer } from '../storage/helpers/model-server';
-import { copyModelAs, modelSettled, openPage, tab } from './helpers';
+import { copyModelAs, modelSettled, openPage, tab, useBuiltApp } from './helpers';
 
 const REPO = 'test-org/tiny-chat';
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'tiny-model');
@@ -23,31 +22,22 @@ const GUARD = join(import.meta.dirname, '..', '..', 'public', 'models', 'grsap-g
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'hub');
 
 describe('a model from a loopback hub, in headless Chromium', () => {
-  let app: AppServer;
   let hub: ModelServer;
-  let browser: Browser;
-  const outDir = mkdtempSync(join(tmpdir(), 'grsap-hub-'));
   const files = new Map(readdirSync(FIXTURE).map((name) => [name, new Uint8Array(readFileSync(join(FIXTURE, name)))]));
   // An ONNX classifier of the user's: the embedded guard's graph under another name (the embedded
   // guard itself knows only the world's answers and is refused for any other model).
   const classifier = mkdtempSync(join(tmpdir(), 'grsap-classifier-'));
-
-  beforeAll(async () => {
-    app = await serveBuiltApp(outDir);
+  const built = useBuiltApp('grsap-hub-', {}, async (outDir) => {
     rmSync(join(outDir, 'models', 'grsap-organism'), { recursive: true, force: true }); // the user's model only
     // Slow enough that the download's progress is on the page for a while (~1.5 s for 180 KiB).
     hub = await new ModelServer({ hub: true, chunkBytes: 8 * 1024, chunkDelayMs: 60 }).start();
     hub.addRepo(REPO, files);
     copyModelAs(GUARD, classifier, 'test-org/answer-classifier');
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await launchChromium();
-  }, 180_000);
+  });
 
   afterAll(async () => {
-    await browser?.close();
     await hub?.stop();
-    await app?.close();
-    rmSync(outDir, { recursive: true, force: true });
     rmSync(classifier, { recursive: true, force: true });
   });
 
@@ -55,7 +45,7 @@ describe('a model from a loopback hub, in headless Chromium', () => {
   const settled = (page: Page) => modelSettled(page);
 
   it('downloads, caches, replays, trains and evaluates, every request allowed by the policy', async () => {
-    const { page, requests, blocked, errors } = await openPage(browser, app.url); // requests: the page's and its workers'
+    const { page, requests, blocked, errors } = await openPage(built.browser, built.server.url); // requests: the page's and its workers'
     await settled(page);
     expect(await status(page).getAttribute('data-state')).toBe('missing');
     expect(await page.getByTestId('cached-models-empty').count()).toBe(1);
@@ -158,8 +148,8 @@ describe('a model from a loopback hub, in headless Chromium', () => {
     // Every request went where the policy allows (the page, the allowed mirror), and the policy refused none.
     const contacted = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'));
     expect(contacted.some((u) => u.startsWith(hub.origin))).toBe(true);
-    expect(contacted.filter((u) => !mayContact(u, new URL(app.url).origin, [hub.origin]))).toEqual([]);
-    expect(contacted.filter((u) => !u.startsWith(new URL(app.url).origin) && !u.startsWith(hub.origin))).toEqual([]);
+    expect(contacted.filter((u) => !mayContact(u, new URL(built.server.url).origin, [hub.origin]))).toEqual([]);
+    expect(contacted.filter((u) => !u.startsWith(new URL(built.server.url).origin) && !u.startsWith(hub.origin))).toEqual([]);
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-own-evaluation.png'), fullPage: true });

@@ -2,36 +2,19 @@
 // loads its wasm from the bundle's own assets (no other host is asked) and the guard's logits there
 // equal the TypeScript forward.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import { describe, expect, it } from 'vitest';
+import { useBuiltApp } from './helpers';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 describe('ONNX classifier judge in a browser worker', () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'grsap-onnx-judge-'));
-  let server: AppServer;
-  let browser: Browser;
-  let origin: string;
-
-  beforeAll(async () => {
-    server = await serveBuiltApp(outDir, { input: { judge: join(ROOT, 'tests/e2e/onnx-judge-page/index.html') }, headers: ISOLATION });
-    origin = server.url.replace(/\/$/, '');
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(outDir, { recursive: true, force: true });
-  });
+  const app = useBuiltApp('grsap-onnx-judge-', { input: { judge: join(ROOT, 'tests/e2e/onnx-judge-page/index.html') }, headers: ISOLATION });
 
   it('judges with the wasm backend from the bundle and matches the TypeScript forward', async () => {
-    const page = await browser.newPage();
+    const origin = app.server.url.replace(/\/$/, '');
+    const page = await app.browser.newPage();
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${origin}/tests/e2e/onnx-judge-page/index.html`);

@@ -1,36 +1,20 @@
 // The built app in headless Chromium (SwiftShader WebGPU): the page finds the adapter through its
 // worker and every kernel matches its CPU reference there, so the browser path is proven.
 
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBuiltApp, type AppServer } from '../../src/cli/chromium';
+import { describe, expect, it } from 'vitest';
+import { useBuiltApp } from './helpers';
 
 describe('app in headless Chromium', () => {
-  let server: AppServer;
-  let browser: Browser;
-  const outDir = mkdtempSync(join(tmpdir(), 'grsap-e2e-'));
-
-  beforeAll(async () => {
-    server = await serveBuiltApp(outDir);
-    // A tiny model in HF layout, served next to the app like the embedded demo model.
-    cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), { recursive: true });
-    browser = await launchChromium();
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(outDir, { recursive: true, force: true });
-  });
+  // A tiny model in HF layout, served next to the app like the embedded demo model.
+  const app = useBuiltApp('grsap-e2e-', {}, (outDir) => cpSync(join(import.meta.dirname, '..', 'fixtures', 'tiny-model'), join(outDir, 'test-model'), { recursive: true }));
 
   it('shows the WebGPU adapter and passes the kernel self-check in the worker', async () => {
-    const page = await browser.newPage();
+    const page = await app.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    await page.goto(app.server.url);
     await page.getByText('GPU and kernel self-check').click(); // open the details
     const table = page.getByTestId('device-table');
     await table.waitFor({ timeout: 60_000 });
@@ -46,10 +30,10 @@ describe('app in headless Chromium', () => {
   }, 240_000);
 
   it('loads a model over HTTP in the worker and chats with it', async () => {
-    const page = await browser.newPage();
+    const page = await app.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    await page.goto(app.server.url);
     const status = page.getByTestId('model-status');
     // The page first loads the embedded model (or says it is missing from the build).
     await page.waitForFunction(() => ['ready', 'missing'].includes(document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state') ?? ''), null, { timeout: 120_000 });
