@@ -70,6 +70,7 @@ describe('the app in headless Chromium', () => {
     await page.getByTestId('adapter-summary').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('adapter-summary').textContent()).toMatch(/software \(runs on the CPU\)/);
     expect(await page.getByTestId('demo-arithmetic').textContent()).toMatch(/^quick: 3 arms/);
+    expect(await page.getByTestId('demo-measured').textContent()).toMatch(/^Measured: the whole demo took \d+\.\d minutes in Chromium/);
 
     // The steps are tabs, reachable and switched by the keyboard.
     expect(await page.getByRole('tab').allTextContents()).toEqual(STEPS.map((s, i) => `${i + 1} ${s}`));

@@ -89,8 +89,10 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The measured training rate of the prototype organism on two CPU cores (SwiftShader); README. */
+/** The measured training rate of the organism on two CPU cores (SwiftShader); README. */
 const SOFTWARE_TOKENS_PER_SECOND = 300;
+/** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
+const MEASURED_QUICK_DEMO_SECONDS = 669;
 
 function DemoCost() {
   const p = preset.value;
@@ -102,6 +104,11 @@ function DemoCost() {
     <div>
       <h3>What the demo runs</h3>
       <p class="hint" data-testid="demo-arithmetic">{p.arithmetic}.</p>
+      {p.name === 'quick' ? (
+        <p class="hint" data-testid="demo-measured">
+          Measured: the whole demo took {(MEASURED_QUICK_DEMO_SECONDS / 60).toFixed(1)} minutes in Chromium on a two-core computer without a GPU (software adapter); a laptop GPU should be faster, but that has not been measured.
+        </p>
+      ) : null}
       <p class="hint">
         {d.kind === 'ready' && d.report.adapter.isSoftware
           ? `On a software adapter like this one, training alone takes ${about} (at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores), before replay and evaluation.`
