@@ -4,8 +4,7 @@
 // refuses it.
 
 import { NodeFolderModelSource } from '../storage/model-source';
-import { EMBEDDED_GUARD_JUDGE, generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge } from '../studio/judges';
-import type { PairEncoding } from '../safety/judges/pair-encoding';
+import { EMBEDDED_GUARD_JUDGE, generativeGuardJudge, keywordRefusalJudge, loadOnnxClassifierJudge, type Judge, type OnnxClassifierOptions } from '../studio/judges';
 import { isEmbeddedModelName } from '../studio/replay';
 import { existingFolder, stringOption, UsageError, type ParsedValues } from './args';
 import { checkModelFolders, openModel, type CliContext } from './common';
@@ -30,7 +29,7 @@ export interface JudgeOpening {
   world?: () => Judge; // the world's labeller, where the command allows it
   judged?: { dir: string; name: string | null }; // the model whose answers are judged (its config.json _name_or_path)
   batchSize?: number;
-  pairEncoding?: PairEncoding;
+  pairEncoding?: OnnxClassifierOptions['pairEncoding'];
 }
 
 /** Opens the judge the flags name (checked by checkJudgeFlags first). */

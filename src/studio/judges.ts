@@ -10,7 +10,7 @@ import { harmfulRatio, judgeAgreement, refusalRate, type HarmfulRatio, type Judg
 import { GenerativeGuardJudge, type GuardGenerate } from '../safety/judges/generative-guard';
 import type { Judge, JudgeOptions, JudgePair, Verdict } from '../safety/judges/judge';
 
-export type { HarmfulRatio, Judge, JudgePair, Verdict };
+export type { HarmfulRatio, Judge, JudgePair, OnnxClassifierOptions, Verdict };
 import { KeywordRefusalJudge } from '../safety/judges/keyword-refusal';
 import { OnnxClassifierJudge, type OnnxClassifierOptions } from '../safety/judges/onnx-classifier';
 import type { ModelSource } from '../storage/model-source';
