@@ -89,7 +89,7 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The measured training rate of the organism on two CPU cores (SwiftShader); README. */
+/** The organism's training rate in Node on two CPU cores (SwiftShader); README. Chromium runs it ~1.3–1.7× faster. */
 const SOFTWARE_TOKENS_PER_SECOND = 300;
 /** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
 const MEASURED_QUICK_DEMO_SECONDS = 669;
@@ -98,21 +98,18 @@ function DemoCost() {
   const p = preset.value;
   const d = device.value;
   if (!p) return null;
+  const software = d.kind === 'ready' && d.report.adapter.isSoftware;
   const minutes = p.trainedTokens / SOFTWARE_TOKENS_PER_SECOND / 60;
   const about = minutes < 1 ? 'under a minute' : `about ${Math.round(minutes)} minutes`;
   return (
     <div>
       <h3>What the demo runs</h3>
       <p class="hint" data-testid="demo-arithmetic">{p.arithmetic}.</p>
-      {p.name === 'quick' ? (
-        <p class="hint" data-testid="demo-measured">
-          Measured: the whole demo took {(MEASURED_QUICK_DEMO_SECONDS / 60).toFixed(1)} minutes in Chromium on a two-core computer without a GPU (software adapter); a laptop GPU should be faster, but that has not been measured.
-        </p>
-      ) : null}
-      <p class="hint">
-        {d.kind === 'ready' && d.report.adapter.isSoftware
-          ? `On a software adapter like this one, training alone takes ${about} (at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores), before replay and evaluation.`
-          : `Its training is ≈ ${Math.round(p.trainedTokens / 1000)}k tokens: ${about} at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s of a two-core software adapter; a hardware GPU is faster, but its speed has not been measured here.`}
+      <p class="hint" data-testid="demo-measured">
+        {p.name === 'quick'
+          ? `Measured: the whole demo took ${(MEASURED_QUICK_DEMO_SECONDS / 60).toFixed(1)} minutes in Chromium on a two-core computer without a GPU (a software adapter${software ? ', like this one' : ''}). ` +
+            (software ? 'Expect about as long here.' : 'A hardware GPU should be faster; its speed has not been measured.')
+          : `Its training is ≈ ${Math.round(p.trainedTokens / 1000)}k tokens: ${about} at the ~${SOFTWARE_TOKENS_PER_SECOND} tokens/s measured on two CPU cores, before replay and evaluation.`}
       </p>
     </div>
   );
