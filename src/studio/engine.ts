@@ -7,7 +7,6 @@ import { runSelfCheck } from '../ops/selfcheck';
 import { builtinEvalSets, type BuiltinEvalSets } from './builtin-eval-sets';
 import type { BlobStore, CachedModelInfo, ModelCache } from '../storage/cache';
 import { LocalFiles } from './local-files';
-import type { ModelSource } from '../storage/model-source';
 import type {
   AdapterInfo,
   ChatExample,
@@ -44,15 +43,15 @@ import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot,
 import { experimentWorld, worldTaskExamples } from './experiment-data';
 import type { RecordStore } from '../storage/record-store';
 import { JobCancelledError, JobQueue, progressOf, type JobId, type JobListener, type JobProgress } from './jobs';
-import { loadModel, type LoadedModel } from './load-model';
-import { trainedModelFiles } from './model-files';
+import { loadModel } from './load-model';
+import { ModelSession } from './model-session';
 import { loadRunAdapter, runAdapterFiles } from './run-adapters';
 import { createTraining, trainingFit, type TrainingFit } from './training';
 import { evaluateModels, type ModelEvaluation } from './evaluate-job';
 import type { EvalRow } from './eval-summary';
 import { trlRecipeZip } from './experiment-trl';
 import { readUserDataset, type UserDataset } from './user-data';
-import { destroyAdaptation, paperTrainConfig, type Adaptation, type TrainOverrides } from './training-config';
+import { destroyAdaptation, paperTrainConfig, type TrainOverrides } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 
 export interface EngineOptions {
@@ -64,19 +63,6 @@ export interface EngineOptions {
   runBlobs?: () => Promise<BlobStore | null>;
 }
 
-interface Trained {
-  id: string;
-  name: string;
-  adaptation: Adaptation;
-  record: TrainingRecord;
-}
-
-interface Session {
-  loaded: LoadedModel;
-  source: ModelSource;
-  adapters: Map<string, Trained>;
-}
-
 /** Events that carry bytes move them to the page instead of copying (a no-op outside a worker). */
 function withTransfer<T extends object>(event: T, bytes: Uint8Array[]): T {
   return bytes.length ? transfer(event, bytes.map((b) => b.buffer as ArrayBuffer)) : event;
@@ -84,7 +70,7 @@ function withTransfer<T extends object>(event: T, bytes: Uint8Array[]): T {
 
 export class StudioEngine implements StudioApi {
   private gpu: Promise<Gpu> | null = null;
-  private session: Session | null = null;
+  private session: ModelSession | null = null;
   private readonly local: LocalFiles;
   private jobs = new JobQueue();
   private nextAdapter = 1;
@@ -110,7 +96,7 @@ export class StudioEngine implements StudioApi {
     return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId, () => blobs);
   }
 
-  private requireSession(): Session {
+  private requireSession(): ModelSession {
     if (!this.session) throw new Error('No model is loaded: load one first.');
     return this.session;
   }
@@ -169,9 +155,9 @@ export class StudioEngine implements StudioApi {
           signal,
           onProgress: (p) => progress(progressOf('upload', 'bytes', p.bytesDone, p.bytesTotal, t0, { file: p.name })),
         });
-        this.session = { loaded, source, adapters: new Map() };
+        this.session = new ModelSession(loaded, source);
         const { cfg } = loaded;
-        const world = isEmbeddedModelName(await this.modelName());
+        const world = isEmbeddedModelName(await this.requireSession().modelName());
         return {
           world,
           id: loaded.id,
@@ -280,7 +266,7 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const { loaded } = this.requireSession();
         const { judge: choice, ...options } = request;
-        const name = await this.modelName();
+        const name = await this.requireSession().modelName();
         const domains = options.domains ?? defaultReplayDomains(name);
         const requireRefusal = options.requireRefusal ?? defaultRequireRefusal(name);
         return this.withJudge(choice, signal, progress, (judge) => buildReplaySet(loaded, { ...options, domains, requireRefusal, judge }, { signal, onProgress: progress }));
@@ -293,23 +279,17 @@ export class StudioEngine implements StudioApi {
     return this.jobs.start(
       'evaluate',
       async ({ signal, progress }) => {
-        const { loaded } = this.requireSession();
-        return this.withJudge(request.judge, signal, progress, (judge) => evaluateModels(loaded, request, judge, (id) => this.adapter(id), { signal, onProgress: progress }));
+        const session = this.requireSession();
+        return this.withJudge(request.judge, signal, progress, (judge) => evaluateModels(session.loaded, request, judge, (id) => session.adapter(id), { signal, onProgress: progress }));
       },
       listener,
     );
   }
 
-  /** The loaded model's config name (_name_or_path): it says whether this is the embedded world's model. */
-  private async modelName(): Promise<string | null> {
-    const name = (await this.requireSession().source.json<{ _name_or_path?: unknown }>('config.json'))._name_or_path;
-    return typeof name === 'string' ? name : null;
-  }
-
   /** The judge a job asked for, opened for `work`; a judge model's download and upload are the job's phases 'judge-download' and 'judge-upload'. */
   private async withJudge<R>(choice: JudgeChoice, signal: AbortSignal, progress: (p: JobProgress<never>) => void, work: (judge: Judge) => Promise<R>): Promise<R> {
     const loading = ({ payload: _file, ...p }: JobProgress<LoadDetail>) => progress({ ...p, phase: `judge-${p.phase}` });
-    const judged = { id: this.requireSession().loaded.id, world: isEmbeddedModelName(await this.modelName()) };
+    const judged = { id: this.requireSession().loaded.id, world: isEmbeddedModelName(await this.requireSession().modelName()) };
     return withJudge(choice, { source: (model) => this.local.modelSource(model, signal, loading), gpu: () => this.getGpu(), signal, judged }, work);
   }
 
@@ -318,7 +298,7 @@ export class StudioEngine implements StudioApi {
       'experiment',
       async ({ signal, progress }) => {
         const { loaded } = this.requireSession();
-        const name = await this.modelName();
+        const name = await this.requireSession().modelName();
         const store = this.runStore(request.runId);
         loaded.model.detach(); // every unit trains its own adapter from the base model
         return runEmbeddedExperiment(await this.getGpu(), loaded, name, request, store, {
@@ -372,38 +352,23 @@ export class StudioEngine implements StudioApi {
   }
 
   async adapters(): Promise<AdapterInfo[]> {
-    if (!this.session) return [];
-    const attached = this.session.loaded.model.attachment;
-    return [...this.session.adapters.values()].map((a) => ({ id: a.id, name: a.name, method: a.adaptation.kind, attached: a.adaptation === attached, record: a.record }));
-  }
-
-  private adapter(id: string): Trained {
-    const a = this.requireSession().adapters.get(id);
-    if (!a) throw new Error(`No adapter "${id}" on the loaded model; it may have been deleted or the model reloaded.`);
-    return a;
+    return this.session?.list() ?? [];
   }
 
   async attachAdapter(id: string | null): Promise<void> {
     await this.jobs.idle(); // never swap weights under a running job
-    const { loaded } = this.requireSession();
-    if (id === null) loaded.model.detach();
-    else loaded.model.attach(this.adapter(id).adaptation);
+    this.requireSession().attach(id);
   }
 
   async deleteAdapter(id: string): Promise<void> {
     await this.jobs.idle();
-    const a = this.adapter(id);
-    destroyAdaptation(this.session!.loaded.model, a.adaptation);
-    this.session!.adapters.delete(id);
+    this.requireSession().delete(id);
   }
 
   async exportAdapter(id: string): Promise<Record<string, Uint8Array>> {
     await this.jobs.idle();
-    const a = this.adapter(id);
-    const { loaded, source } = this.session!;
-    const files = await trainedModelFiles(loaded, source, a.adaptation, { baseModel: loaded.id, dtype: 'F32' });
-    const out = Object.fromEntries(files);
-    return withTransfer(out, [...files.values()]);
+    const files = await this.requireSession().exportFiles(id);
+    return withTransfer(Object.fromEntries(files), [...files.values()]);
   }
 
   async exportRunAdapter(runId: string, unit: string): Promise<Record<string, Uint8Array>> {
@@ -427,10 +392,7 @@ export class StudioEngine implements StudioApi {
   }
 
   private unload(): void {
-    if (!this.session) return;
-    const { loaded, adapters } = this.session;
-    for (const a of adapters.values()) destroyAdaptation(loaded.model, a.adaptation);
-    loaded.model.destroy();
+    this.session?.destroy();
     this.session = null;
   }
 
