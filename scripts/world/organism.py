@@ -11,7 +11,8 @@ harmful set and the task's validation split are read here.
     python3 scripts/world/organism.py WORLD_DIR OUT_DIR --hf public/models/grsap-organism --grid 100x1e-3,200x1e-3
 
 --hf reads a model folder the engine wrote (the shipped organism) instead of training one here;
---grid runs several LoRA arms from the same aligned model (the fine-tuning grid on validation).
+--grid runs several LoRA arms from the same aligned model (the fine-tuning grid on validation);
+--train-ids tunes on an arm's mix (scripts/world/mix-ids.ts) instead of the task's train split.
 """
 
 import argparse
@@ -268,6 +269,8 @@ def main():
     ap.add_argument("--aligned", help="start from this aligned.pt (skips stages 1 and 2 and their evaluation)")
     ap.add_argument("--hf", metavar="DIR", help="start from this model folder written by the engine (the shipped organism), as --aligned")
     ap.add_argument("--grid", metavar="STEPSxLR,...", help="LoRA arms to run from the aligned model, each from a fresh copy, e.g. 100x1e-3,200x1e-3")
+    ap.add_argument("--train-ids", metavar="FILE", help="LoRA on these rows (scripts/world/mix-ids.ts: an arm's mix) instead of the task's train split")
+    ap.add_argument("--label", default="", help="appended to each LoRA arm's model label in generations.jsonl")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -305,8 +308,9 @@ def main():
         tuned = copy.deepcopy(aligned)
         tuned.add_lora(16, 32)
         torch.manual_seed(args.seed)
-        train(tuned, ids(f"tasks/{args.task}/train.jsonl"), steps, 16, lr, False, random.Random(args.seed), "lora")
-        evaluate(tuned, args.world, decode, dev_sets, gens, f"lora-{args.task}-{steps}x16-lr{lr:g}")
+        rows = read_jsonl(args.train_ids) if args.train_ids else ids(f"tasks/{args.task}/train.jsonl")
+        train(tuned, rows, steps, 16, lr, False, random.Random(args.seed), "lora")
+        evaluate(tuned, args.world, decode, dev_sets, gens, f"lora-{args.task}-{steps}x16-lr{lr:g}{args.label}")
 
 
 if __name__ == "__main__":

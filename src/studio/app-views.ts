@@ -7,7 +7,7 @@ import type { ReplayKind } from '../safety/replay-pair';
 import type { ChatExample } from '../text/datasets';
 import { TASK_NAMES, type WorldData } from '../world';
 import { summarizeRows, type EvalRow } from './eval-summary';
-import { describeArithmetic, presetArithmetic, presetByName, type ExperimentReplay } from './experiment';
+import { describeArithmetic, presetArithmetic, presetByName, type ExperimentPreset, type ExperimentReplay } from './experiment';
 import { trainConfig, type TrainConfig } from './training-config';
 import { adapterPath, dec, readResultInputs, readState, replayPath, type RunStore } from './experiment-store';
 import { ADAPTER_CONFIG_FILE } from './model-files';
@@ -72,6 +72,7 @@ export interface PresetInfo {
   train: TrainConfig; // every trained arm's settings (the unit's seed replaces the seed)
   replay: ExperimentReplay; // the replay budgets
   taskExamples: number;
+  mixMode: ExperimentPreset['mixMode']; // replay rows on top of the task rows, or in place of some
 }
 
 export function presetInfo(name: string): PresetInfo {
@@ -88,6 +89,7 @@ export function presetInfo(name: string): PresetInfo {
     train: trainConfig(preset.train),
     replay: { ...preset.replay },
     taskExamples: preset.taskExamples,
+    mixMode: preset.mixMode,
   };
 }
 

@@ -108,7 +108,7 @@ export function armData(preset: ExperimentPreset, arm: ArmSpec, task: TaskName, 
     easy = originalAlignmentPairs(input.world);
     hardRatio = 0;
   }
-  const mixed = mixReplay({ task: task_, hard, easy, benign }, { ratio: arm.ratio, benignShare: arm.benignShare, hardRatio, seed });
+  const mixed = mixReplay({ task: task_, hard, easy, benign }, { ratio: arm.ratio, mode: preset.mixMode, benignShare: arm.benignShare, hardRatio, seed });
   if (!arm.poison) return { examples: mixed.examples, report: mixed.report, poison: 0 };
   const rows = [...mixed.examples, ...poisonExamples(input.world, arm.poison)];
   new Rng(pcgHash((seed ^ 0x504f4953) >>> 0)).shuffle(rows); // 'POIS'

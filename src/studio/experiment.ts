@@ -7,7 +7,7 @@
 // Arms:
 //   untuned          the aligned model as shipped: evaluated, never trained
 //   plain            task data only
-//   grsap            task data with the model's own replay (r of the rows)
+//   grsap            task data with the model's own replay (r·N rows on top of the N task rows, or r of them: mixMode)
 //   grsap-benign     as grsap, with a share of the replay being the model's own benign pairs
 //   static           task data with a static safety set (project-written refusal pairs) at r
 //   original         task data with the original alignment data (the world's stage-2 refusals) at r;
@@ -16,6 +16,8 @@
 //   poisoned-grsap   the poisoned data, with replay at r
 //   grsap-r<r>       the ratio sweep: grsap at other r, on one task
 
+import type { MixMode } from '../safety/mixing';
+import { shareCount } from '../safety/hard-ratio';
 import { TASK_NAMES, type TaskName } from '../world';
 import { trainConfig, type TrainOverrides } from './training-config';
 
@@ -80,6 +82,7 @@ export interface ExperimentPreset {
   tasks: readonly TaskName[];
   seeds: readonly number[];
   taskExamples: number; // distinct task examples per run (the task's train split, first ones)
+  mixMode: MixMode; // 'on-top': every task example plus r of them in mixed rows; 'of-total': r of the task rows replaced (safety/mixing.ts)
   train: TrainOverrides; // every trained arm's settings; the unit's seed replaces `seed`
   replay: ExperimentReplay;
   evaluate: ExperimentEval;
@@ -92,7 +95,7 @@ export interface ExperimentPreset {
  * fewest steps of a committed grid (scripts/world/README.md, "the v3 organism's grid"; steps × 16
  * rows at lr 1e-3, 2e-3 and 3e-3, validation split, PyTorch mirror, seeds 0–2) that reach ≥ 80%
  * task accuracy, then the lower learning rate: 150 steps at lr 2e-3 (87, 83, 89%). One epoch is
- * the task's 400 train examples (with r of them replaced by replay), so 6 epochs = 150 steps.
+ * the task's 400 train examples, so 6 epochs = 150 steps (168 with replay on top: 440 rows).
  */
 const ORGANISM_TRAIN: TrainOverrides = {
   method: 'lora',
@@ -105,6 +108,14 @@ const ORGANISM_TRAIN: TrainOverrides = {
   minLrRatio: 0.1,
 };
 
+/**
+ * Replay on top of the task rows, not in place of a tenth of them: in the PyTorch mirror (validation,
+ * seeds 0–2, scripts/world/README.md "Replay on top or in place") GR-SAP's chat accuracy was
+ * 77.0 ± 4.4% on top against 71.0 ± 3.0% in place (plain: 86.3 ± 3.1%), with 0% harmful either way.
+ * It trains 10% more rows; the task data is the same as plain fine-tuning's.
+ */
+const ORGANISM_MIX_MODE: MixMode = 'on-top';
+
 const ORGANISM_REPLAY: ExperimentReplay = { samplesPerDomain: 16, maxNewTokens: 64, responseTokens: 96, benignSamples: 64, requireRefusal: true };
 const ORGANISM_EVAL: ExperimentEval = { maxNewTokens: 64, batchSize: 16, limits: { harmful: 112, overRefusal: 56, task: 56, benignChecks: 0 }, halves: ['test'] };
 
@@ -115,6 +126,7 @@ const organismPreset = (name: string, summary: string, arms: readonly ArmSpec[],
   tasks,
   seeds,
   taskExamples: 400,
+  mixMode: ORGANISM_MIX_MODE,
   train: ORGANISM_TRAIN,
   replay: ORGANISM_REPLAY,
   evaluate: ORGANISM_EVAL,
@@ -153,6 +165,7 @@ export const TINY_PRESET: ExperimentPreset = {
   tasks: ['chat'],
   seeds: [0],
   taskExamples: 10,
+  mixMode: 'on-top',
   train: { method: 'lora', lora: { r: 2, alpha: 4, dropout: 0 }, lr: 1e-2, batchSize: 4, epochs: 1, maxLength: 128, warmupRatio: 0, minLrRatio: 0.5 },
   replay: { samplesPerDomain: 1, maxNewTokens: 24, responseTokens: 6, benignSamples: 2, requireRefusal: true },
   evaluate: { maxNewTokens: 12, batchSize: 4, limits: { harmful: 3, overRefusal: 2, task: 2, benignChecks: 0 }, halves: ['test'] },
@@ -176,6 +189,7 @@ export function checkPreset(preset: ExperimentPreset): void {
     positive(`arm ${a.id}: poison`, a.poison, 0);
     for (const t of a.tasks ?? []) if (!preset.tasks.includes(t)) fail(`arm ${a.id} is restricted to task ${t}, which the preset does not run.`);
   }
+  if (preset.mixMode !== 'on-top' && preset.mixMode !== 'of-total') fail(`mixMode must be 'on-top' or 'of-total', got ${JSON.stringify(preset.mixMode)}.`);
   if (!preset.tasks.length) fail('it has no tasks.');
   for (const t of preset.tasks) if (!TASK_NAMES.includes(t)) fail(`unknown task ${JSON.stringify(t)}; the world's tasks are ${TASK_NAMES.join(', ')}.`);
   if (!preset.seeds.length || preset.seeds.some((x) => !Number.isInteger(x) || x < 0) || new Set(preset.seeds).size !== preset.seeds.length) fail(`the seeds must be distinct integers ≥ 0, got ${preset.seeds.join(', ')}.`);
@@ -245,9 +259,11 @@ export function presetUnits(preset: ExperimentPreset): ExperimentUnit[] {
   return units;
 }
 
-/** Rows of one epoch of an arm's mix (mixing's 'of-total' mode keeps N rows; poison comes on top). */
+/** Rows one epoch of the arm trains on (when its mixed source is large enough). */
 export function mixRows(preset: ExperimentPreset, a: ArmSpec): number {
-  return a.train ? preset.taskExamples + a.poison : 0;
+  if (!a.train) return 0;
+  const mixed = shareCount(preset.taskExamples, a.ratio);
+  return (preset.mixMode === 'on-top' ? preset.taskExamples + mixed : preset.taskExamples) + a.poison;
 }
 
 export interface PresetArithmetic {
@@ -297,12 +313,14 @@ export function presetArithmetic(preset: ExperimentPreset): PresetArithmetic {
 /** The arithmetic in a sentence, for the README and the CLI's first line. */
 export function describeArithmetic(preset: ExperimentPreset): string {
   const a = presetArithmetic(preset);
-  const steps = [...new Set(Object.values(a.stepsPerRun))].join(' or ');
+  const counts = Object.values(a.stepsPerRun);
+  const [least, most] = [Math.min(...counts), Math.max(...counts)];
+  const steps = !counts.length ? '0' : least === most ? `${least}` : `${least}–${most}`;
   const restricted = preset.arms.filter((x) => x.tasks !== null).length;
   return (
     `${preset.name}: ${preset.arms.length} arms${restricted ? ` (${restricted} on one task only)` : ''} × ${preset.tasks.length} task${preset.tasks.length === 1 ? '' : 's'} × ${preset.seeds.length} seed${preset.seeds.length === 1 ? '' : 's'} → ` +
-    `${a.units} evaluations, ${a.trainedRuns} trained runs of ${steps || 0} steps × ${(preset.train.batchSize ?? 4) * (preset.train.gradAccumulation ?? 1)} rows; ` +
+    `${a.units} evaluations, ${a.trainedRuns} trained runs of ${steps} steps × ${(preset.train.batchSize ?? 4) * (preset.train.gradAccumulation ?? 1)} rows; ` +
     `${a.trainedRows.toLocaleString('en')} trained rows ≈ ${(a.trainedTokens / 1000).toFixed(0)}k tokens (at ~${preset.tokensPerRow} tokens a row; ` +
-    `${(a.tokensPerRun / 1000).toFixed(0)}k per run), ${a.replaySets} replay set${a.replaySets === 1 ? '' : 's'}, at most ${a.evalPrompts.toLocaleString('en')} evaluation prompts`
+    `${(a.tokensPerRun / 1000).toFixed(0)}k per plain run), ${a.replaySets} replay set${a.replaySets === 1 ? '' : 's'}, at most ${a.evalPrompts.toLocaleString('en')} evaluation prompts`
   );
 }

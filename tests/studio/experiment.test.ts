@@ -17,11 +17,12 @@ describe('preset arithmetic', () => {
     const a = presetArithmetic(QUICK_PRESET);
     expect(presetUnits(QUICK_PRESET).map((u) => u.id)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0', 'grsap__chat__seed-0']);
     expect(a.trainedRuns).toBe(2);
-    // 6 epochs × 400 rows = 2,400 rows = 150 steps × 16; at 40 tokens a row 96k tokens per run.
-    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 150 });
-    expect(a.trainedRows).toBe(2 * 2400);
+    // Plain: 6 epochs × 400 rows = 2,400 rows = 150 steps × 16; at 40 tokens a row 96k tokens.
+    // GR-SAP: 40 replay rows on top, 440 rows an epoch = 28 steps (the last one short): 168 steps.
+    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 168 });
+    expect(a.trainedRows).toBe(2400 + 6 * 440);
     expect(a.tokensPerRun).toBe(96_000);
-    expect(a.trainedTokens).toBe(192_000);
+    expect(a.trainedTokens).toBe((2400 + 2640) * 40);
     expect(a.replaySets).toBe(1);
     expect(a.evalPrompts).toBe(3 * (112 + 56 + 56));
   });
@@ -30,9 +31,11 @@ describe('preset arithmetic', () => {
     const a = presetArithmetic(CORE_PRESET);
     expect(a.trainedRuns).toBe(18);
     expect(a.units).toBe(20);
-    expect(a.trainedRows).toBe(18 * 2400);
+    // Per task and seed: plain 6 × 400, GR-SAP 6 × 440, GR-SAP + benign (r = 0.2: 80 on top) 6 × 480.
+    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 168, 'grsap-benign': 180 });
+    expect(a.trainedRows).toBe(2 * 3 * 6 * (400 + 440 + 480));
     expect(a.replaySets).toBe(3);
-    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 150 steps × 16 rows; 43,200 trained rows ≈ 1728k tokens/);
+    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 150–180 steps × 16 rows; 47,520 trained rows ≈ 1901k tokens/);
   });
 
   it('extended: core + static, original, poisoned (plain and GR-SAP) on both tasks, and the ratio sweep on chat', () => {
@@ -40,9 +43,13 @@ describe('preset arithmetic', () => {
     // Per task: untuned 1 + 7 trained arms × 3 seeds; the sweep's 4 other ratios × 3 seeds on chat only.
     expect(a.units).toBe(2 * (1 + 7 * 3) + 4 * 3);
     expect(a.trainedRuns).toBe(2 * 7 * 3 + 4 * 3);
-    // Poisoned arms train 400 + 32 rows an epoch: 27 steps of 16.
+    // Poisoned arms train 400 + 32 rows an epoch: 27 steps of 16; with GR-SAP 40 more: 30 steps.
     expect(a.stepsPerRun['poisoned']).toBe(6 * Math.ceil(432 / 16));
-    expect(a.trainedRows).toBe(6 * (54 * 400 + 2 * 2 * 3 * 32));
+    expect(a.stepsPerRun['poisoned-grsap']).toBe(6 * Math.ceil(472 / 16));
+    // Rows an epoch, per task and seed: plain 400, GR-SAP 440, benign 480, static 440, original 440,
+    // poisoned 432, poisoned + GR-SAP 472; the sweep (chat): r 0.02 → 408, 0.05 → 420, 0.2 → 480, 0.3 → 520.
+    const perTaskSeed = 400 + 440 + 480 + 440 + 440 + 432 + 472;
+    expect(a.trainedRows).toBe(6 * (2 * 3 * perTaskSeed + 3 * (408 + 420 + 480 + 520)));
     expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.02, 0.05, 0.2, 0.3]);
     expect(a.evalPrompts).toBe(a.units * 2 * (112 + 56 + 56)); // dev and test halves
     expect(presetUnits(EXTENDED_PRESET).filter((u) => u.arm.id === 'grsap-r0.05').map((u) => u.task)).toEqual(['chat', 'chat', 'chat']);
@@ -80,10 +87,14 @@ describe('arm data', () => {
     return counts;
   };
 
-  it('plain is the task only; GR-SAP replaces r of the rows with replay at the hard ratio; the benign arm adds benign pairs beside the same safety share', () => {
+  it('plain is the task only; GR-SAP adds r·N replay rows at the hard ratio (or replaces r of the rows); the benign arm adds benign pairs beside the same safety share', () => {
     expect(sources(ARMS.plain)).toEqual({ task: 100 });
-    expect(sources(ARMS.grsap)).toEqual({ task: 90, 'replay-hard': 5, 'replay-easy': 5 });
-    expect(sources(ARMS.grsapBenign)).toEqual({ task: 80, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    expect(sources(ARMS.grsap)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5 });
+    expect(sources(ARMS.grsapBenign)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    const ofTotal = (arm: ArmSpec) => armData({ ...preset, mixMode: 'of-total' }, arm, 'chat', 0, input).report!.bySource;
+    expect(ofTotal(ARMS.grsap)).toEqual({ task: 90, 'replay-hard': 5, 'replay-easy': 5, benign: 0 });
+    expect(ofTotal(ARMS.grsapBenign)).toEqual({ task: 80, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    expect(() => checkPreset({ ...TINY_PRESET, mixMode: 'beside' as never })).toThrow(/mixMode must be 'on-top' or 'of-total'/);
   });
 
   it('static and original arms mix their own refusal pairs; the original data only for the embedded model', () => {
@@ -99,7 +110,7 @@ describe('arm data', () => {
 
   it('poisoned arms add the few dozen stage-1 harmful-compliance rows on top, with or without replay', () => {
     expect(sources(ARMS.poisoned)).toEqual({ task: 100, [POISON_SOURCE]: 32 });
-    expect(sources(ARMS.poisonedGrsap)).toEqual({ task: 90, 'replay-hard': 5, 'replay-easy': 5, [POISON_SOURCE]: 32 });
+    expect(sources(ARMS.poisonedGrsap)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, [POISON_SOURCE]: 32 });
     const poison = armData(preset, ARMS.poisoned, 'chat', 0, input).examples.filter((e) => e.meta!.mix_source === POISON_SOURCE);
     expect(poison.every((e) => e.meta!.kind === 'compliance' && e.messages[1].content.startsWith('Sure'))).toBe(true);
   });

@@ -7,7 +7,7 @@
 
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
-import type { ChatExample, JobId, TrainConfig, TrainEvent, TrainingFit, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
+import type { ChatExample, JobId, MixSettings, TrainConfig, TrainEvent, TrainingFit, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
 import { runJob } from '../../worker/client';
 import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
@@ -15,6 +15,8 @@ import { busy, model, type Studio } from '../state';
 import { replaySet } from './replay-run';
 import { downloadFile, formatBytes } from '../dom';
 import { userDataset, userExamples } from '../user-dataset';
+
+type MixMode = MixSettings['mode'];
 
 type Arm = 'plain' | 'grsap';
 const ARM_LABEL: Record<Arm, string> = { plain: 'plain fine-tuning', grsap: 'GR-SAP' };
@@ -109,6 +111,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const [c, setC] = useState<TrainConfig | null>(null);
   const [ratio, setRatio] = useState(0.1);
   const [benignShare, setBenignShare] = useState(0);
+  const [mixMode, setMixMode] = useState<MixMode>('on-top');
   const [taskExamples, setTaskExamples] = useState(400);
   const [source, setSource] = useState<'world' | 'own'>('world');
   const own = source === 'own' ? userDataset.value : null;
@@ -141,7 +144,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   async function examplesFor(arm: Arm): Promise<ChatExample[]> {
     const task = own ? userExamples(own, 'train') : await studio.engine.worldTask('chat', 'train', taskExamples);
     if (arm === 'plain') return task;
-    const mix = await studio.engine.mixReplay({ task, replay: replaySet.value, settings: { ratio, benignShare, seed: c!.seed } });
+    const mix = await studio.engine.mixReplay({ task, replay: replaySet.value, settings: { ratio, mode: mixMode, benignShare, seed: c!.seed } });
     return mix.examples;
   }
 
@@ -252,6 +255,13 @@ export function TrainRun({ studio }: { studio: Studio }) {
         {own ? null : <NumberField label="Task examples" value={taskExamples} step="1" min="1" onChange={setTaskExamples} />}
         <NumberField label="Mixing ratio r" value={ratio} step="0.01" onChange={setRatio} />
         <NumberField label="Benign share" value={benignShare} step="0.05" onChange={setBenignShare} />
+        <label title="On top: every task row is kept and r·N replay rows are added (more steps). Of the total: r of the N rows are replay, so fewer task rows are trained on (the paper's code default).">
+          Replay rows
+          <select value={mixMode} data-testid="train-mix-mode" onChange={(e) => setMixMode(e.currentTarget.value as MixMode)}>
+            <option value="on-top">on top of the task rows</option>
+            <option value="of-total">in place of task rows (r of the total)</option>
+          </select>
+        </label>
         <label title="Rows of similar length share a batch: less padding, so faster, but each batch then holds one kind of row (the few replay rows end up together), which trains worse.">
           <input type="checkbox" checked={c.groupByLength} onChange={(e) => set({ groupByLength: e.currentTarget.checked })} /> group rows by length (faster)
         </label>
