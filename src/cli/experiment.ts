@@ -54,16 +54,6 @@ function parseSeeds(raw: string): number[] {
   return seeds.map(Number);
 }
 
-/** Whether config.json names the embedded organism (its recipe's name, or a variant of it). */
-function isEmbedded(modelDir: string): boolean {
-  try {
-    const name = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { _name_or_path?: unknown })._name_or_path;
-    return isEmbeddedModelName(typeof name === 'string' ? name : null);
-  } catch {
-    return false;
-  }
-}
-
 function progressLine(p: ExperimentProgress): string | null {
   const where = p.unit ? `[${p.unitIndex + 1}/${p.units}] ${p.unit}` : `[${p.unitIndex}/${p.units}]`;
   const eta = p.etaSec === null ? '' : `  ETA ${formatDuration(p.etaSec)}`;
@@ -97,7 +87,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   const worldSeed = intOption(values, 'world-seed', 0, 0);
   checkModelFolders(modelDir);
   if (existsSync(out) && !existsSync(join(out, EXPERIMENT_STATE))) prepareEmptyOutDir(out); // a foreign folder is refused
-  const embedded = isEmbedded(modelDir);
+  const embedded = isEmbeddedModelName(modelName(modelDir)); // config.json names the organism's recipe (or a variant of it)
   if (!embedded && preset.arms.some((a) => a.source === 'original')) {
     throw new UsageError(`experiment: preset ${preset.name} mixes the original alignment data, which only the embedded model has; ${modelDir} is not it (config.json's _name_or_path). Use the core preset for other models.`);
   }

@@ -37,7 +37,7 @@ import { withJudge } from './judges';
 import type { Judge } from '../safety/judges/judge';
 import { buildReplaySet, defaultReplayDomains, defaultRequireRefusal, isEmbeddedModelName, type ReplaySetPair, type ReplaySetResult } from './replay';
 import { mixReplaySet, replaySetToJsonl } from './replay-set';
-import { defaultExperimentRecords, defaultRunBlobs, recordRunStore, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
+import { AppRunStores, runEmbeddedExperiment, type ExperimentRequest } from './experiment-job';
 import type { ExperimentOutcome, ExperimentProgress } from './experiment-run';
 import { experimentSnapshot, presetInfo, worldOverview, type ExperimentSnapshot, type PresetInfo, type WorldOverview } from './app-views';
 import { experimentWorld, worldTaskExamples } from './experiment-data';
@@ -74,11 +74,11 @@ export class StudioEngine implements StudioApi {
   private readonly local: LocalFiles;
   private jobs = new JobQueue();
   private nextAdapter = 1;
-  private experimentRecords: RecordStore | null = null;
-  private runBlobs: Promise<BlobStore | null> | null = null;
+  private readonly runs: AppRunStores;
 
-  constructor(private readonly options: EngineOptions = {}) {
+  constructor(options: EngineOptions = {}) {
     this.local = new LocalFiles(options.cache);
+    this.runs = new AppRunStores({ records: options.experimentRecords, blobs: options.runBlobs });
   }
 
   private getGpu(): Promise<Gpu> {
@@ -88,12 +88,6 @@ export class StudioEngine implements StudioApi {
       this.gpu.catch(() => (this.gpu = null));
     }
     return this.gpu;
-  }
-
-  private runStore(runId: string) {
-    this.runBlobs ??= this.options.runBlobs ? this.options.runBlobs() : defaultRunBlobs();
-    const blobs = this.runBlobs;
-    return recordRunStore((this.experimentRecords ??= this.options.experimentRecords ?? defaultExperimentRecords()), runId, () => blobs);
   }
 
   private requireSession(): ModelSession {
@@ -299,7 +293,7 @@ export class StudioEngine implements StudioApi {
       async ({ signal, progress }) => {
         const { loaded } = this.requireSession();
         const name = await this.requireSession().modelName();
-        const store = this.runStore(request.runId);
+        const store = this.runs.store(request.runId);
         loaded.model.detach(); // every unit trains its own adapter from the base model
         return runEmbeddedExperiment(await this.getGpu(), loaded, name, request, store, {
           signal,
@@ -311,7 +305,7 @@ export class StudioEngine implements StudioApi {
   }
 
   async experimentSnapshot(runId: string): Promise<ExperimentSnapshot | null> {
-    return experimentSnapshot(this.runStore(runId), runId);
+    return experimentSnapshot(this.runs.store(runId), runId);
   }
 
   async presetInfo(name: string): Promise<PresetInfo> {
@@ -372,7 +366,7 @@ export class StudioEngine implements StudioApi {
   }
 
   async exportRunAdapter(runId: string, unit: string): Promise<Record<string, Uint8Array>> {
-    const files = await runAdapterFiles(this.runStore(runId), runId, unit);
+    const files = await runAdapterFiles(this.runs.store(runId), runId, unit);
     return withTransfer(files, Object.values(files));
   }
 
@@ -381,7 +375,7 @@ export class StudioEngine implements StudioApi {
     const session = this.requireSession();
     const id = `run:${runId}/${unit}`;
     if (!session.adapters.has(id)) {
-      const { adapter, name, record } = await loadRunAdapter(await this.getGpu(), session.loaded, this.runStore(runId), runId, unit);
+      const { adapter, name, record } = await loadRunAdapter(await this.getGpu(), session.loaded, this.runs.store(runId), runId, unit);
       session.adapters.set(id, { id, name, adaptation: { kind: 'lora', adapter }, record });
     }
     return id;

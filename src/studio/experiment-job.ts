@@ -76,14 +76,22 @@ export function recordRunStore(records: RecordStore, runId: string, blobs?: () =
   };
 }
 
-/** Where the app keeps experiment runs: IndexedDB in its own database, else memory (one session). */
-export function defaultExperimentRecords(): RecordStore {
-  return typeof indexedDB === 'undefined' ? new MemoryRecordStore() : new IdbRecordStore('grsap-experiments', 'runs');
-}
+/**
+ * The app's experiment runs: each run's records in IndexedDB (its own database; memory where there is
+ * none, for one session) and its binaries in the origin-private file system's `grsap-runs/<runId>/`
+ * (the records where there is none). Either can be replaced (tests). Opened on first use.
+ */
+export class AppRunStores {
+  private records: RecordStore | null = null;
+  private blobs: Promise<BlobStore | null> | null = null;
 
-/** Where the app keeps a run's binaries: the origin-private file system's `grsap-runs/<runId>/`; null where there is none (records serve). */
-export function defaultRunBlobs(): Promise<BlobStore | null> {
-  return opfsFolderStore('grsap-runs');
+  constructor(private readonly options: { records?: RecordStore; blobs?: () => Promise<BlobStore | null> } = {}) {}
+
+  store(runId: string): RunStore {
+    this.records ??= this.options.records ?? (typeof indexedDB === 'undefined' ? new MemoryRecordStore() : new IdbRecordStore('grsap-experiments', 'runs'));
+    const blobs = (this.blobs ??= this.options.blobs ? this.options.blobs() : opfsFolderStore('grsap-runs'));
+    return recordRunStore(this.records, runId, () => blobs);
+  }
 }
 
 /** Run (or continue) `request` on the embedded model `loaded` (nothing attached). */
