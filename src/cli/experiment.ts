@@ -32,6 +32,7 @@ export const experimentSpec: CommandSpec = {
     'results.json, results.md (mean ± sd over seeds) and results.svg, all recomputed from the rows. Leakage',
     '(replay requests matching evaluation prompts) is in every report. Rerun the same command to continue a',
     'stopped or killed run: finished units are skipped, a unit\'s training resumes from its checkpoint.',
+    '--extend grows a run to a larger preset with the same budgets (quick → core → extended), keeping its units.',
     'Presets: ' + Object.values(PRESETS).map((p) => `${p.name} (${p.summary})`).join('; ') + '.',
     '--export-trl RUN writes RUN\'s trained units to --out as a TRL / PEFT recipe: each unit\'s mixed data as',
     'JSONL in the messages layout and a README with the `trl sft` command carrying the same hyper-parameters.',
@@ -44,6 +45,7 @@ export const experimentSpec: CommandSpec = {
     { name: 'world-seed', type: 'string', value: 'S', help: "the world of the evaluation sets and tasks (the organism's is 0)", default: '0' },
     { name: 'replay-judge', type: 'string', value: 'world|onnx', help: "labels the replay's answers easy or hard: the world's labeller (embedded model only) or an ONNX classifier such as the embedded guard", default: 'world for the embedded model, else onnx' },
     { name: 'judge-model', type: 'string', value: 'DIR', help: 'the ONNX classifier folder for --replay-judge onnx (e.g. public/models/grsap-guard)' },
+    { name: 'extend', type: 'boolean', help: "continue a run of another preset as this one (e.g. quick → core): its finished units are kept where this preset computes them alike" },
     { name: 'export-trl', type: 'string', value: 'RUN', help: 'export the run folder RUN as a TRL / PEFT recipe into --out' },
   ],
 };
@@ -124,6 +126,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
       {
         signal: ctx.signal,
         command,
+        extend: values.extend === true,
         onProgress: (p) => {
           const now = performance.now();
           if (!p.message && now - lastLine < 5000) return; // step lines every 5 s at most

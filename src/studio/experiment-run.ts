@@ -82,6 +82,7 @@ export interface ExperimentOptions {
   signal?: AbortSignal; // stop: training saves a checkpoint; the unit continues next time
   onProgress?: (p: ExperimentProgress) => void;
   command?: string; // written above the Markdown table
+  extend?: boolean; // the folder may hold a run of another preset with the same unit settings: it grows to this one, its finished units kept
 }
 
 export interface ExperimentOutcome {
@@ -124,13 +125,30 @@ function newState(env: ExperimentEnv, preset: ExperimentPreset): ExperimentState
   };
 }
 
-/** Refuse to continue a folder made by other settings, another model or other judges: its units would not compare. */
-function checkSameRun(saved: ExperimentState, fresh: ExperimentState): void {
+/** What decides a unit's outcome besides its arm, task and seed: every preset setting but which arms, tasks and seeds run. */
+function unitSettings(preset: ExperimentPreset): Omit<ExperimentPreset, 'name' | 'summary' | 'arms' | 'tasks' | 'seeds'> {
+  const { name: _name, summary: _summary, arms: _arms, tasks: _tasks, seeds: _seeds, ...settings } = preset;
+  return settings;
+}
+
+/**
+ * Refuse to continue a folder made by other settings, another model or other judges: its units
+ * would not compare. With `extend`, another preset is accepted when its units are computed alike
+ * (the same unit settings, and the same definition for every arm both presets have).
+ */
+function checkSameRun(saved: ExperimentState, fresh: ExperimentState, extend: boolean): void {
   const differs = (what: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`experiment: the run folder holds a run with another ${what} (${JSON.stringify(a).slice(0, 120)}); continue it with the same settings, or choose a new folder.`);
   };
   if (saved.format !== EXPERIMENT_FORMAT) throw new Error(`experiment: the run folder's ${EXPERIMENT_STATE} is not an experiment state of this version (format ${JSON.stringify(saved.format)}).`);
-  differs('preset', saved.preset, fresh.preset);
+  if (!extend || JSON.stringify(saved.preset) === JSON.stringify(fresh.preset)) differs('preset', saved.preset, fresh.preset);
+  else {
+    differs('budget, replay, evaluation or mix (unit settings)', unitSettings(saved.preset), unitSettings(fresh.preset));
+    for (const arm of fresh.preset.arms) {
+      const before = saved.preset.arms.find((a) => a.id === arm.id);
+      if (before) differs(`definition of arm ${arm.id}`, before, arm);
+    }
+  }
   differs('model', saved.model, fresh.model);
   differs('judges', saved.judges, fresh.judges);
   differs('world seed', saved.worldSeed, fresh.worldSeed);
@@ -167,8 +185,13 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   checkPreset(preset);
   const fresh = newState(env, preset);
   const saved = await readJson<ExperimentState>(store, EXPERIMENT_STATE);
-  if (saved) checkSameRun(saved, fresh);
+  if (saved) checkSameRun(saved, fresh, options.extend ?? false);
   const state = saved ?? fresh;
+  if (saved && options.extend) {
+    // The run grows to this preset: its finished units stay, the new ones start pending.
+    state.preset = fresh.preset;
+    for (const [id, unit] of Object.entries(fresh.units)) state.units[id] ??= unit;
+  }
   state.sessions++;
   const saveState = () => store.write(EXPERIMENT_STATE, enc(state));
   await saveState();

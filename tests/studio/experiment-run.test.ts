@@ -10,7 +10,7 @@ import { GRSAP_DOMAINS } from '../../src/safety/extraction';
 import { defaultBenignBuilder, defaultReplayBuilder } from '../../src/studio/experiment-replay';
 import { parseEvalRows } from '../../src/studio/eval-summary';
 import { WorldLabellerJudge } from '../../src/studio/eval-world';
-import { TINY_PRESET, presetUnits } from '../../src/studio/experiment';
+import { ARMS, TINY_PRESET, presetUnits } from '../../src/studio/experiment';
 import { computeResults, resultsMarkdown, resultsSvg } from '../../src/studio/experiment-results';
 import { readResultInputs, readState, runExperiment, unitEvalSets, type ExperimentEnv, type ExperimentProgress } from '../../src/studio/experiment-run';
 import { loadModel, type LoadedModel } from '../../src/studio/load-model';
@@ -152,6 +152,25 @@ describe('experiment runner (tiny preset)', () => {
     expect(store.text('units/grsap__chat__seed-0/rows-test.jsonl')).toBe(straight.text('units/grsap__chat__seed-0/rows-test.jsonl'));
 
     await expect(runExperiment(env(store), { ...TINY_PRESET, seeds: [5] })).rejects.toThrow(/another preset/);
+  });
+
+  it('with extend, a finished run grows to a larger preset: its units are kept and only the new ones run; other unit settings are refused', async () => {
+    const store = straight.copy();
+    const bigger = { ...TINY_PRESET, name: 'tiny-two-seeds', seeds: [0, 1] };
+    await expect(runExperiment(env(store), bigger)).rejects.toThrow(/another preset/);
+    await expect(runExperiment(env(store), { ...bigger, train: { ...TINY_PRESET.train, lr: 2e-2 } }, { extend: true })).rejects.toThrow(/unit settings/);
+    await expect(runExperiment(env(store), { ...bigger, arms: [ARMS.untuned, { ...ARMS.plain, poison: 1 }, ARMS.grsap] }, { extend: true })).rejects.toThrow(/definition of arm plain/);
+    expect(JSON.parse(store.text('experiment.json')).preset.name).toBe('tiny');
+
+    const events: ExperimentProgress[] = [];
+    const out = await runExperiment(env(store), bigger, { extend: true, onProgress: (p) => events.push(p) });
+    expect(out.status).toBe('done');
+    expect(events.filter((p) => p.phase === 'skip').map((p) => p.unit)).toEqual(UNITS);
+    expect(Object.keys(out.state.units)).toEqual([...UNITS, 'plain__chat__seed-1', 'grsap__chat__seed-1']);
+    expect(out.state.preset.name).toBe('tiny-two-seeds');
+    for (const id of UNITS) expect(store.text(`units/${id}/rows-test.jsonl`)).toBe(straight.text(`units/${id}/rows-test.jsonl`));
+    expect(parseEvalRows(store.text('units/grsap__chat__seed-1/rows-test.jsonl'), 'rows').length).toBeGreaterThan(0);
+    expect(JSON.parse(store.text('results.json')).arms.find((r: { arm: string }) => r.arm === 'plain').seeds).toEqual([0, 1]);
   });
 
   it('evaluates the dev half beside the test half when the preset asks, and keeps its figures apart from the reported ones', async () => {
