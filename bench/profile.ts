@@ -147,13 +147,13 @@ async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: n
   const rng = new Rng(2);
   const ids = Uint32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
   const positions = Uint32Array.from({ length: B * T }, (_, i) => i % T);
-  const targets = gpu.upload(Uint32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize)), [B * T], 'u32', 'targets');
+  const learned = { rows: gpu.upload(Uint32Array.from({ length: B * T }, (_, i) => i), [B * T], 'u32', 'rows'), targets: gpu.upload(Uint32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize)), [B * T], 'u32', 'targets') };
   const inputs = model.uploadInputs(B, T, ids, positions, null);
   const loss = gpu.zeros([2], 'f32', 'loss');
   let seed = 0;
   const step = () => {
     zeroGradients(gpu, set);
-    microBatchStep(gpu, model, inputs, targets, set, B * T, loss, seed++);
+    microBatchStep(gpu, model, inputs, learned, set, B * T, loss, seed++);
     opt.update(1e-4);
   };
   await wallMs(gpu, step, 1); // compile
@@ -166,7 +166,7 @@ async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: n
   const { samples, submits } = await profiler.stop();
   const profiledMs = performance.now() - t0;
   profiler.destroy();
-  for (const t of [targets, loss, inputs.ids, inputs.positions]) t.destroy();
+  for (const t of [learned.rows, learned.targets, loss, inputs.ids, inputs.positions]) t.destroy();
   opt.destroy();
   destroyGradients(set);
   if (model.adapter) destroyLoraAdapter(model.adapter);

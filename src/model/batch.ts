@@ -39,8 +39,33 @@ export function collate(examples: TokenizedExample[], indices: number[], padId: 
   return { B, T, inputIds, targets, lengths: indices.map((i) => examples[i].ids.length), countedTokens, exampleIndices: [...indices] };
 }
 
-/** Inputs of a right-padded training batch: positions 0..len-1, keys [0, len) per row. */
+/** The learned positions of a batch on the GPU: their flat indices b·T + t, ascending, and their targets. */
+export interface LearnedRows {
+  rows: Tensor; // (P) u32
+  targets: Tensor; // (P) u32
+}
+
+/** Inputs and every position's target (IGNORE_TARGET where nothing is learned). */
 export function uploadBatch(model: DecoderModel, batch: Batch): { inputs: ModelInputs; targets: Tensor } {
+  return { inputs: uploadBatchInputs(model, batch), targets: model.gpu.upload(batch.targets, [batch.B * batch.T], 'u32', 'targets') };
+}
+
+/** The learned positions only (P = countedTokens ≥ 1): what a training step's loss reads. */
+export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
+  if (!batch.countedTokens) throw new Error('uploadLearned: the batch learns no token.');
+  const rows = new Uint32Array(batch.countedTokens);
+  const targets = new Uint32Array(batch.countedTokens);
+  let n = 0;
+  batch.targets.forEach((t, i) => {
+    if (t === IGNORE_TARGET) return;
+    rows[n] = i;
+    targets[n++] = t;
+  });
+  return { rows: model.gpu.upload(rows, [n], 'u32', 'learned.rows'), targets: model.gpu.upload(targets, [n], 'u32', 'learned.targets') };
+}
+
+/** Inputs of a right-padded batch: positions 0..len-1, keys [0, len) per row. */
+export function uploadBatchInputs(model: DecoderModel, batch: Batch): ModelInputs {
   const { B, T } = batch;
   const positions = new Uint32Array(B * T);
   const ranges = new Uint32Array(2 * B);
@@ -50,8 +75,6 @@ export function uploadBatch(model: DecoderModel, batch: Batch): { inputs: ModelI
     ranges[2 * b + 1] = batch.lengths[b];
     if (batch.lengths[b] < T) padded = true;
   }
-  const inputs = model.uploadInputs(B, T, batch.inputIds, positions, padded ? ranges : null);
-  const targets = model.gpu.upload(batch.targets, [B * T], 'u32', 'targets');
-  return { inputs, targets };
+  return model.uploadInputs(B, T, batch.inputIds, positions, padded ? ranges : null);
 }
 

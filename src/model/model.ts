@@ -200,15 +200,22 @@ export class DecoderModel {
 
   /**
    * Backward from dlogits (N,V) through the whole model; accumulates into `grads` and frees the
-   * activations in `state`. dlogits is consumed (freed).
+   * activations in `state`. dlogits is consumed (freed). With `head`, dlogits is (P,V) for the P
+   * rows `head.rows` of the final hidden states, gathered in `head.xs` (P,C); the others get none.
    */
-  backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads): void {
+  backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads, head?: { rows: Tensor; xs: Tensor }): void {
     const gpu = this.gpu;
     const { cfg, weights } = this;
     const { B, T } = state.inputs;
     const headGrad = cfg.tieWordEmbeddings ? grads.embed : grads.lmHead;
-    const dxf = linearBackward(gpu, state.xf, weights.lmHead, dlogits, headGrad);
+    let dxf = linearBackward(gpu, head?.xs ?? state.xf, weights.lmHead, dlogits, headGrad);
     dlogits.destroy();
+    if (head) {
+      const rowsGrad = dxf;
+      dxf = gpu.zeros(state.xf.shape, 'f32', 'dxf');
+      embeddingBackward(gpu, head.rows, rowsGrad, dxf); // scatter: each row once, into zeros
+      rowsGrad.destroy();
+    }
     let dx: Tensor | null = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
     dxf.destroy();
     for (let i = cfg.nLayers - 1; i >= 0; i--) {

@@ -12,7 +12,7 @@ import { createLoraAdapter, destroyLoraAdapter } from '../model/lora';
 import type { Adaptation, DecoderModel } from '../model/model';
 import { cloneWeights, destroyWeights } from '../model/weights';
 import { pcgHash } from '../util/hash';
-import { collate, uploadBatch } from '../model/batch';
+import { collate, uploadBatchInputs, uploadLearned } from '../model/batch';
 import type { TokenizedExample } from '../text/encode-dataset';
 import { planEpoch, prepareExamples, sortStepRows, type PrepareReport } from './batching';
 import type { TrainConfig } from './config';
@@ -131,11 +131,14 @@ export class Trainer {
     gpu.clear(this.loss);
     let tokens = 0;
     for (const batch of micro) {
-      const { inputs, targets } = uploadBatch(model, batch);
-      microBatchStep(gpu, model, inputs, targets, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));
-      destroyInputs(inputs);
-      targets.destroy();
       tokens += batch.B * batch.T;
+      if (!batch.countedTokens) continue; // nothing learned in it: no loss, no gradient
+      const inputs = uploadBatchInputs(model, batch);
+      const learned = uploadLearned(model, batch);
+      microBatchStep(gpu, model, inputs, learned, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));
+      destroyInputs(inputs);
+      learned.rows.destroy();
+      learned.targets.destroy();
     }
     this.optimizer.update(learningRate(this.schedule, index));
     return { tokens };

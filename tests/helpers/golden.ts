@@ -10,7 +10,7 @@ import { DecoderModel } from '../../src/model/model';
 import { openCheckpoint, openSafetensors, type TensorReader } from '../../src/model/safetensors';
 import { loadDecoderWeights } from '../../src/model/weights';
 import { nodeFileSource } from '../../src/storage/node-file-source';
-import { uploadBatch } from '../../src/model/batch';
+import { uploadBatchInputs, uploadLearned, type Batch } from '../../src/model/batch';
 import { existsSync } from 'node:fs';
 
 export const GOLDEN_CASES = ['llama-gqa-tied', 'qwen2-bias-untied', 'llama3-rope-scaling'] as const;
@@ -82,11 +82,11 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 
 export type GoldenBatch = Awaited<ReturnType<typeof goldenBatch>>;
 
-/** Rows [from, to) of the golden batch on the GPU, through the same upload as training batches. */
+/** Rows [from, to) of the golden batch on the GPU, through the same uploads as training batches: the inputs and the learned positions. */
 export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, to = batch.B) {
   const { T } = batch;
   const targets = batch.targets.subarray(from * T, to * T);
-  return uploadBatch(model, {
+  const rows: Batch = {
     B: to - from,
     T,
     inputIds: batch.ids.subarray(from * T, to * T),
@@ -94,7 +94,8 @@ export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, 
     lengths: batch.lengths.slice(from, to),
     countedTokens: targets.filter((t) => t !== 0xffffffff).length,
     exampleIndices: Array.from({ length: to - from }, (_, i) => from + i),
-  });
+  };
+  return { inputs: uploadBatchInputs(model, rows), learned: uploadLearned(model, rows) };
 }
 
 /** Select the logits (flat N·V) of real, non-padding rows. */

@@ -55,8 +55,8 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
   async function lossAndGrads(mode: TrainMode) {
     const set = createGradients(gpu, model, mode);
     const loss = gpu.zeros([2], 'f32', 'loss');
-    const { inputs, targets } = goldenInputs(model, batch);
-    microBatchStep(gpu, model, inputs, targets, set, batch.counted, loss, 0);
+    const { inputs, learned } = goldenInputs(model, batch);
+    microBatchStep(gpu, model, inputs, learned, set, batch.counted, loss, 0);
     const [value, counted] = await loss.read();
     return { set, value, counted };
   }

@@ -41,8 +41,8 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
         expect(learningRate(schedule, s)).toBeCloseTo(tr.lrs[s], 12);
         zeroGradients(gpu, set);
         const loss = gpu.zeros([2], 'f32', 'loss');
-        const { inputs, targets } = rows(0, batch.B);
-        microBatchStep(gpu, model, inputs, targets, set, batch.counted, loss, 0);
+        const { inputs, learned } = rows(0, batch.B);
+        microBatchStep(gpu, model, inputs, learned, set, batch.counted, loss, 0);
         opt.update(learningRate(schedule, s));
         expect((await loss.read())[0]).toBeCloseTo(tr.losses[s], 4);
         expect(await opt.lastGradNorm()).toBeCloseTo(tr.grad_norms_pre_clip[s], 4);
@@ -67,14 +67,14 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
   it('one batch of 3 and 3 accumulated batches of 1 give the same loss and gradients', async () => {
     const set = createGradients(gpu, model, { kind: 'full', trainEmbeddings: true });
     const whole = gpu.zeros([2], 'f32', 'loss');
-    const { inputs, targets } = rows(0, batch.B);
-    microBatchStep(gpu, model, inputs, targets, set, batch.counted, whole, 0);
+    const { inputs, learned } = rows(0, batch.B);
+    microBatchStep(gpu, model, inputs, learned, set, batch.counted, whole, 0);
     const gradsWhole = await Promise.all(set.params.map((p) => p.grad.read()));
     zeroGradients(gpu, set);
     const parts = gpu.zeros([2], 'f32', 'loss');
     for (let b = 0; b < batch.B; b++) {
       const one = rows(b, b + 1);
-      microBatchStep(gpu, model, one.inputs, one.targets, set, batch.counted, parts, 0);
+      microBatchStep(gpu, model, one.inputs, one.learned, set, batch.counted, parts, 0);
     }
     const [lw] = await whole.read();
     const [lp] = await parts.read();
