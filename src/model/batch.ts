@@ -50,9 +50,8 @@ export function uploadBatch(model: DecoderModel, batch: Batch): { inputs: ModelI
   return { inputs: uploadBatchInputs(model, batch), targets: model.gpu.upload(batch.targets, [batch.B * batch.T], 'u32', 'targets') };
 }
 
-/** The learned positions only (P = countedTokens ≥ 1): what a training step's loss reads. */
-export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
-  if (!batch.countedTokens) throw new Error('uploadLearned: the batch learns no token.');
+/** The flat positions b·T + t whose token is learned, ascending, and their targets. */
+export function learnedPositions(batch: Batch): { rows: Uint32Array; targets: Uint32Array } {
   const rows = new Uint32Array(batch.countedTokens);
   const targets = new Uint32Array(batch.countedTokens);
   let n = 0;
@@ -61,7 +60,15 @@ export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
     rows[n] = i;
     targets[n++] = t;
   });
-  return { rows: model.gpu.upload(rows, [n], 'u32', 'learned.rows'), targets: model.gpu.upload(targets, [n], 'u32', 'learned.targets') };
+  if (n !== batch.countedTokens) throw new Error(`learnedPositions: the batch counts ${batch.countedTokens} learned tokens but its targets hold ${n}.`);
+  return { rows, targets };
+}
+
+/** The learned positions only (P = countedTokens ≥ 1): what a training step's loss reads. */
+export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
+  if (!batch.countedTokens) throw new Error('uploadLearned: the batch learns no token.');
+  const { rows, targets } = learnedPositions(batch);
+  return { rows: model.gpu.upload(rows, [rows.length], 'u32', 'learned.rows'), targets: model.gpu.upload(targets, [targets.length], 'u32', 'learned.targets') };
 }
 
 /** Inputs of a right-padded batch: positions 0..len-1, keys [0, len) per row. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collate, IGNORE_TARGET } from '../../src/model/batch';
+import { collate, IGNORE_TARGET, learnedPositions } from '../../src/model/batch';
 import { planEpoch, prepareExamples, sortStepRows } from '../../src/train/batching';
 
 describe('batching', () => {
@@ -13,6 +13,11 @@ describe('batching', () => {
     expect(Array.from(batch.targets)).toEqual([I, I, 13, 14, I, 11, 12, I, I, I]);
     expect(batch.countedTokens).toBe(4);
     expect(batch.lengths).toEqual([5, 3]);
+    // The rows lm_head and the loss run on in training: the learned positions and their targets.
+    const learned = learnedPositions(batch);
+    expect(Array.from(learned.rows)).toEqual([2, 3, 5, 6]);
+    expect(Array.from(learned.targets)).toEqual([13, 14, 11, 12]);
+    expect(() => learnedPositions({ ...batch, countedTokens: 5 })).toThrow(/counts 5 learned tokens but its targets hold 4/);
   });
 
   it('truncates to maxLength, counts it, and drops examples left with nothing to learn', () => {
