@@ -15,6 +15,7 @@ import { ORGANISM_RECIPES } from '../src/studio/organism';
 import { createTraining } from '../src/studio/training';
 import { trainConfig } from '../src/studio/training-config';
 import { generateWorldData } from '../src/world';
+import { timeTrainerSteps } from './timing';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, reps: { type: 'string', default: '2' }, model: { type: 'string', default: 'public/models/grsap-organism' } } });
 const steps = Number(values.steps);
@@ -35,14 +36,8 @@ for (let rep = 0; rep < reps; rep++) {
   for (const plan of PLANS) {
     const loaded = await loadModel(gpu, new NodeFolderModelSource(values.model!));
     const setup = createTraining(gpu, loaded, data.stage1, trainConfig({ method: 'full' }, recipe.stage1.train, plan), { lossOn: 'all' });
-    await setup.trainer.run({ untilStep: 1 }); // compiles the pipelines
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const history = await setup.trainer.run({ untilStep: 1 + steps });
-    const wallMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const padded = (history.at(-1)!.tokens - history[0].tokens) / steps;
-    records.push({ rep, ...plan, msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), msPerThousandPaddedTokens: Math.round((wallMs / steps / padded) * 1000) });
+    const t = await timeTrainerSteps(setup.trainer, steps);
+    records.push({ rep, ...plan, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, paddedTokensPerStep: t.paddedTokensPerStep, msPerThousandPaddedTokens: Math.round((t.wallMs / steps / t.paddedTokensPerStep) * 1000) });
     process.stderr.write(`${JSON.stringify(records.at(-1))}\n`);
     setup.trainer.destroy();
     loaded.model.destroy();

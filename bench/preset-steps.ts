@@ -14,6 +14,7 @@ import { experimentWorld, taskExamples } from '../src/studio/experiment-data';
 import { loadModel } from '../src/studio/load-model';
 import { createTraining } from '../src/studio/training';
 import { trainConfig } from '../src/studio/training-config';
+import { timeTrainerSteps } from './timing';
 
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'quick' }, steps: { type: 'string', default: '8' }, reps: { type: 'string', default: '2' }, model: { type: 'string', default: 'public/models/grsap-organism' } } });
 const steps = Number(values.steps);
@@ -28,14 +29,8 @@ const records = [];
 for (let rep = 0; rep < reps; rep++) {
   const loaded = await loadModel(gpu, new NodeFolderModelSource(values.model!));
   const setup = createTraining(gpu, loaded, rows, trainConfig(preset.train));
-  await setup.trainer.run({ untilStep: 1 }); // compiles the pipelines
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const history = await setup.trainer.run({ untilStep: 1 + steps });
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const padded = (history.at(-1)!.tokens - history[0].tokens) / steps;
-  records.push({ rep, msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), paddedTokensPerSec: Math.round((padded * steps) / (wallMs / 1000)) });
+  const t = await timeTrainerSteps(setup.trainer, steps);
+  records.push({ rep, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, paddedTokensPerStep: t.paddedTokensPerStep, paddedTokensPerSec: Math.round((t.paddedTokensPerStep * steps) / (t.wallMs / 1000)) });
   process.stderr.write(`${JSON.stringify(records.at(-1))}\n`);
   setup.trainer.destroy();
   loaded.model.destroy();

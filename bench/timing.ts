@@ -4,6 +4,7 @@
 
 import type { Gpu } from '../src/gpu/gpu';
 import type { Tensor } from '../src/gpu/tensor';
+import type { Trainer } from '../src/train/trainer';
 
 export type Timing = 'gpu-timestamp' | 'wall';
 
@@ -92,4 +93,16 @@ export function throughputRecord(op: string, shape: string, run: TimedRun, work:
     repeat: run.repeat,
     ...extra,
   };
+}
+
+/** The trainer's figures over `steps` optimizer steps after one untimed step (pipeline compilation): wall and CPU time a step, padded tokens a step. */
+export async function timeTrainerSteps(trainer: Trainer, steps: number): Promise<{ msPerStep: number; cpuMsPerStep: number; paddedTokensPerStep: number; wallMs: number }> {
+  await trainer.run({ untilStep: 1 });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const history = await trainer.run({ untilStep: 1 + steps });
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const padded = (history.at(-1)!.tokens - history[0].tokens) / steps;
+  return { msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), wallMs };
 }
