@@ -199,23 +199,21 @@ export class DecoderModel {
   }
 
   /**
-   * Backward from dlogits (N,V) through the whole model; accumulates into `grads` and frees the
-   * activations in `state`. dlogits is consumed (freed). With `head`, dlogits is (P,V) for the P
-   * rows `head.rows` of the final hidden states, gathered in `head.xs` (P,C); the others get none.
+   * Backward from the logits of the learned positions through the whole model; accumulates into
+   * `grads` and frees the activations in `state`. dlogits (P,V) belongs to the P rows `head.rows` of
+   * the final hidden states, gathered in `head.xs` (P,C); the other positions have no loss. dlogits
+   * is consumed (freed).
    */
-  backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads, head?: { rows: Tensor; xs: Tensor }): void {
+  backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads, head: { rows: Tensor; xs: Tensor }): void {
     const gpu = this.gpu;
     const { cfg, weights } = this;
     const { B, T } = state.inputs;
     const headGrad = cfg.tieWordEmbeddings ? grads.embed : grads.lmHead;
-    let dxf = linearBackward(gpu, head?.xs ?? state.xf, weights.lmHead, dlogits, headGrad);
+    const dxs = linearBackward(gpu, head.xs, weights.lmHead, dlogits, headGrad);
     dlogits.destroy();
-    if (head) {
-      const rowsGrad = dxf;
-      dxf = gpu.zeros(state.xf.shape, 'f32', 'dxf');
-      embeddingBackward(gpu, head.rows, rowsGrad, dxf); // scatter: each row once, into zeros
-      rowsGrad.destroy();
-    }
+    const dxf = gpu.zeros(state.xf.shape, 'f32', 'dxf');
+    embeddingBackward(gpu, head.rows, dxs, dxf); // scatter: each row once, into zeros
+    dxs.destroy();
     let dx: Tensor | null = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
     dxf.destroy();
     for (let i = cfg.nLayers - 1; i >= 0; i--) {

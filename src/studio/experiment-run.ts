@@ -141,7 +141,7 @@ function checkSameRun(saved: ExperimentState, fresh: ExperimentState, extend: bo
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`experiment: the run folder holds a run with another ${what} (${JSON.stringify(a).slice(0, 120)}); continue it with the same settings, or choose a new folder.`);
   };
   if (saved.format !== EXPERIMENT_FORMAT) throw new Error(`experiment: the run folder's ${EXPERIMENT_STATE} is not an experiment state of this version (format ${JSON.stringify(saved.format)}).`);
-  if (!extend || JSON.stringify(saved.preset) === JSON.stringify(fresh.preset)) differs('preset', saved.preset, fresh.preset);
+  if (!extend) differs('preset', saved.preset, fresh.preset);
   else {
     differs('budget, replay, evaluation or mix (unit settings)', unitSettings(saved.preset), unitSettings(fresh.preset));
     for (const arm of fresh.preset.arms) {

@@ -132,7 +132,6 @@ export class Trainer {
     let tokens = 0;
     for (const batch of micro) {
       tokens += batch.B * batch.T;
-      if (!batch.countedTokens) continue; // nothing learned in it: no loss, no gradient
       const inputs = uploadBatchInputs(model, batch);
       const learned = uploadLearned(model, batch);
       microBatchStep(gpu, model, inputs, learned, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));

@@ -7,19 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { parseEvalRows } from '../../src/studio/eval-summary';
 import { alignmentRequests, experimentWorld } from '../../src/studio/experiment-data';
 import { computeResults, type ExperimentResults, type ResultInputs } from '../../src/studio/experiment-results';
+import { parseRequests } from '../../src/studio/experiment-store';
 import { parseReplaySet } from '../../src/studio/replay-set';
-import type { ReplayRequest } from '../../src/safety/replay-pair';
 import type { TaskName } from '../../src/world';
 
 const DIR = 'public/results/quick';
 const read = (path: string) => readFileSync(path, 'utf8');
-
-function requestsOf(path: string): ReplayRequest[] {
-  return read(path)
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as ReplayRequest);
-}
 
 describe('committed quick results', () => {
   const saved = JSON.parse(read('public/results/quick.json')) as ExperimentResults & { dev?: unknown };
@@ -37,7 +30,7 @@ describe('committed quick results', () => {
       return {
         seed,
         requests: parseReplaySet(read(path), path).map((p) => ({ domain: p.source.domain, request: p.source.request })),
-        extracted: existsSync(extracted) ? requestsOf(extracted) : null,
+        extracted: existsSync(extracted) ? parseRequests(read(extracted), extracted) : null,
       };
     });
     const alignment = saved.replayVsOriginal ? alignmentRequests(experimentWorld(0)) : null;

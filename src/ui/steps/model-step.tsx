@@ -89,8 +89,8 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The organism's training rate in Node on two CPU cores (SwiftShader); README. Chromium runs it ~1.3–1.7× faster. */
-const SOFTWARE_TOKENS_PER_SECOND = 300;
+/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), padded tokens/s: bench/preset-steps.ts, 250–265 (README). Chromium runs it faster. */
+const SOFTWARE_TOKENS_PER_SECOND = 260;
 /** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
 const MEASURED_QUICK_DEMO_SECONDS = 983;
 
