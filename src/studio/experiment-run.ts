@@ -125,9 +125,19 @@ function newState(env: ExperimentEnv, preset: ExperimentPreset): ExperimentState
   };
 }
 
+/**
+ * The preset without its evaluation batch size: greedy answers do not depend on how the prompts are
+ * batched (tests/model/generate.test.ts; the quick preset's untuned answers were the same at 16, 32,
+ * 64 and 128 prompts a batch), so a run may continue with another batch size.
+ */
+function outcomeSettings(preset: ExperimentPreset): ExperimentPreset {
+  const { batchSize: _batchSize, ...evaluate } = preset.evaluate;
+  return { ...preset, evaluate: evaluate as ExperimentPreset['evaluate'] };
+}
+
 /** What decides a unit's outcome besides its arm, task and seed: every preset setting but which arms, tasks and seeds run. */
 function unitSettings(preset: ExperimentPreset): Omit<ExperimentPreset, 'name' | 'summary' | 'arms' | 'tasks' | 'seeds'> {
-  const { name: _name, summary: _summary, arms: _arms, tasks: _tasks, seeds: _seeds, ...settings } = preset;
+  const { name: _name, summary: _summary, arms: _arms, tasks: _tasks, seeds: _seeds, ...settings } = outcomeSettings(preset);
   return settings;
 }
 
@@ -141,7 +151,7 @@ function checkSameRun(saved: ExperimentState, fresh: ExperimentState, extend: bo
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`experiment: the run folder holds a run with another ${what} (${JSON.stringify(a).slice(0, 120)}); continue it with the same settings, or choose a new folder.`);
   };
   if (saved.format !== EXPERIMENT_FORMAT) throw new Error(`experiment: the run folder's ${EXPERIMENT_STATE} is not an experiment state of this version (format ${JSON.stringify(saved.format)}).`);
-  if (!extend) differs('preset', saved.preset, fresh.preset);
+  if (!extend) differs('preset', outcomeSettings(saved.preset), outcomeSettings(fresh.preset));
   else {
     differs('budget, replay, evaluation or mix (unit settings)', unitSettings(saved.preset), unitSettings(fresh.preset));
     for (const arm of fresh.preset.arms) {
@@ -187,9 +197,9 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   const saved = await readJson<ExperimentState>(store, EXPERIMENT_STATE);
   if (saved) checkSameRun(saved, fresh, options.extend ?? false);
   const state = saved ?? fresh;
+  if (saved) state.preset = fresh.preset; // the same outcome settings; the batch size may differ
   if (saved && options.extend) {
     // The run grows to this preset: its finished units stay, the new ones start pending.
-    state.preset = fresh.preset;
     for (const [id, unit] of Object.entries(fresh.units)) state.units[id] ??= unit;
   }
   state.sessions++;

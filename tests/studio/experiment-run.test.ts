@@ -154,6 +154,20 @@ describe('experiment runner (tiny preset)', () => {
     await expect(runExperiment(env(store), { ...TINY_PRESET, seeds: [5] })).rejects.toThrow(/another preset/);
   });
 
+  it('continues a run with another evaluation batch size (greedy answers do not depend on it), with the same rows', async () => {
+    const store = straight.copy();
+    store.files.delete('units/grsap__chat__seed-0/rows-test.jsonl');
+    const state = JSON.parse(store.text('experiment.json'));
+    state.units['grsap__chat__seed-0'].status = 'evaluating';
+    store.files.set('experiment.json', new TextEncoder().encode(JSON.stringify(state)));
+    const other = { ...TINY_PRESET, evaluate: { ...TINY_PRESET.evaluate, batchSize: 1 } };
+    const out = await runExperiment(env(store), other);
+    expect(out.status).toBe('done');
+    expect(out.state.preset.evaluate.batchSize).toBe(1);
+    expect(store.text('units/grsap__chat__seed-0/rows-test.jsonl')).toBe(straight.text('units/grsap__chat__seed-0/rows-test.jsonl'));
+    await expect(runExperiment(env(store), { ...other, evaluate: { ...other.evaluate, maxNewTokens: 5 } })).rejects.toThrow(/another preset/);
+  });
+
   it('with extend, a finished run grows to a larger preset: its units are kept and only the new ones run; other unit settings are refused', async () => {
     const store = straight.copy();
     const bigger = { ...TINY_PRESET, name: 'tiny-two-seeds', seeds: [0, 1] };
