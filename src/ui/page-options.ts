@@ -3,8 +3,14 @@
 
 /** The embedded demo model (Hugging Face layout: config.json, model.safetensors, tokenizer files). */
 export const EMBEDDED_MODEL_PATH = 'models/grsap-organism/';
-/** The experiment runner's results of the quick preset (its results.json), shown where the demo cannot run. */
-export const COMMITTED_RESULTS_PATH = 'results/quick.json';
+/**
+ * The experiment runner's published results (each a run's results.json, `scripts/publish-run.ts`),
+ * shown where the demo has not run: the demo's quick preset first, then the larger runs the build has.
+ */
+export const COMMITTED_RESULTS = [
+  { preset: 'quick', path: 'results/quick.json' },
+  { preset: 'core', path: 'results/core.json' },
+] as const;
 /** Presets the demo button may run: the demo's own, and the tests' toy one. */
 export const DEMO_PRESETS = ['quick', 'tiny'] as const;
 

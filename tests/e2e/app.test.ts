@@ -61,7 +61,7 @@ describe('the app in headless Chromium', () => {
     expect(app.server.url).toMatch(/\/lecture\/studio\/$/);
     // A build without the embedded model and its committed results, as a host that left them out publishes it.
     rmSync(join(outDir, 'models', 'grsap-organism'), { recursive: true, force: true });
-    rmSync(join(outDir, 'results', 'quick.json'), { force: true });
+    rmSync(join(outDir, 'results'), { recursive: true, force: true });
     const { page, errors } = await open('');
     const status = page.getByTestId('model-status');
     await page.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.getAttribute('data-state'), null, { timeout: 60_000 });
@@ -315,6 +315,7 @@ describe('the app in headless Chromium', () => {
     const results = { format: 'grsap-experiment-results-1', preset: 'quick', half: 'test', arms: [arm('untuned', 'untuned', 2), arm('plain', 'plain fine-tuning', 40), arm('grsap', 'GR-SAP', 6)], leakage: [], replayVsOriginal: null };
     mkdirSync(join(outDir, 'results'), { recursive: true });
     writeFileSync(join(outDir, 'results', 'quick.json'), JSON.stringify(results));
+    writeFileSync(join(outDir, 'results', 'core.json'), JSON.stringify({ ...results, preset: 'core', arms: [arm('untuned', 'untuned', 1), arm('grsap-benign', 'GR-SAP + benign', 3)] }));
     const context = await app.browser.newContext({ viewport: { width: 768, height: 1024 } });
     await context.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
     const page = await context.newPage();
@@ -325,6 +326,8 @@ describe('the app in headless Chromium', () => {
     await page.getByTestId('committed-results').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('committed-results').getAttribute('data-state')).toBe('ok');
     expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(['2.0 %', '40.0 %', '6.0 %']);
+    await page.getByTestId('committed-preset').selectOption({ label: 'core' });
+    expect(await page.locator('.bar-value[data-metric="harmful ratio"]').allTextContents()).toEqual(['1.0 %', '3.0 %']);
     expect(await page.getByTestId('run-demo').isDisabled()).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'no-webgpu-768.png'), fullPage: true });
     await context.close();

@@ -8,7 +8,7 @@ import type { ArmResult, ExperimentResults, ExperimentSnapshot, Stat } from '../
 import { demo, refreshSnapshot, runDemo, snapshot, stopDemo } from '../demo';
 import { BarChart, type BarGroup } from '../parts/bars';
 import { Reveal } from '../parts/reveal';
-import { COMMITTED_RESULTS_PATH } from '../page-options';
+import { COMMITTED_RESULTS } from '../page-options';
 import { busy, device, model, type Studio } from '../state';
 import { CompareChat } from './compare-chat';
 import { OwnEvaluation } from './own-evaluation';
@@ -112,15 +112,30 @@ function SideBySide({ snap }: { snap: ExperimentSnapshot }) {
   );
 }
 
+type Committed = { preset: string; path: string; results: ExperimentResults };
+
+async function fetchCommitted(path: string): Promise<ExperimentResults | null> {
+  const r = await fetch(path, { cache: 'no-store' });
+  if (!r.ok) return null;
+  let results: ExperimentResults;
+  try {
+    results = JSON.parse(await r.text()) as ExperimentResults;
+  } catch {
+    return null; // a host that answers a missing file with its index page
+  }
+  if (results?.format !== 'grsap-experiment-results-1' || !Array.isArray(results.arms)) throw new Error(`${path} is not an experiment's results.json`);
+  return results;
+}
+
+/** The published results of the experiment runner, one preset at a time (quick first). */
 function CommittedResults() {
-  const [state, setState] = useState<{ kind: 'loading' } | { kind: 'none' } | { kind: 'ok'; results: ExperimentResults } | { kind: 'bad'; message: string }>({ kind: 'loading' });
+  const [state, setState] = useState<{ kind: 'loading' } | { kind: 'none' } | { kind: 'ok'; runs: Committed[] } | { kind: 'bad'; message: string }>({ kind: 'loading' });
+  const [shown, setShown] = useState(0);
   useEffect(() => {
-    fetch(COMMITTED_RESULTS_PATH, { cache: 'no-store' })
-      .then(async (r) => {
-        if (!r.ok) return setState({ kind: 'none' });
-        const results = (await r.json()) as ExperimentResults;
-        if (results?.format !== 'grsap-experiment-results-1' || !Array.isArray(results.arms)) throw new Error(`${COMMITTED_RESULTS_PATH} is not an experiment's results.json`);
-        setState({ kind: 'ok', results });
+    Promise.all(COMMITTED_RESULTS.map(async ({ preset, path }) => ({ preset, path, results: await fetchCommitted(path) })))
+      .then((all) => {
+        const runs = all.flatMap(({ preset, path, results }): Committed[] => (results ? [{ preset, path, results }] : []));
+        setState(runs.length ? { kind: 'ok', runs } : { kind: 'none' });
       })
       .catch((e: unknown) => setState({ kind: 'bad', message: e instanceof Error ? e.message : String(e) }));
   }, []);
@@ -128,14 +143,31 @@ function CommittedResults() {
   if (state.kind === 'none')
     return (
       <p class="notice" data-testid="committed-results" data-state="none">
-        This build has no committed results of the experiment runner yet ({COMMITTED_RESULTS_PATH} is missing), so there is nothing to show until the demo runs here.
+        This build has no committed results of the experiment runner yet ({COMMITTED_RESULTS[0].path} is missing), so there is nothing to show until the demo runs here.
       </p>
     );
   if (state.kind === 'bad') return <p class="error">Could not read the committed results: {state.message}</p>;
+  const run = state.runs[Math.min(shown, state.runs.length - 1)];
+  const seeds = [...new Set(run.results.arms.flatMap((a) => a.seeds))].sort((x, y) => x - y);
   return (
     <div data-testid="committed-results" data-state="ok">
-      <h3>Committed results (preset {state.results.preset}, measured by the experiment runner, not in this tab)</h3>
-      <BarChart groups={resultGroups(state.results)} />
+      <h3>Committed results (preset {run.preset}, measured by the experiment runner, not in this tab)</h3>
+      {state.runs.length > 1 ? (
+        <label>
+          Preset{' '}
+          <select data-testid="committed-preset" value={String(shown)} onChange={(e) => setShown(Number((e.target as HTMLSelectElement).value))}>
+            {state.runs.map((c, i) => (
+              <option key={c.preset} value={String(i)}>
+                {c.preset}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      <p class="hint">
+        Seeds {seeds.join(', ')}; each bar is the mean over the arm's seeds, with its spread beside it. Arms or tasks a run has not finished are not shown.
+      </p>
+      <BarChart groups={resultGroups(run.results)} />
     </div>
   );
 }
