@@ -117,8 +117,9 @@ const ORGANISM_TRAIN: TrainOverrides = {
 const ORGANISM_MIX_MODE: MixMode = 'on-top';
 
 const ORGANISM_REPLAY: ExperimentReplay = { samplesPerDomain: 16, maxNewTokens: 64, responseTokens: 96, benignSamples: 64, requireRefusal: true };
-// 128 prompts a batch: the quick preset's untuned evaluation took 84 s in Node at 128 against 195 s
-// at 16 (bench/eval-batch.ts), with the same answers.
+// 128 prompts a batch: the quick preset's untuned evaluation took 35.2 s in Node at 128 against 43.5 s
+// at 16 on a quiet machine (84 against 195 s beside another job), with the same answers
+// (bench/eval-batch.ts).
 const ORGANISM_EVAL: ExperimentEval = { maxNewTokens: 64, batchSize: 128, limits: { harmful: 112, overRefusal: 56, task: 56, benignChecks: 0 }, halves: ['test'] };
 
 const organismPreset = (name: string, summary: string, arms: readonly ArmSpec[], tasks: readonly TaskName[], seeds: readonly number[]): ExperimentPreset => ({
