@@ -33,8 +33,7 @@
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override WG_X: u32 = 8; // register tile: threads per workgroup along N
-override WG_Y: u32 = 1; // register tile: threads per workgroup along M (WG_X·WG_Y = 8)
+const REGISTER_WG: u32 = 8u; // register tile: threads per workgroup, laid out by Params.wg_x
 override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product (see above)
 override EXTRA: bool = false; // register tile, NT: a second pair appended along K (see below)
 
@@ -51,6 +50,7 @@ struct Params {
   drop_scale: f32,     // 1 / (1 − p) with DROP
   k2: u32,             // EXTRA: K of the second pair (a multiple of 4)
   extra_scale: f32,    // EXTRA: scale of the second pair's A
+  wg_x: u32,           // register tile: threads of a workgroup along N (1, 2, 4 or 8; the rest lie along M)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -150,8 +150,13 @@ fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
 // and 16 of B, arranges each group of four as a 4×4 matrix whose columns are K-quads (of rows of
 // C for A, of columns of C for B), and accumulates acc_r_q += (K-quad of row r) · bq, which is
 // four dot products: outputs (r, 4q..4q+3).
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
+//
+// The workgroup's 8 threads lie p.wg_x along N and 8 / p.wg_x along M (thread i at (i % wg_x,
+// i / wg_x)), a layout chosen per shape at run time, so one pipeline serves every layout: each
+// variant of this kernel takes seconds to compile on a software adapter.
+@compute @workgroup_size(REGISTER_WG, 1, 1)
+fn matmul_register_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let gid = vec3<u32>(wid.x * p.wg_x + lid % p.wg_x, wid.y * (REGISTER_WG / p.wg_x) + lid / p.wg_x, wid.z);
   let row0 = gid.y * 16u;
   let col0 = gid.x * 16u;
   if (row0 >= p.M || col0 >= p.N) { return; }
@@ -259,39 +264,29 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 
   let c_base = gid.z * p.M * p.N;
-  let r = row0;
-  store_quad(c_base, r, col0, acc_0_0);       store_quad(c_base, r, col0 + 4u, acc_0_1);
-  store_quad(c_base, r, col0 + 8u, acc_0_2);  store_quad(c_base, r, col0 + 12u, acc_0_3);
-  store_quad(c_base, r + 1u, col0, acc_1_0);  store_quad(c_base, r + 1u, col0 + 4u, acc_1_1);
-  store_quad(c_base, r + 1u, col0 + 8u, acc_1_2);  store_quad(c_base, r + 1u, col0 + 12u, acc_1_3);
-  store_quad(c_base, r + 2u, col0, acc_2_0);  store_quad(c_base, r + 2u, col0 + 4u, acc_2_1);
-  store_quad(c_base, r + 2u, col0 + 8u, acc_2_2);  store_quad(c_base, r + 2u, col0 + 12u, acc_2_3);
-  store_quad(c_base, r + 3u, col0, acc_3_0);  store_quad(c_base, r + 3u, col0 + 4u, acc_3_1);
-  store_quad(c_base, r + 3u, col0 + 8u, acc_3_2);  store_quad(c_base, r + 3u, col0 + 12u, acc_3_3);
-  store_quad(c_base, r + 4u, col0, acc_4_0);  store_quad(c_base, r + 4u, col0 + 4u, acc_4_1);
-  store_quad(c_base, r + 4u, col0 + 8u, acc_4_2);  store_quad(c_base, r + 4u, col0 + 12u, acc_4_3);
-  store_quad(c_base, r + 5u, col0, acc_5_0);  store_quad(c_base, r + 5u, col0 + 4u, acc_5_1);
-  store_quad(c_base, r + 5u, col0 + 8u, acc_5_2);  store_quad(c_base, r + 5u, col0 + 12u, acc_5_3);
-  store_quad(c_base, r + 6u, col0, acc_6_0);  store_quad(c_base, r + 6u, col0 + 4u, acc_6_1);
-  store_quad(c_base, r + 6u, col0 + 8u, acc_6_2);  store_quad(c_base, r + 6u, col0 + 12u, acc_6_3);
-  store_quad(c_base, r + 7u, col0, acc_7_0);  store_quad(c_base, r + 7u, col0 + 4u, acc_7_1);
-  store_quad(c_base, r + 7u, col0 + 8u, acc_7_2);  store_quad(c_base, r + 7u, col0 + 12u, acc_7_3);
-  store_quad(c_base, r + 8u, col0, acc_8_0);  store_quad(c_base, r + 8u, col0 + 4u, acc_8_1);
-  store_quad(c_base, r + 8u, col0 + 8u, acc_8_2);  store_quad(c_base, r + 8u, col0 + 12u, acc_8_3);
-  store_quad(c_base, r + 9u, col0, acc_9_0);  store_quad(c_base, r + 9u, col0 + 4u, acc_9_1);
-  store_quad(c_base, r + 9u, col0 + 8u, acc_9_2);  store_quad(c_base, r + 9u, col0 + 12u, acc_9_3);
-  store_quad(c_base, r + 10u, col0, acc_10_0);  store_quad(c_base, r + 10u, col0 + 4u, acc_10_1);
-  store_quad(c_base, r + 10u, col0 + 8u, acc_10_2);  store_quad(c_base, r + 10u, col0 + 12u, acc_10_3);
-  store_quad(c_base, r + 11u, col0, acc_11_0);  store_quad(c_base, r + 11u, col0 + 4u, acc_11_1);
-  store_quad(c_base, r + 11u, col0 + 8u, acc_11_2);  store_quad(c_base, r + 11u, col0 + 12u, acc_11_3);
-  store_quad(c_base, r + 12u, col0, acc_12_0);  store_quad(c_base, r + 12u, col0 + 4u, acc_12_1);
-  store_quad(c_base, r + 12u, col0 + 8u, acc_12_2);  store_quad(c_base, r + 12u, col0 + 12u, acc_12_3);
-  store_quad(c_base, r + 13u, col0, acc_13_0);  store_quad(c_base, r + 13u, col0 + 4u, acc_13_1);
-  store_quad(c_base, r + 13u, col0 + 8u, acc_13_2);  store_quad(c_base, r + 13u, col0 + 12u, acc_13_3);
-  store_quad(c_base, r + 14u, col0, acc_14_0);  store_quad(c_base, r + 14u, col0 + 4u, acc_14_1);
-  store_quad(c_base, r + 14u, col0 + 8u, acc_14_2);  store_quad(c_base, r + 14u, col0 + 12u, acc_14_3);
-  store_quad(c_base, r + 15u, col0, acc_15_0);  store_quad(c_base, r + 15u, col0 + 4u, acc_15_1);
-  store_quad(c_base, r + 15u, col0 + 8u, acc_15_2);  store_quad(c_base, r + 15u, col0 + 12u, acc_15_3);
+  // The tile is stored by one loop (tile[4r + q] = acc_r_q): 64 inlined stores took a software
+  // adapter 4–9× longer to compile, and the values written are the same.
+  var tile = array<vec4<f32>, 64>(
+    acc_0_0, acc_0_1, acc_0_2, acc_0_3,
+    acc_1_0, acc_1_1, acc_1_2, acc_1_3,
+    acc_2_0, acc_2_1, acc_2_2, acc_2_3,
+    acc_3_0, acc_3_1, acc_3_2, acc_3_3,
+    acc_4_0, acc_4_1, acc_4_2, acc_4_3,
+    acc_5_0, acc_5_1, acc_5_2, acc_5_3,
+    acc_6_0, acc_6_1, acc_6_2, acc_6_3,
+    acc_7_0, acc_7_1, acc_7_2, acc_7_3,
+    acc_8_0, acc_8_1, acc_8_2, acc_8_3,
+    acc_9_0, acc_9_1, acc_9_2, acc_9_3,
+    acc_10_0, acc_10_1, acc_10_2, acc_10_3,
+    acc_11_0, acc_11_1, acc_11_2, acc_11_3,
+    acc_12_0, acc_12_1, acc_12_2, acc_12_3,
+    acc_13_0, acc_13_1, acc_13_2, acc_13_3,
+    acc_14_0, acc_14_1, acc_14_2, acc_14_3,
+    acc_15_0, acc_15_1, acc_15_2, acc_15_3,
+  );
+  for (var i = 0u; i < 64u; i++) {
+    store_quad(c_base, row0 + i / 4u, col0 + (i % 4u) * 4u, tile[i]);
+  }
 }
 
 // ---- scalar access: workgroup tile and simple kernels -----------------------------------------

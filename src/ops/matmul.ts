@@ -10,7 +10,9 @@
 //   gemv_nt                x·Wᵀ with fewer than GEMV_MAX_ROWS rows (decoding), any adapter
 //   matmul_register_tile   variant 'register' (software adapters) when the vec4 dims allow; its
 //                          8 threads lie along N, or along M when C has few tile columns
-//                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so)
+//                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so), a
+//                          uniform rather than a pipeline constant, since each pipeline of this
+//                          kernel costs a software adapter ~0.5–1 s of CPU to compile
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
 // Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
 // register tile, a second operand pair along K (LoRA's up-projection in the base product).
@@ -246,7 +248,7 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...extraConstant, ...registerLayout(d) })
+        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...extraConstant })
         : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
@@ -263,6 +265,7 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
       .f32(dropScale)
       .u32(extra ? extra.a.shape[1] : 0)
       .f32(extra ? extra.scale : 0)
+      .u32(kernel === 'register' ? registerLayout(d).WG_X : 0)
       .build(),
     // Each entry point binds what it reads: GEMV no mask; the register tile the second pair too.
     buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? zeroBias(gpu), extra?.b ?? zeroBias(gpu)] : buffers,

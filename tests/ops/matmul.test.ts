@@ -6,6 +6,7 @@ import {
   matmulCpu,
   matmulDims,
   matmulKernel,
+  registerLayout,
   setMatmulVariant,
   type MatmulKernel,
   type MatmulOptions,
@@ -89,13 +90,16 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (v
   });
 
   // LoRA's narrow products (rank 16: N or K = 16), and N or K = 1 or 3, against rows spanning
-  // several tiles; a C with few tile columns runs with the workgroup's threads along M.
+  // several tiles; a C with few tile columns runs with the workgroup's threads along M. The shapes
+  // give the register tile each of its four thread layouts (8, 4, 2 and 1 threads along N).
   it.each(LAYOUTS)('transA=%s transB=%s matches the CPU reference on narrow shapes (N or K = 16, 1, 3)', async (transA, transB) => {
     const gpu = await testGpu();
     setMatmulVariant(gpu, variant);
     const rng = new Rng(29 + Number(transA) * 2 + Number(transB));
     const kernels = new Set<MatmulKernel>();
+    const threadsAlongN = new Set<number>();
     for (const shape of [
+      [0, 32, 20, 64],
       [0, 68, 36, 16],
       [0, 68, 16, 36],
       [0, 36, 68, 16],
@@ -108,8 +112,11 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul, %s variant', (v
       [0, 68, 3, 36],
     ]) {
       kernels.add(await check(gpu, makeCase(rng, shape, [transA, transB]), [transA, transB]));
+      const [, M, K, N] = shape;
+      threadsAlongN.add(registerLayout(matmulDims(transA ? [K, M] : [M, K], transB ? [N, K] : [K, N], transA, transB)).WG_X);
     }
     expect(kernels).toContain(variant);
+    expect([...threadsAlongN].sort()).toEqual([1, 2, 4, 8]);
     await check(gpu, makeCase(rng, [0, 68, 36, 16], [transA, transB]), [transA, transB], { accumulate: true, c0: rng.uniformArray(68 * 16, -3, 3), alpha: 2 });
   });
 
