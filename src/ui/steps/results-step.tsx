@@ -165,7 +165,7 @@ function CommittedResults() {
         </label>
       ) : null}
       <p class="hint">
-        Seeds {seeds.join(', ')}; each bar is the mean over the arm's seeds, with its spread beside it. Arms or tasks a run has not finished are not shown.
+        Seeds {seeds.join(', ')}; each bar is the mean over the arm's seeds, with its spread under the figure. Arms or tasks a run has not finished are not shown.
       </p>
       <BarChart groups={resultGroups(run.results)} />
     </div>
