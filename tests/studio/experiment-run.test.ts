@@ -135,13 +135,19 @@ describe('experiment runner (tiny preset)', () => {
     expect(store.text('results.json')).toBe(straight.text('results.json'));
   });
 
-  it('a run killed while saving rows continues from the saved checkpoint, and refuses another preset in the same folder', async () => {
+  /** The straight run as it was before the GR-SAP unit's rows were written (trained, evaluating). */
+  function beforeGrsapRows(): MemoryStore {
     const store = straight.copy();
-    // Back to the moment before the GR-SAP unit's rows were written: the process died there.
     store.files.delete('units/grsap__chat__seed-0/rows-test.jsonl');
     const state = JSON.parse(store.text('experiment.json'));
     state.units['grsap__chat__seed-0'].status = 'evaluating';
     store.files.set('experiment.json', new TextEncoder().encode(JSON.stringify(state)));
+    return store;
+  }
+
+  it('a run killed while saving rows continues from the saved checkpoint, and refuses another preset in the same folder', async () => {
+    // Back to the moment before the GR-SAP unit's rows were written: the process died there.
+    const store = beforeGrsapRows();
     store.failOn = (path) => path.endsWith('grsap__chat__seed-0/rows-test.jsonl');
     await expect(runExperiment(env(store), TINY_PRESET)).rejects.toThrow(/simulated kill/);
     store.failOn = null;
@@ -155,11 +161,7 @@ describe('experiment runner (tiny preset)', () => {
   });
 
   it('continues a run with another evaluation batch size (greedy answers do not depend on it), with the same rows', async () => {
-    const store = straight.copy();
-    store.files.delete('units/grsap__chat__seed-0/rows-test.jsonl');
-    const state = JSON.parse(store.text('experiment.json'));
-    state.units['grsap__chat__seed-0'].status = 'evaluating';
-    store.files.set('experiment.json', new TextEncoder().encode(JSON.stringify(state)));
+    const store = beforeGrsapRows();
     const other = { ...TINY_PRESET, evaluate: { ...TINY_PRESET.evaluate, batchSize: 1 } };
     const out = await runExperiment(env(store), other);
     expect(out.status).toBe('done');
