@@ -238,7 +238,8 @@ interface LaunchPart {
 }
 
 function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers }: Launch, kernel: MatmulKernel, part: LaunchPart): void {
-  const workgroups = launchGrid(kernel, d);
+  const threadsAlongN = kernel === 'register' ? registerLayout(d).WG_X : 0;
+  const workgroups = launchGrid(kernel, d, threadsAlongN);
   if (workgroups.some((n) => n > MAX_WORKGROUPS)) {
     throw new ShapeError('matmul', `${shapeString(d.outShape)} needs ${workgroups.join('×')} workgroups, more than ${MAX_WORKGROUPS} in one dimension.`);
   }
@@ -265,7 +266,7 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
       .f32(dropScale)
       .u32(extra ? extra.a.shape[1] : 0)
       .f32(extra ? extra.scale : 0)
-      .u32(kernel === 'register' ? registerLayout(d).WG_X : 0)
+      .u32(threadsAlongN)
       .build(),
     // Each entry point binds what it reads: GEMV no mask; the register tile the second pair too.
     buffers: kernel === 'gemv' ? buffers.slice(0, 4) : kernel === 'register' ? [...buffers, extra?.a ?? zeroBias(gpu), extra?.b ?? zeroBias(gpu)] : buffers,
@@ -273,11 +274,11 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
   });
 }
 
-function launchGrid(kernel: MatmulKernel, d: MatmulDims): [number, number, number] {
+/** The dispatch grid; `threadsAlongN` is the register tile's layout (registerLayout's WG_X). */
+function launchGrid(kernel: MatmulKernel, d: MatmulDims, threadsAlongN: number): [number, number, number] {
   if (kernel === 'gemv') return [ceilDiv(ceilDiv(d.N, GEMV_COLUMNS), GEMV_WG), d.M, d.batch];
   if (kernel === 'register') {
-    const { WG_X, WG_Y } = registerLayout(d);
-    return [ceilDiv(ceilDiv(d.N, REGISTER_TILE), WG_X), ceilDiv(ceilDiv(d.M, REGISTER_TILE), WG_Y), d.batch];
+    return [ceilDiv(ceilDiv(d.N, REGISTER_TILE), threadsAlongN), ceilDiv(ceilDiv(d.M, REGISTER_TILE), REGISTER_WG / threadsAlongN), d.batch];
   }
   const block = kernel === 'simple' ? SIMPLE_BLOCK : WORKGROUP_TILE;
   return [ceilDiv(d.N, block), ceilDiv(d.M, block), d.batch];

@@ -130,13 +130,13 @@ function newState(env: ExperimentEnv, preset: ExperimentPreset): ExperimentState
  * batched (tests/model/generate.test.ts; the quick preset's untuned answers were the same at 16, 32,
  * 64 and 128 prompts a batch), so a run may continue with another batch size.
  */
-function outcomeSettings(preset: ExperimentPreset): ExperimentPreset {
+function outcomeSettings(preset: ExperimentPreset): Omit<ExperimentPreset, 'evaluate'> & { evaluate: Omit<ExperimentPreset['evaluate'], 'batchSize'> } {
   const { batchSize: _batchSize, ...evaluate } = preset.evaluate;
-  return { ...preset, evaluate: evaluate as ExperimentPreset['evaluate'] };
+  return { ...preset, evaluate };
 }
 
 /** What decides a unit's outcome besides its arm, task and seed: every preset setting but which arms, tasks and seeds run. */
-function unitSettings(preset: ExperimentPreset): Omit<ExperimentPreset, 'name' | 'summary' | 'arms' | 'tasks' | 'seeds'> {
+function unitSettings(preset: ExperimentPreset): Omit<ReturnType<typeof outcomeSettings>, 'name' | 'summary' | 'arms' | 'tasks' | 'seeds'> {
   const { name: _name, summary: _summary, arms: _arms, tasks: _tasks, seeds: _seeds, ...settings } = outcomeSettings(preset);
   return settings;
 }

@@ -112,7 +112,7 @@ function SideBySide({ snap }: { snap: ExperimentSnapshot }) {
   );
 }
 
-type Committed = { preset: string; path: string; results: ExperimentResults };
+type Committed = { preset: string; results: ExperimentResults };
 
 async function fetchCommitted(path: string): Promise<ExperimentResults | null> {
   const r = await fetch(path, { cache: 'no-store' });
@@ -132,9 +132,9 @@ function CommittedResults() {
   const [state, setState] = useState<{ kind: 'loading' } | { kind: 'none' } | { kind: 'ok'; runs: Committed[] } | { kind: 'bad'; message: string }>({ kind: 'loading' });
   const [shown, setShown] = useState(0);
   useEffect(() => {
-    Promise.all(COMMITTED_RESULTS.map(async ({ preset, path }) => ({ preset, path, results: await fetchCommitted(path) })))
+    Promise.all(COMMITTED_RESULTS.map(async ({ preset, path }) => ({ preset, results: await fetchCommitted(path) })))
       .then((all) => {
-        const runs = all.flatMap(({ preset, path, results }): Committed[] => (results ? [{ preset, path, results }] : []));
+        const runs = all.flatMap(({ preset, results }): Committed[] => (results ? [{ preset, results }] : []));
         setState(runs.length ? { kind: 'ok', runs } : { kind: 'none' });
       })
       .catch((e: unknown) => setState({ kind: 'bad', message: e instanceof Error ? e.message : String(e) }));
