@@ -1,9 +1,9 @@
 // How a step's rows are batched, and what it costs: the embedded organism's stage-1 full fine-tuning
 // step (random rows of the world's stage-1 data, max length 256) with one batch of 32, and with the
 // same 32 rows sorted by length into micro-batches of 16 or 8 (TrainConfig.sortWithinStep: the same
-// rows and gradient, less padding). Prints one JSON document; asserts nothing. Node, SwiftShader or
-// whatever adapter Dawn finds; the weights are the committed organism's (their values do not
-// change the speed).
+// rows and gradient, less padding), and one padding-free batch of 32 (no padding at all). Prints
+// one JSON document; asserts nothing. Node, SwiftShader or whatever adapter Dawn finds; the
+// weights are the committed organism's (their values do not change the speed).
 //
 //   node --import ./src/cli/register.mjs bench/organism-batches.ts [--steps 6] [--reps 2]
 
@@ -23,10 +23,11 @@ const reps = Number(values.reps);
 if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(reps) && reps > 0)) throw new Error('--steps and --reps must be positive integers.');
 
 const PLANS = [
-  { batchSize: 32, gradAccumulation: 1, sortWithinStep: false },
-  { batchSize: 16, gradAccumulation: 2, sortWithinStep: true },
-  { batchSize: 8, gradAccumulation: 4, sortWithinStep: true },
-];
+  { batchSize: 32, gradAccumulation: 1, sortWithinStep: false, layout: 'padded' },
+  { batchSize: 16, gradAccumulation: 2, sortWithinStep: true, layout: 'padded' },
+  { batchSize: 8, gradAccumulation: 4, sortWithinStep: true, layout: 'padded' },
+  { batchSize: 32, gradAccumulation: 1, sortWithinStep: false, layout: 'padding-free' },
+] as const;
 
 const gpu = await Gpu.create();
 const recipe = ORGANISM_RECIPES.prototype;
@@ -35,7 +36,8 @@ const records = [];
 for (let rep = 0; rep < reps; rep++) {
   for (const plan of PLANS) {
     const loaded = await loadModel(gpu, new NodeFolderModelSource(values.model!));
-    const setup = createTraining(gpu, loaded, data.stage1, trainConfig({ method: 'full' }, recipe.stage1.train, plan), { lossOn: 'all' });
+    const { layout, ...batching } = plan;
+    const setup = createTraining(gpu, loaded, data.stage1, trainConfig({ method: 'full' }, recipe.stage1.train, batching), { lossOn: 'all', layout });
     const t = await timeTrainerSteps(setup.trainer, steps);
     records.push({ rep, ...plan, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, paddedTokensPerStep: t.paddedTokensPerStep, msPerThousandPaddedTokens: Math.round((t.wallMs / steps / t.paddedTokensPerStep) * 1000) });
     process.stderr.write(`${JSON.stringify(records.at(-1))}\n`);

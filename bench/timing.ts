@@ -95,8 +95,12 @@ export function throughputRecord(op: string, shape: string, run: TimedRun, work:
   };
 }
 
-/** The trainer's figures over `steps` optimizer steps after one untimed step (pipeline compilation): wall and CPU time a step, padded tokens a step. */
-export async function timeTrainerSteps(trainer: Trainer, steps: number): Promise<{ msPerStep: number; cpuMsPerStep: number; paddedTokensPerStep: number; wallMs: number }> {
+/**
+ * The trainer's figures over `steps` optimizer steps after one untimed step (pipeline compilation):
+ * wall and CPU time a step, the tokens a step's batches hold (padding included, if any) and the
+ * examples' own tokens a step (the same in every layout).
+ */
+export async function timeTrainerSteps(trainer: Trainer, steps: number): Promise<{ msPerStep: number; cpuMsPerStep: number; paddedTokensPerStep: number; exampleTokensPerStep: number; wallMs: number }> {
   await trainer.run({ untilStep: 1 });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -104,5 +108,7 @@ export async function timeTrainerSteps(trainer: Trainer, steps: number): Promise
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const padded = (history.at(-1)!.tokens - history[0].tokens) / steps;
-  return { msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), wallMs };
+  let exampleTokens = 0;
+  for (const micro of trainer.steps.slice(1, 1 + steps)) for (const indices of micro) for (const i of indices) exampleTokens += trainer.examples[i].ids.length;
+  return { msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), exampleTokensPerStep: Math.round(exampleTokens / steps), wallMs };
 }

@@ -5,6 +5,8 @@
 // Query t sits at absolute position past + t (past = S − T) and may attend key s when
 //   first[b] ≤ s < end[b]   (valid keys of its batch row; all of [0, S) without a key range)
 //   s ≤ past + t            (causal)
+// or, for sequences packed side by side into one row (training, S = T), per token: query t
+// attends keys [first[b,t], t] of its own sequence [first, end).
 // A query with no such key (left padding) gets output 0 and lse 0 and receives no gradient.
 //
 // Two ways to spread the work:
@@ -29,7 +31,7 @@ struct Params {
   heads: u32,         // H
   kv_heads: u32,      // KV
   head_vec4s: u32,    // D/4
-  use_key_range: u32, // 1: key_range holds [first, end) per batch row; 0: every key is valid
+  use_key_range: u32, // 0: every key is valid; 1: key_range holds [first, end) per batch row; 2: per token (packed sequences)
   scale: f32,         // 1/sqrt(D)
   grid_x: u32,        // workgroups along x of the 2-D dispatch grid
   rows: u32,          // rows of work in this dispatch
@@ -40,7 +42,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> key_range: array<u32>; // (B,2) [first, end)
+@group(0) @binding(4) var<storage, read> key_range: array<u32>; // (B,2) [first, end) per row, or (B,T,2) per token
 
 // Offsets in vec4s of a q/out/dout row and of a k/v row.
 fn q_offset(b: u32, t: u32, h: u32) -> u32 {
@@ -57,15 +59,31 @@ fn past_len() -> u32 {
 
 // Valid keys [first, end) of batch row b, before the causal limit.
 fn valid_keys(b: u32) -> vec2<u32> {
-  if (p.use_key_range == 0u) { return vec2<u32>(0u, p.key_len); }
+  if (p.use_key_range != 1u) { return vec2<u32>(0u, p.key_len); }
   return vec2<u32>(key_range[2u * b], min(key_range[2u * b + 1u], p.key_len));
+}
+
+// Packed sequences (use_key_range 2, no cache: S = T): the sequence [first, end) that token t of
+// batch row b belongs to. Query t attends keys [first, t]; key t is seen by queries [t, end).
+fn token_sequence(b: u32, t: u32) -> vec2<u32> {
+  let at = 2u * (b * p.q_len + t);
+  return vec2<u32>(key_range[at], min(key_range[at + 1u], p.key_len));
 }
 
 // Keys [first, end) that query t of batch row b attends (empty when first ≥ end).
 fn key_window(b: u32, t: u32) -> vec2<u32> {
-  let valid = valid_keys(b);
+  var valid = valid_keys(b);
+  if (p.use_key_range == 2u) { valid = token_sequence(b, t); }
   let end = min(valid.y, past_len() + t + 1u);
   return vec2<u32>(valid.x, max(valid.x, end));
+}
+
+// Queries [first, end) that see key s of batch row b (none when first ≥ end).
+fn query_window(b: u32, s: u32) -> vec2<u32> {
+  if (p.use_key_range == 2u) { return vec2<u32>(s, token_sequence(b, s).y); }
+  let valid = valid_keys(b);
+  if (s < valid.x || s >= valid.y) { return vec2<u32>(p.q_len, p.q_len); }
+  return vec2<u32>(select(0u, s - past_len(), s > past_len()), p.q_len);
 }
 
 // Query row (b,h,t) of a row index ordered (b, h, t) with t fastest, the lse order.
@@ -247,7 +265,8 @@ fn attention_backward_query(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(8) var<storage, read_write> dv: array<vec4<f32>>; // (B,S,KV,D)
 
 // One thread per key row (b,g,s), ordered (b, g, s) with s fastest: gathers over every query
-// head of group g and every query t ≥ s − past (each of which sees key s when s is valid).
+// head of group g and every query t ≥ s − past (each of which sees key s when s is valid), or
+// every later query of key s's own packed sequence.
 // Invalid keys get zero gradients.
 @compute @workgroup_size(WG)
 fn attention_backward_key(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -268,11 +287,9 @@ fn attention_backward_key(@builtin(global_invocation_id) gid: vec3<u32>) {
     dk_acc[i] = vec4<f32>(0.0);
     dv_acc[i] = vec4<f32>(0.0);
   }
-  let valid = valid_keys(b);
-  var first_query = p.q_len; // none
-  if (s >= valid.x && s < valid.y) { first_query = select(0u, s - past_len(), s > past_len()); }
+  let queries = query_window(b, s);
   for (var h = g * group; h < (g + 1u) * group; h++) {
-    for (var t = first_query; t < p.q_len; t++) {
+    for (var t = queries.x; t < queries.y; t++) {
       let base = q_offset(b, t, h);
       let row_stats = stats[(b * p.heads + h) * p.q_len + t];
       var score = 0.0;

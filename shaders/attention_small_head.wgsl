@@ -18,7 +18,7 @@ struct Params {
   heads: u32,         // H
   kv_heads: u32,      // KV
   head_vec4s: u32,    // D/4
-  use_key_range: u32, // 1: key_range holds [first, end) per batch row; 0: every key is valid
+  use_key_range: u32, // 0: every key is valid; 1: key_range holds [first, end) per batch row; 2: per token (packed sequences)
   scale: f32,         // 1/sqrt(D)
   grid_x: u32,        // workgroups along x of the 2-D dispatch grid
   rows: u32,          // rows of work in this dispatch
@@ -29,7 +29,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> key_range: array<u32>; // (B,2) [first, end)
+@group(0) @binding(4) var<storage, read> key_range: array<u32>; // (B,2) [first, end) per row, or (B,T,2) per token
 
 fn q_offset(b: u32, t: u32, h: u32) -> u32 {
   return ((b * p.q_len + t) * p.heads + h) * p.head_vec4s;
@@ -44,16 +44,34 @@ fn past_len() -> u32 {
 }
 
 fn valid_keys(b: u32) -> vec2<u32> {
-  if (p.use_key_range == 0u) { return vec2<u32>(0u, p.key_len); }
+  if (p.use_key_range != 1u) { return vec2<u32>(0u, p.key_len); }
   return vec2<u32>(key_range[2u * b], min(key_range[2u * b + 1u], p.key_len));
 }
 
+// Packed sequences (use_key_range 2, no cache: S = T): the sequence [first, end) that token t of
+// batch row b belongs to. Query t attends keys [first, t]; key t is seen by queries [t, end).
+fn token_sequence(b: u32, t: u32) -> vec2<u32> {
+  let at = 2u * (b * p.q_len + t);
+  return vec2<u32>(key_range[at], min(key_range[at + 1u], p.key_len));
+}
+
+// Keys [first, end) that query t of batch row b attends (empty when first ≥ end).
 fn key_window(b: u32, t: u32) -> vec2<u32> {
-  let valid = valid_keys(b);
+  var valid = valid_keys(b);
+  if (p.use_key_range == 2u) { valid = token_sequence(b, t); }
   let end = min(valid.y, past_len() + t + 1u);
   return vec2<u32>(valid.x, max(valid.x, end));
 }
 
+// Queries [first, end) that see key s of batch row b (none when first ≥ end).
+fn query_window(b: u32, s: u32) -> vec2<u32> {
+  if (p.use_key_range == 2u) { return vec2<u32>(s, token_sequence(b, s).y); }
+  let valid = valid_keys(b);
+  if (s < valid.x || s >= valid.y) { return vec2<u32>(p.q_len, p.q_len); }
+  return vec2<u32>(select(0u, s - past_len(), s > past_len()), p.q_len);
+}
+
+// Query row (b,h,t) of a row index ordered (b, h, t) with t fastest, the lse order.
 fn query_row(row: u32) -> vec3<u32> {
   return vec3<u32>(row / (p.q_len * p.heads), (row / p.q_len) % p.heads, row % p.q_len);
 }
@@ -231,7 +249,7 @@ fn store_dk_dv(at: u32, a: Head, b: Head) {
 }
 
 // One thread per key row (b,g,s), s fastest: gathers over the query heads of group g and the
-// queries t ≥ s − past that see key s; invalid keys get zero gradients.
+// queries that see key s (query_window); invalid keys get zero gradients.
 @compute @workgroup_size(WG)
 fn attention_backward_key_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = gid.y * p.grid_x * WG + gid.x;
@@ -245,11 +263,9 @@ fn attention_backward_key_small_head(@builtin(global_invocation_id) gid: vec3<u3
   let value = load_v(k_base);
   var dk_acc = Head();
   var dv_acc = Head();
-  let valid = valid_keys(b);
-  var first_query = p.q_len; // none
-  if (s >= valid.x && s < valid.y) { first_query = select(0u, s - past_len(), s > past_len()); }
+  let queries = query_window(b, s);
   for (var h = g * group; h < (g + 1u) * group; h++) {
-    for (var t = first_query; t < p.q_len; t++) {
+    for (var t = queries.x; t < queries.y; t++) {
       let base = q_offset(b, t, h);
       let row_stats = stats[(b * p.heads + h) * p.q_len + t];
       let query = load_q(base);

@@ -98,6 +98,41 @@ fn dropout_draw_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
   drawn_bits[word] = bits;
 }
 
+// The same mask for a tensor whose rows are laid out differently from the layout the mask is
+// drawn for: element c of row r gets the bit of element row_ids[r]·width + c of the drawn layout
+// (a padding-free batch draws the masks of its padded batch, so both train on the same masks).
+// width is a multiple of 4, so the four elements of one Philox call stay in one row.
+struct RowsParams {
+  n: u32,          // element count
+  threshold: u32,
+  width: u32,      // elements per row
+  seed: u32,
+  offset: u32,
+  row_stride: u32, // as above: one invocation per 32 elements
+}
+
+@group(0) @binding(0) var<uniform> rp: RowsParams;
+@group(0) @binding(1) var<storage, read_write> row_drawn_bits: array<u32>;
+@group(0) @binding(2) var<storage, read> row_ids: array<u32>; // (n / width) row of the drawn layout per row
+
+@compute @workgroup_size(WG)
+fn dropout_draw_bits_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let word = gid.y * rp.row_stride + gid.x;
+  let first = word * 32u;
+  if (first >= rp.n) { return; }
+  var bits = 0u;
+  for (var g = 0u; g < 8u; g++) {
+    let i = first + g * 4u; // four elements of one row (width % 4 == 0)
+    if (i >= rp.n) { break; }
+    let drawn = row_ids[i / rp.width] * rp.width + i % rp.width;
+    let words = philox4x32_10(vec4<u32>(drawn / 4u, rp.offset, 0u, 0u), vec2<u32>(rp.seed, 0u));
+    for (var j = 0u; j < 4u; j++) {
+      if (i + j < rp.n && words[j] >= rp.threshold) { bits |= 1u << (g * 4u + j); }
+    }
+  }
+  row_drawn_bits[word] = bits;
+}
+
 struct ApplyParams {
   n: u32,          // element count
   accumulate: u32, // 0: out = src·keep·scale; 1: out += src·keep·scale

@@ -23,6 +23,7 @@ export interface LoraBranch {
   dropout: number; // p; 0 = none
   seed: number; // dropout seed of this step
   offset: number; // dropout counter offset unique to this layer and target
+  rows?: Tensor | null; // (N) u32: the row of each input row in the layout its mask is drawn for (ModelInputs.dropoutRows)
 }
 
 export interface LinearGrads {
@@ -52,7 +53,8 @@ export function linearLoraForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor |
   if (x.shape[x.shape.length - 1] !== inFeatures) throw new ShapeError('linearLoraForward', `x must end in in=${inFeatures}: x${shapeString(x.shape)}, w${shapeString(w.shape)}.`);
   const rows = x.size / inFeatures;
   const x2 = x.view([rows, inFeatures]);
-  const mask = lora.dropout > 0 ? dropoutDrawMask(gpu, x.size, lora.dropout, lora.seed, lora.offset) : null;
+  const drawFor = lora.rows ? { ids: lora.rows, width: inFeatures } : undefined;
+  const mask = lora.dropout > 0 ? dropoutDrawMask(gpu, x.size, lora.dropout, lora.seed, lora.offset, drawFor) : null;
   const u = matmul(gpu, x2, lora.pair.A, { transB: true, dropout: mask ? { mask, p: lora.dropout, on: 'a' } : undefined }); // (N,R)
   // y = [x | s·u]·[W | B]ᵀ + b: the up-projection rides along in the base product's K loop.
   const y = matmul(gpu, x2, w, { transB: true, bias, extra: { a: u, b: lora.pair.B, scale: lora.scale } }).view([...x.shape.slice(0, -1), outFeatures]);

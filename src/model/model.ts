@@ -20,7 +20,8 @@ export interface ModelInputs {
   T: number;
   ids: Tensor; // (B,T) u32
   positions: Tensor; // (B,T) u32
-  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end); null when no row is padded
+  keyRange: Tensor | null; // (B,2) u32 valid keys [first, end); or (B,T,2) each token's sequence [first, end) when sequences are packed into a row; null when no row is padded
+  dropoutRows?: Tensor | null; // (B·T) u32: the row each token's LoRA dropout draws for (a padding-free batch: its row in the padded batch); absent: its own
 }
 
 export interface ModelGrads {
@@ -104,19 +105,26 @@ export class DecoderModel {
     this.attached = null;
   }
 
-  /** Upload a right- or left-padded batch: ids (B,T), positions (B,T), key ranges (B,2) when padded. */
-  uploadInputs(B: number, T: number, ids: ArrayLike<number>, positions: ArrayLike<number>, keyRanges: ArrayLike<number> | null): ModelInputs {
+  /**
+   * Upload a batch: ids (B,T), positions (B,T), and when some key is masked its key ranges, (B,2)
+   * per row (padded rows) or (B,T,2) per token (sequences packed into a row). `dropoutRows` (B·T):
+   * see ModelInputs.
+   */
+  uploadInputs(B: number, T: number, ids: ArrayLike<number>, positions: ArrayLike<number>, keyRanges: ArrayLike<number> | null, dropoutRows?: ArrayLike<number>): ModelInputs {
     const gpu = this.gpu;
+    if (keyRanges && keyRanges.length !== 2 * B && keyRanges.length !== 2 * B * T) throw new Error(`uploadInputs: ${keyRanges.length} key-range values for B=${B}, T=${T}; expected 2·B per row or 2·B·T per token.`);
+    const perToken = !!keyRanges && keyRanges.length === 2 * B * T && T > 1;
     return {
       B,
       T,
       ids: gpu.upload(ids, [B, T], 'u32', 'inputs.ids'),
       positions: gpu.upload(positions, [B, T], 'u32', 'inputs.positions'),
-      keyRange: keyRanges ? gpu.upload(keyRanges, [B, 2], 'u32', 'inputs.keyRange') : null,
+      keyRange: keyRanges ? gpu.upload(keyRanges, perToken ? [B, T, 2] : [B, 2], 'u32', 'inputs.keyRange') : null,
+      dropoutRows: dropoutRows ? gpu.upload(dropoutRows, [B * T], 'u32', 'inputs.dropoutRows') : null,
     };
   }
 
-  private loraFor(layer: number, options: ForwardOptions): (name: LinearName) => LoraBranch | null {
+  private loraFor(layer: number, options: ForwardOptions, dropoutRows: Tensor | null): (name: LinearName) => LoraBranch | null {
     const adapter = this.adapter;
     const training = options.training ?? options.keep;
     return (name) => {
@@ -128,6 +136,7 @@ export class DecoderModel {
         dropout: training ? adapter.config.dropout : 0,
         seed: options.dropoutSeed ?? 0,
         offset: dropoutOffset(layer, name),
+        rows: dropoutRows,
       };
     };
   }
@@ -139,7 +148,7 @@ export class DecoderModel {
       positions: inputs.positions,
       keyRange: inputs.keyRange,
       invFreq: this.invFreq,
-      lora: this.loraFor(layer, options),
+      lora: this.loraFor(layer, options, inputs.dropoutRows ?? null),
       keep: options.keep,
       ropeOffset: options.ropeOffset ?? 0,
       cache: options.cache ? { k: options.cache.k[layer], v: options.cache.v[layer], past: options.cache.past } : null,
@@ -250,4 +259,5 @@ export function destroyInputs(inputs: ModelInputs): void {
   inputs.ids.destroy();
   inputs.positions.destroy();
   inputs.keyRange?.destroy();
+  inputs.dropoutRows?.destroy();
 }

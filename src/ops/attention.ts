@@ -28,6 +28,8 @@
 //   right padding (training):           [0, length)
 //   left padding (batched generation):  [padCount, Smax) — the causal limit already stops at the
 //                                       current length, so the range stays fixed while decoding
+//   packed sequences (padding-free      a u32 (B,T,2) range per token instead: the sequence
+//   training, S = T):                   [first, end) it belongs to; query t attends [first, t]
 // A query that sees no valid key (a left-padding query) gets output 0 and lse 0, never NaN.
 //
 // Memory: the forward keeps only lse, B·H·T floats (4·9·128·4 B = 18 KiB at B=4, T=128, H=9),
@@ -57,7 +59,7 @@ export interface AttentionShape {
 }
 
 export interface AttentionOptions {
-  /** u32 (B,2): valid keys [first, end) of each batch row; omitted = every key is valid. */
+  /** u32 (B,2): valid keys [first, end) of each batch row; or u32 (B,T,2): each token's packed sequence [first, end) (S = T); omitted = every key is valid. */
   keyRange?: Tensor | null;
   /** Keys in use S when k/v are a cache of capacity Smax = k.shape[1]; default Smax. */
   keyLength?: number;
@@ -90,12 +92,21 @@ export function attentionShape(op: string, q: Tensor, k: Tensor, v: Tensor, keyL
   if (batch < 1 || queryLen < 1 || heads < 1 || headDim < 1) throw new ShapeError(op, `empty input: ${shapes}.`);
   if (keyRange) {
     assertDType(op, { keyRange }, 'u32');
-    assertShape(op, 'keyRange', keyRange, [batch, 2]);
+    if (keyRange.shape.length === 3) {
+      assertShape(op, 'keyRange', keyRange, [batch, queryLen, 2]);
+      if (keyLen !== queryLen) throw new ShapeError(op, `a per-token keyRange (packed sequences) needs S = T, without a cache; got S=${keyLen}, T=${queryLen}.`);
+    } else assertShape(op, 'keyRange', keyRange, [batch, 2]);
   }
   return { batch, queryLen, keyLen, keyRows, heads, kvHeads, headDim };
 }
 
-function attentionParams(shape: AttentionShape, useKeyRange: boolean, gridX: number, rows: number): ArrayBuffer {
+/** The shader's use_key_range: 0 every key valid, 1 a range per batch row, 2 a range per token (packed sequences). */
+function keyRangeMode(keyRange: Tensor | null | undefined): number {
+  if (!keyRange) return 0;
+  return keyRange.shape.length === 3 ? 2 : 1;
+}
+
+function attentionParams(shape: AttentionShape, keyRange: Tensor | null | undefined, gridX: number, rows: number): ArrayBuffer {
   return params()
     .u32(shape.batch)
     .u32(shape.queryLen)
@@ -104,7 +115,7 @@ function attentionParams(shape: AttentionShape, useKeyRange: boolean, gridX: num
     .u32(shape.heads)
     .u32(shape.kvHeads)
     .u32(shape.headDim / 4)
-    .u32(useKeyRange ? 1 : 0)
+    .u32(keyRangeMode(keyRange))
     .f32(1 / Math.sqrt(shape.headDim))
     .u32(gridX)
     .u32(rows)
@@ -132,7 +143,7 @@ function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tens
   const range = keyRangeBinding(gpu, options.keyRange);
   gpu.dispatch({
     pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
-    params: attentionParams(shape, !!options.keyRange, workgroups[0], rows),
+    params: attentionParams(shape, options.keyRange, workgroups[0], rows),
     buffers: [q, k, v, range, out, lse],
     workgroups,
   });
@@ -176,12 +187,11 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   assertShape(op, 'dout', dout, q.shape);
   assertShape(op, 'lse', lse, [batch, heads, queryLen]);
   assertDType(op, { out, lse, dout }, 'f32');
-  const useKeyRange = !!options.keyRange;
   const range = keyRangeBinding(gpu, options.keyRange);
   const shader = shaderFor(headDim);
   const queryRows = batch * heads * queryLen;
   const queryGrid = grid(ceilDiv(queryRows, WG));
-  const queryParams = attentionParams(shape, useKeyRange, queryGrid[0], queryRows);
+  const queryParams = attentionParams(shape, options.keyRange, queryGrid[0], queryRows);
 
   const stats = gpu.empty([batch, heads, queryLen, 2], 'f32', 'attention.rowStats');
   gpu.dispatch({
@@ -203,12 +213,12 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   const keyGrid = grid(ceilDiv(keyRows, WG));
   gpu.dispatch({
     pipeline: rowKernel(gpu, 'attention_backward_key', headDim),
-    params: attentionParams(shape, useKeyRange, keyGrid[0], keyRows),
+    params: attentionParams(shape, options.keyRange, keyGrid[0], keyRows),
     buffers: [q, k, v, range, dout, stats, dk, dv],
     workgroups: keyGrid,
   });
   stats.destroy();
-  if (!useKeyRange) range.destroy();
+  if (!options.keyRange) range.destroy();
   return { dq, dk, dv };
 }
 
@@ -259,10 +269,11 @@ export function keyRangesFromMask(mask: ArrayLike<number>, batch: number, keyLen
 
 // ---- CPU reference (f64) ------------------------------------------------------------------------
 
-/** Keys [first, end) that query t of batch row b attends; first ≥ end means none. */
-function keyWindowCpu(shape: AttentionShape, keyRange: ArrayLike<number> | null | undefined, b: number, t: number): [number, number] {
-  const first = keyRange ? keyRange[2 * b] : 0;
-  const validEnd = keyRange ? Math.min(keyRange[2 * b + 1], shape.keyLen) : shape.keyLen;
+/** Keys [first, end) that query t of batch row b attends; first ≥ end means none. keyRange is (B,2), or (B,T,2) when perToken. */
+function keyWindowCpu(shape: AttentionShape, keyRange: ArrayLike<number> | null | undefined, perToken: boolean, b: number, t: number): [number, number] {
+  const at = perToken ? 2 * (b * shape.queryLen + t) : 2 * b;
+  const first = keyRange ? keyRange[at] : 0;
+  const validEnd = keyRange ? Math.min(keyRange[at + 1], shape.keyLen) : shape.keyLen;
   return [first, Math.min(validEnd, shape.keyLen - shape.queryLen + t + 1)];
 }
 
@@ -287,7 +298,7 @@ function probabilitiesCpu(q: ArrayLike<number>, k: ArrayLike<number>, shape: Att
 }
 
 /** out (B,T,H,D) and lse (B,H,T); a query with no visible key gets out 0 and lse 0. */
-export function attentionForwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, shape: AttentionShape, keyRange?: ArrayLike<number> | null): { out: Float64Array; lse: Float64Array } {
+export function attentionForwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, shape: AttentionShape, keyRange?: ArrayLike<number> | null, perToken = false): { out: Float64Array; lse: Float64Array } {
   const { batch, queryLen, heads, kvHeads, keyRows, headDim } = shape;
   const out = new Float64Array(batch * queryLen * heads * headDim);
   const lse = new Float64Array(batch * heads * queryLen);
@@ -295,7 +306,7 @@ export function attentionForwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, 
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / (heads / kvHeads));
       for (let t = 0; t < queryLen; t++) {
-        const window = keyWindowCpu(shape, keyRange, b, t);
+        const window = keyWindowCpu(shape, keyRange, perToken, b, t);
         const probs = probabilitiesCpu(q, k, shape, window, b, h, t);
         if (!probs) continue;
         const qBase = ((b * queryLen + t) * heads + h) * headDim;
@@ -321,7 +332,7 @@ export function attentionForwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, 
  * dq (B,T,H,D), dk and dv (B,S,KV,D) from the probabilities written out explicitly:
  * dS = P·(dP − Σ P·dP), dq = scale·dS·k, dk = scale·dSᵀ·q, dv = Pᵀ·dout.
  */
-export function attentionBackwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dout: ArrayLike<number>, shape: AttentionShape, keyRange?: ArrayLike<number> | null): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
+export function attentionBackwardCpu(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dout: ArrayLike<number>, shape: AttentionShape, keyRange?: ArrayLike<number> | null, perToken = false): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
   const { batch, queryLen, heads, kvHeads, keyRows, headDim } = shape;
   const scale = 1 / Math.sqrt(headDim);
   const dq = new Float64Array(q.length);
@@ -331,7 +342,7 @@ export function attentionBackwardCpu(q: ArrayLike<number>, k: ArrayLike<number>,
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / (heads / kvHeads));
       for (let t = 0; t < queryLen; t++) {
-        const window = keyWindowCpu(shape, keyRange, b, t);
+        const window = keyWindowCpu(shape, keyRange, perToken, b, t);
         const probs = probabilitiesCpu(q, k, shape, window, b, h, t);
         if (!probs) continue;
         const qBase = ((b * queryLen + t) * heads + h) * headDim;

@@ -80,14 +80,24 @@ export function dropoutForwardMasked(gpu: Gpu, x: Tensor, p: number, seed: numbe
  * bit, without y: for a matmul that applies it where it reads the input (`matmul(..., { dropout })`).
  * u32 (⌈elements/32⌉). p in (0, 1).
  */
-export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: number, offset = 0): Tensor {
+export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: number, offset = 0, rows?: DropoutRows): Tensor {
   const op = 'dropoutDrawMask';
   checkArgs(op, p, seed, offset);
   if (p === 0) throw new ShapeError(op, 'p = 0 draws no mask; skip dropout instead.');
   if (!Number.isInteger(elements) || elements < 0 || elements >= TWO_32 / 2) throw new ShapeError(op, `elements must be an integer in [0, 2^31), got ${elements}.`);
+  if (rows) checkRows(op, elements, rows);
   const mask = gpu.empty([Math.max(1, ceilDiv(elements, BITS_PER_WORD))], 'u32', 'dropout.mask');
   if (elements === 0) return mask;
   const workgroups = grid(ceilDiv(ceilDiv(elements, BITS_PER_WORD), WG));
+  if (rows) {
+    gpu.dispatch({
+      pipeline: gpu.kernel(source, 'dropout_draw_bits_rows', { WG }),
+      params: params().u32(elements).u32(dropoutThreshold(p)).u32(rows.width).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
+      buffers: [mask, rows.ids],
+      workgroups,
+    });
+    return mask;
+  }
   gpu.dispatch({
     pipeline: gpu.kernel(source, 'dropout_draw_bits', { WG }),
     params: params().u32(elements).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
@@ -95,6 +105,25 @@ export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: num
     workgroups,
   });
   return mask;
+}
+
+/**
+ * Rows of a tensor laid out differently from the layout a mask is drawn for: element c of row r
+ * gets the bit that element ids[r]·width + c of the drawn layout gets. A padding-free batch (its
+ * sequences side by side, no padding) passes each token's row in the padded batch, so it trains on
+ * the padded batch's masks.
+ */
+export interface DropoutRows {
+  ids: Tensor; // u32 (elements / width)
+  width: number; // elements per row, a multiple of 4
+}
+
+function checkRows(op: string, elements: number, rows: DropoutRows): void {
+  assertDType(op, { ids: rows.ids }, 'u32');
+  if (!Number.isInteger(rows.width) || rows.width < 4 || rows.width % 4 !== 0) throw new ShapeError(op, `rows.width must be a positive multiple of 4 (one Philox call's four elements in one row), got ${rows.width}.`);
+  if (elements % rows.width !== 0 || rows.ids.size !== elements / rows.width) {
+    throw new ShapeError(op, `rows.ids${shapeString(rows.ids.shape)} must hold one row id per ${rows.width} of ${elements} elements.`);
+  }
 }
 
 function applyMask(gpu: Gpu, op: string, src: Tensor, mask: Tensor, p: number, out: Tensor, accumulate: boolean): void {
@@ -174,6 +203,16 @@ export function dropoutMaskCpu(n: number, p: number, seed: number, offset = 0): 
     const words = philox4x32([group, offset, 0, 0], [seed, 0]);
     for (let j = 0; j < 4 && group * 4 + j < n; j++) mask[group * 4 + j] = p === 0 || words[j] >= threshold ? 1 : 0;
   }
+  return mask;
+}
+
+/** dropoutMaskCpu for rows laid out differently (DropoutRows, ids as numbers). */
+export function dropoutMaskRowsCpu(n: number, p: number, seed: number, offset: number, rowIds: ArrayLike<number>, width: number): Uint8Array {
+  let drawnRows = 0;
+  for (let r = 0; r < rowIds.length; r++) drawnRows = Math.max(drawnRows, rowIds[r] + 1);
+  const drawn = dropoutMaskCpu(drawnRows * width, p, seed, offset);
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = drawn[rowIds[Math.floor(i / width)] * width + (i % width)];
   return mask;
 }
 

@@ -13,7 +13,7 @@ import type { ChatExample } from '../text/datasets';
 import { encodeChatExamples, type EncodeReport, type TokenizedExample } from '../text/encode-dataset';
 import { prepareExamples, type PrepareReport } from '../train/batching';
 import type { TrainConfig } from '../train/config';
-import { freshAdaptation, Trainer } from '../train/trainer';
+import { freshAdaptation, Trainer, type BatchLayout } from '../train/trainer';
 import { Fingerprint } from '../util/hash';
 import { padIdOf } from './inference';
 import type { LoadedModel } from './load-model';
@@ -45,6 +45,7 @@ export interface TrainingSetupOptions {
   adaptation?: Adaptation; // train this one instead of a fresh one (e.g. continue an adapter)
   memoryBudget?: number; // bytes the device may give this run; refuse a setup estimated beyond it
   lossOn?: 'assistant' | 'all'; // learn the assistant turns (default), or every token (pre-training)
+  layout?: BatchLayout; // how micro-batches are laid out (default: padding-free where the model allows it; trainer.ts)
 }
 
 function requireTemplate(loaded: LoadedModel) {
@@ -133,7 +134,7 @@ export function createTraining(gpu: Gpu, loaded: LoadedModel, train: readonly Ch
   const memory = checkFits(gpu, loaded, config, longest, options.memoryBudget);
   const evalSet = options.eval ? prepareEvalSet(loaded, options.eval, config.maxLength) : null;
   const adaptation = options.adaptation ?? freshAdaptation(gpu, loaded.model, config);
-  const trainer = new Trainer(gpu, loaded.model, encoded.examples, config, padIdOf(loaded.tokenizer), adaptation);
+  const trainer = new Trainer(gpu, loaded.model, encoded.examples, config, padIdOf(loaded.tokenizer), adaptation, options.layout);
   const identity = { model: loaded.fingerprint, data: fingerprintExamples(trainer.examples) };
   return { trainer, adaptation, encodeReport: encoded.report, eval: evalSet, identity, memory, warnings };
 }

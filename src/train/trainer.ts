@@ -12,7 +12,8 @@ import { createLoraAdapter, destroyLoraAdapter } from '../model/lora';
 import type { Adaptation, DecoderModel } from '../model/model';
 import { cloneWeights, destroyWeights } from '../model/weights';
 import { pcgHash } from '../util/hash';
-import { collate, uploadBatchInputs, uploadLearned } from '../model/batch';
+import { collate, collatePaddingFree, uploadBatchInputs, uploadLearned } from '../model/batch';
+import type { ModelConfig } from '../model/config';
 import type { TokenizedExample } from '../text/encode-dataset';
 import { planEpoch, prepareExamples, sortStepRows, type PrepareReport } from './batching';
 import type { TrainConfig } from './config';
@@ -29,7 +30,7 @@ export interface StepReport {
   loss: number | null; // mean loss of this step's tokens (null when not read back this step)
   gradNorm: number | null; // global gradient norm before clipping (read back with the loss)
   lr: number;
-  tokens: number; // input tokens this trainer processed so far (padding included), over all run() calls
+  tokens: number; // input tokens this trainer processed so far (padding included, if any), over all run() calls
   tokensPerSec: number;
   etaSec: number; // to the end of the whole run, at the rate so far
 }
@@ -68,6 +69,23 @@ export function destroyAdaptation(model: DecoderModel, adaptation: Adaptation): 
   else destroyWeights(model.cfg, adaptation.weights);
 }
 
+/**
+ * How a micro-batch's examples are laid out for the GPU. 'padding-free' (the default where the
+ * model allows it): side by side in one row, each attending only to itself, no padding; the same
+ * tokens learned with the same gradient and the same LoRA dropout masks as 'padded', up to float
+ * rounding, on fewer tokens (the organism's chat-task batches were 15% padding, with safety replay
+ * mixed in 26%). 'padded': one example per row, right-padded to the longest.
+ */
+export type BatchLayout = 'padded' | 'padding-free';
+
+/**
+ * Padding-free needs LoRA dropout's masks drawn per row of 4-element groups: every adapted input
+ * width (C, H·D, F) a multiple of 4, as in every released Llama-family model.
+ */
+export function defaultBatchLayout(cfg: ModelConfig): BatchLayout {
+  return [cfg.hidden, cfg.nHeads * cfg.headDim, cfg.intermediate].every((w) => w % 4 === 0) ? 'padding-free' : 'padded';
+}
+
 export class Trainer {
   readonly examples: TokenizedExample[];
   readonly prepareReport: PrepareReport;
@@ -88,7 +106,9 @@ export class Trainer {
     readonly config: TrainConfig,
     private readonly padId: number,
     readonly adaptation: Adaptation, // what this run trains; attached to the model while it runs
+    readonly layout: BatchLayout = defaultBatchLayout(model.cfg),
   ) {
+    if (layout === 'padding-free' && defaultBatchLayout(model.cfg) !== 'padding-free') throw new Error('Trainer: padding-free batches need every adapted input width (hidden, heads × head size, intermediate) to be a multiple of 4; use padded batches.');
     if (adaptation.kind !== config.method) throw new Error(`Trainer: a ${config.method} run was given a ${adaptation.kind} adaptation to train.`);
     const prepared = prepareExamples(examples, config.maxLength);
     if (!prepared.examples.length) throw new Error('No training example has an assistant token to learn after truncation. Check the data and maxLength.');
@@ -125,7 +145,7 @@ export class Trainer {
   /** Run one optimizer step: its micro-batches, then AdamW. Returns the step's loss tensor. */
   private runStep(index: number): { tokens: number } {
     const { gpu, model } = this;
-    const micro = this.steps[index].map((indices) => collate(this.examples, indices, this.padId));
+    const micro = this.steps[index].map((indices) => (this.layout === 'padding-free' ? collatePaddingFree(this.examples, indices) : collate(this.examples, indices, this.padId)));
     const normaliser = micro.reduce((s, b) => s + b.countedTokens, 0);
     zeroGradients(gpu, this.gradients);
     gpu.clear(this.loss);

@@ -10,7 +10,7 @@ import { DecoderModel } from '../../src/model/model';
 import { openCheckpoint, openSafetensors, type TensorReader } from '../../src/model/safetensors';
 import { loadDecoderWeights } from '../../src/model/weights';
 import { nodeFileSource } from '../../src/storage/node-file-source';
-import { uploadBatchInputs, uploadLearned, type Batch } from '../../src/model/batch';
+import { collatePaddingFree, uploadBatchInputs, uploadLearned, type Batch } from '../../src/model/batch';
 import { existsSync } from 'node:fs';
 
 export const GOLDEN_CASES = ['llama-gqa-tied', 'qwen2-bias-untied', 'llama3-rope-scaling'] as const;
@@ -96,6 +96,17 @@ export function goldenInputs(model: DecoderModel, batch: GoldenBatch, from = 0, 
     exampleIndices: Array.from({ length: to - from }, (_, i) => from + i),
   };
   return { inputs: uploadBatchInputs(model, rows), learned: uploadLearned(model, rows) };
+}
+
+/** The golden batch's rows side by side in one padding-free row (collatePaddingFree), uploaded like a training batch. */
+export function goldenPaddingFreeInputs(model: DecoderModel, batch: GoldenBatch) {
+  const examples = batch.lengths.map((len, b) => {
+    const ids = Array.from(batch.ids.subarray(b * batch.T, b * batch.T + len));
+    // collate learns ids[t + 1] where lossMask[t + 1]: the golden target of position t.
+    return { ids, lossMask: ids.map((_, t) => (t > 0 && batch.targets[b * batch.T + t - 1] !== 0xffffffff ? 1 : 0)) };
+  });
+  const packed = collatePaddingFree(examples, examples.map((_, b) => b));
+  return { inputs: uploadBatchInputs(model, packed), learned: uploadLearned(model, packed) };
 }
 
 /** Select the logits (flat N·V) of real, non-padding rows. */

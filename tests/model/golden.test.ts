@@ -10,7 +10,7 @@ import { importPeftAdapter, peftKey } from '../../src/model/peft';
 import { LINEAR_NAMES, linearModule } from '../../src/model/weights';
 import { createGradients, destroyGradients, type TrainMode } from '../../src/train/grads';
 import { microBatchStep } from '../../src/train/step';
-import { goldenBatch, goldenInputs, GOLDEN_CASES, loadGoldenModel, openGoldenCase, realLogit, relativeError, type GoldenBatch, type GoldenCase } from '../helpers/golden';
+import { goldenBatch, goldenInputs, goldenPaddingFreeInputs, GOLDEN_CASES, loadGoldenModel, openGoldenCase, realLogit, relativeError, type GoldenBatch, type GoldenCase } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
 
 const LOGITS_TOL = 1e-4;
@@ -52,19 +52,20 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
     }
   });
 
-  async function lossAndGrads(mode: TrainMode) {
+  async function lossAndGrads(mode: TrainMode, layout: 'padded' | 'padding-free' = 'padded') {
     const set = createGradients(gpu, model, mode);
     const loss = gpu.zeros([2], 'f32', 'loss');
-    const { inputs, learned } = goldenInputs(model, batch);
+    const { inputs, learned } = layout === 'padded' ? goldenInputs(model, batch) : goldenPaddingFreeInputs(model, batch);
     microBatchStep(gpu, model, inputs, learned, set, batch.counted, loss, 0);
     const [value, counted] = await loss.read();
     return { set, value, counted };
   }
 
-  it('masked loss and every LoRA gradient', async () => {
+  it.each(['padded', 'padding-free'] as const)('masked loss and every LoRA gradient (%s batch)', async (layout) => {
+    expect(new Set(batch.lengths).size, 'the golden batch has rows of different lengths').toBeGreaterThan(1);
     model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, c.adapterConfig, c.adapter) });
     try {
-      const { set, value, counted } = await lossAndGrads({ kind: 'lora' });
+      const { set, value, counted } = await lossAndGrads({ kind: 'lora' }, layout);
       expect(counted).toBe(c.json.loss_target_tokens);
       expect(Math.abs(value - c.json.loss_lora)).toBeLessThan(1e-4 * c.json.loss_lora);
       const byName = new Map(set.params.map((p) => [p.name, p]));
@@ -87,8 +88,8 @@ describe.each(GOLDEN_CASES)('PyTorch parity: %s', (caseName) => {
     }
   });
 
-  it('full fine-tuning gradients of embeddings, norms and weights', async () => {
-    const { set, value } = await lossAndGrads({ kind: 'full', trainEmbeddings: true });
+  it.each(['padded', 'padding-free'] as const)('full fine-tuning gradients of embeddings, norms and weights (%s batch)', async (layout) => {
+    const { set, value } = await lossAndGrads({ kind: 'full', trainEmbeddings: true }, layout);
     expect(Math.abs(value - c.json.loss_base)).toBeLessThan(1e-4 * c.json.loss_base);
     const names = c.golden.names.filter((n) => n.startsWith('full_grad.')).map((n) => n.slice('full_grad.'.length));
     expect(names).toContain('model.embed_tokens.weight');

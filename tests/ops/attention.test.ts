@@ -280,3 +280,97 @@ describe('attention backward', () => {
     expect([...second]).toEqual([...first]);
   });
 });
+
+// Sequences packed side by side into one row (padding-free training): a (B,T,2) range per token,
+// the sequence [first, end) it belongs to.
+const packed = (rows: number[][]) =>
+  Uint32Array.from(
+    rows.flatMap((lengths) => {
+      let first = 0;
+      return lengths.flatMap((n) => {
+        const r = Array.from({ length: n }, () => [first, first + n]).flat();
+        first += n;
+        return r;
+      });
+    }),
+  );
+
+describe('attention over packed sequences', () => {
+  it('the CPU reference gives each packed sequence what it gives the sequence alone', () => {
+    const lengths = [5, 1, 4, 3];
+    const T = lengths.reduce((a, n) => a + n, 0);
+    const shape = shapeOf([1, T, T, 4, 2, 8]);
+    const x = randomInputs(shape, 83);
+    const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, packed([lengths]), true);
+    const bwd = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, packed([lengths]), true);
+    const { heads, kvHeads, headDim } = shape;
+    let first = 0;
+    for (const n of lengths) {
+      const alone = shapeOf([1, n, n, heads, kvHeads, headDim]);
+      const slice = (a: ArrayLike<number>, perToken: number) => Array.prototype.slice.call(a, first * perToken, (first + n) * perToken) as number[];
+      const q = slice(x.q, heads * headDim);
+      const k = slice(x.k, kvHeads * headDim);
+      const v = slice(x.v, kvHeads * headDim);
+      const dout = slice(x.dout, heads * headDim);
+      const ref = attentionForwardCpu(q, k, v, alone);
+      const refGrads = attentionBackwardCpu(q, k, v, dout, alone);
+      const tol = { atol: 1e-12, rtol: 1e-12 };
+      expectClose(slice(fwd.out, heads * headDim), ref.out, tol, `out of the sequence at ${first}`);
+      for (let h = 0; h < heads; h++) expectClose(Array.prototype.slice.call(fwd.lse, h * T + first, h * T + first + n) as number[], ref.lse.slice(h * n, (h + 1) * n), tol, `lse of head ${h}`);
+      expectClose(slice(bwd.dq, heads * headDim), refGrads.dq, tol, 'dq');
+      expectClose(slice(bwd.dk, kvHeads * headDim), refGrads.dk, tol, 'dk');
+      expectClose(slice(bwd.dv, kvHeads * headDim), refGrads.dv, tol, 'dv');
+      first += n;
+    }
+  });
+
+  it('the CPU backward matches finite differences', () => {
+    const shape = shapeOf([2, 4, 4, 2, 1, 4]);
+    const ranges = packed([[1, 3], [2, 2]]);
+    const x = randomInputs(shape, 89);
+    const grads = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges, true);
+    const out = (q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>) => attentionForwardCpu(q, k, v, shape, ranges, true).out;
+    const tol = { atol: 1e-8, rtol: 1e-6 };
+    expectClose(grads.dq, numericGradient((q) => out(q, x.k, x.v), x.q, x.dout), tol, 'dq');
+    expectClose(grads.dk, numericGradient((k) => out(x.q, k, x.v), x.k, x.dout), tol, 'dk');
+    expectClose(grads.dv, numericGradient((v) => out(x.q, x.k, v), x.v, x.dout), tol, 'dv');
+    expect(maxAbs(grads.dk)).toBeGreaterThan(1e-3);
+  });
+
+  describe.each(['registers', 'arrays'] as const)('%s variant', (variant) => {
+    it.each<[string, Case, number[][]]>([
+      ['D=16, GQA, a sequence of one token', [2, 12, 12, 4, 2, 16], [[5, 1, 6], [12]]],
+      ['D=32, H = KV', [1, 9, 9, 4, 4, 32], [[4, 5]]],
+      ['D=64, KV = 1, over a chunk of 64', [1, 75, 75, 2, 1, 64], [[40, 3, 32]]],
+    ])('forward and backward match the CPU reference (%s)', async (_, c, rows) => {
+      const gpu = await testGpu();
+      setAttentionRowVariant(gpu, variant);
+      try {
+        const shape = shapeOf(c);
+        const ranges = packed(rows);
+        const x = randomInputs(shape, 97);
+        const t = upload(gpu, shape, x);
+        const keyRange = gpu.upload(ranges, [shape.batch, shape.queryLen, 2], 'u32');
+        const { out, lse } = attentionForward(gpu, t.q, t.k, t.v, { keyRange });
+        const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, ranges, true);
+        expectClose(await out.read(), fwd.out, FWD_TOL, 'out');
+        expectClose(await lse.read(), fwd.lse, FWD_TOL, 'lse');
+        const grads = attentionBackward(gpu, t.q, t.k, t.v, out, lse, t.dout, { keyRange });
+        const ref = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges, true);
+        expectClose(await grads.dq.read(), ref.dq, BWD_TOL, 'dq');
+        expectClose(await grads.dk.read(), ref.dk, BWD_TOL, 'dk');
+        expectClose(await grads.dv.read(), ref.dv, BWD_TOL, 'dv');
+        expect(maxAbs(ref.dk)).toBeGreaterThan(1e-3);
+      } finally {
+        setAttentionRowVariant(gpu, null);
+      }
+    });
+  });
+
+  it('refuses per-token ranges against a cache', async () => {
+    const gpu = await testGpu();
+    const q = gpu.zeros([1, 2, 1, 8]);
+    const cache = gpu.zeros([1, 4, 1, 8]);
+    expect(() => attentionForward(gpu, q, cache, cache, { keyLength: 3, keyRange: gpu.zeros([1, 2, 2], 'u32') })).toThrow(/per-token keyRange \(packed sequences\) needs S = T/);
+  });
+});

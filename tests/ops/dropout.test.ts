@@ -9,6 +9,7 @@ import {
   dropoutForwardCpu,
   dropoutForwardMasked,
   dropoutMaskCpu,
+  dropoutMaskRowsCpu,
   philox4x32,
 } from '../../src/ops/dropout';
 import { Rng } from '../../src/util/rng';
@@ -197,5 +198,38 @@ describe('dropout with a mask drawn once', () => {
     expect(() => dropoutDrawMask(gpu, 40, 0, 1, 0)).toThrow(/dropoutDrawMask: p = 0 draws no mask/);
     expect(() => dropoutDrawMask(gpu, 2.5, 0.5, 1, 0)).toThrow(/dropoutDrawMask: elements must be an integer/);
     expect(() => dropoutBackwardAccumulate(gpu, x, mask, 0.5, gpu.zeros([41]))).toThrow(/dropoutBackwardAccumulate: out\[41\] must have the size of \[40\]/);
+  });
+});
+
+describe('a mask drawn for another row layout', () => {
+  const bitsOf = (words: ArrayLike<number>, n: number) => Array.from({ length: n }, (_, i) => (words[i >> 5] >>> (i & 31)) & 1);
+
+  it.each([
+    // [width, row ids]: identity; rows gathered from a longer layout (a padding-free batch's
+    // tokens at their padded rows), across mask words; one row.
+    [12, [0, 1, 2, 3, 4]],
+    [8, [0, 1, 2, 5, 6, 10, 11, 12, 13]],
+    [344, [3, 0, 7]],
+    [4, [9]],
+  ])('width %i rows %j: each row gets the bits of its drawn row', async (width, ids) => {
+    const gpu = await testGpu();
+    const [p, seed, offset] = [0.3, 17, 5];
+    const n = width * ids.length;
+    const rows = { ids: gpu.upload(Uint32Array.from(ids), [ids.length], 'u32'), width };
+    const got = bitsOf(await dropoutDrawMask(gpu, n, p, seed, offset, rows).read(), n);
+    const ref = dropoutMaskRowsCpu(n, p, seed, offset, ids, width);
+    expect(got).toEqual(Array.from(ref));
+    // The reference gathers the plain mask of the drawn layout; identity rows are the plain mask.
+    const drawnRows = Math.max(...ids) + 1;
+    const plain = bitsOf(await dropoutDrawMask(gpu, drawnRows * width, p, seed, offset).read(), drawnRows * width);
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => plain[ids[Math.floor(i / width)] * width + (i % width)]));
+    expect(count(Uint8Array.from(got))).toBeGreaterThan(0);
+  });
+
+  it('rejects a width that splits a Philox call, or row ids of the wrong count', async () => {
+    const gpu = await testGpu();
+    const ids = gpu.upload(Uint32Array.from([0, 1]), [2], 'u32');
+    expect(() => dropoutDrawMask(gpu, 12, 0.5, 1, 0, { ids, width: 6 })).toThrow(/dropoutDrawMask: rows.width must be a positive multiple of 4/);
+    expect(() => dropoutDrawMask(gpu, 24, 0.5, 1, 0, { ids, width: 8 })).toThrow(/dropoutDrawMask: rows.ids\[2\] must hold one row id per 8 of 24 elements/);
   });
 });

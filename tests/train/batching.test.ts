@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collate, IGNORE_TARGET, learnedPositions } from '../../src/model/batch';
+import { collate, collatePaddingFree, IGNORE_TARGET, learnedPositions, packedInputs } from '../../src/model/batch';
 import { planEpoch, prepareExamples, sortStepRows } from '../../src/train/batching';
 
 describe('batching', () => {
@@ -51,5 +51,28 @@ describe('batching', () => {
     const lengths = [9, 3, 7, 3, 1, 8];
     expect(sortStepRows([[0, 1], [2, 3], [4, 5]], lengths, 2)).toEqual([[4, 1], [3, 2], [5, 0]]);
     expect(sortStepRows([[0, 1, 2], [3, 4]], lengths, 3)).toEqual([[4, 1, 3], [2, 0]]); // a short last micro-batch stays last
+  });
+});
+
+describe('padding-free batches', () => {
+  it('lay the examples side by side: collate\'s targets, positions from 0, each example\'s own keys, dropout rows of the padded batch', () => {
+    const examples = [
+      { ids: [5, 6, 7], lossMask: [0, 1, 1] },
+      { ids: [8, 9], lossMask: [0, 1] },
+      { ids: [1, 2, 3, 4], lossMask: [0, 0, 1, 0] },
+    ];
+    const padded = collate(examples, [2, 0, 1], 0);
+    const free = collatePaddingFree(examples, [2, 0, 1]);
+    expect(free.B).toBe(1);
+    expect(free.T).toBe(9);
+    expect([...free.inputIds]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(free.countedTokens).toBe(padded.countedTokens);
+    const learned = (b: typeof free) => [...b.targets].filter((t) => t !== IGNORE_TARGET);
+    expect(learned(free)).toEqual(learned(padded)); // the same targets in the same order
+    expect(free.packed).toEqual({ lengths: [4, 3, 2], paddedT: 4 });
+    const { positions, keyRanges, dropoutRows } = packedInputs(free.packed!);
+    expect([...positions]).toEqual([0, 1, 2, 3, 0, 1, 2, 0, 1]);
+    expect([...keyRanges]).toEqual([0, 4, 0, 4, 0, 4, 0, 4, 4, 7, 4, 7, 4, 7, 7, 9, 7, 9]);
+    expect([...dropoutRows]).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]); // b·4 + t: where collate puts each token
   });
 });
