@@ -89,10 +89,10 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), padded tokens/s: bench/preset-steps.ts, 303–307 (README). Chromium runs it faster. */
-const SOFTWARE_TOKENS_PER_SECOND = 305;
+/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), example tokens/s in padding-free batches: bench/preset-steps.ts, 259–314 (README). Chromium runs it faster. */
+const SOFTWARE_TOKENS_PER_SECOND = 280;
 /** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
-const MEASURED_QUICK_DEMO_SECONDS = 798;
+const MEASURED_QUICK_DEMO_SECONDS = 723;
 
 function DemoCost() {
   const p = preset.value;
