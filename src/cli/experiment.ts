@@ -107,7 +107,9 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   const replayJudge = onnx?.judge ?? judge;
   ctx.log(`judges: evaluation ${judge.name} (keyword refusal beside it); replay ${replayJudge.name}`);
   const { loaded } = await openModel(ctx, modelDir);
-  const command = `npm run experiment -- --preset ${preset.name} --model ${modelDir} --out ${out}${seeds !== undefined ? ` --seeds ${seeds}` : ''}`;
+  // The command as given (every option that changes the run), so a report says how to make it again.
+  const given = (flag: string) => (stringOption(values, flag) !== undefined ? ` --${flag} ${stringOption(values, flag)}` : '');
+  const command = `npm run experiment -- --preset ${preset.name} --model ${modelDir} --out ${out}${given('seeds')}${given('world-seed')}${given('replay-judge')}${given('judge-model')}${values.extend === true ? ' --extend' : ''}`;
   let lastLine = 0;
   try {
     const outcome = await runExperiment(

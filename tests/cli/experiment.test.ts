@@ -72,6 +72,10 @@ describe('CLI experiment', () => {
     expect(md).toMatch(/Replay vs the original alignment data/); // the embedded model's alignment data is known
     expect(md).toMatch(/\| chat \| GR-SAP \| 1 \|/);
     expect(readFileSync(join(run, 'results.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+    // Run again with --extend (nothing left to do): the report's command is the one given, flags included.
+    const third = await runCli([...args, '--seeds', '0', '--extend']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(readFileSync(join(run, 'results.md'), 'utf8')).toContain(`npm run experiment -- --preset tiny --model ${model} --out ${run} --seeds 0 --extend\``);
 
     const recipe = join(dir, 'recipe');
     const exported = await runCli(['experiment', '--export-trl', run, '--out', recipe]);
