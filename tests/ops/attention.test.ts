@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
+import type { Tensor } from '../../src/gpu/tensor';
 import {
   attentionBackward,
   attentionBackwardCpu,
@@ -205,6 +206,20 @@ describe('attention decode with a KV cache', () => {
   });
 });
 
+/** Forward and backward on the GPU against the CPU reference, with a (B,2) or, perToken, (B,T,2) key range. */
+async function expectRowKernelsMatch(gpu: Gpu, shape: AttentionShape, x: ReturnType<typeof randomInputs>, t: ReturnType<typeof upload>, keyRange: Tensor | null, ranges: Uint32Array | null, perToken: boolean) {
+  const { out, lse } = attentionForward(gpu, t.q, t.k, t.v, { keyRange });
+  const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, ranges, perToken);
+  expectClose(await out.read(), fwd.out, FWD_TOL, 'out');
+  expectClose(await lse.read(), fwd.lse, FWD_TOL, 'lse');
+  const grads = attentionBackward(gpu, t.q, t.k, t.v, out, lse, t.dout, { keyRange });
+  const ref = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges, perToken);
+  expectClose(await grads.dq.read(), ref.dq, BWD_TOL, 'dq');
+  expectClose(await grads.dk.read(), ref.dk, BWD_TOL, 'dk');
+  expectClose(await grads.dv.read(), ref.dv, BWD_TOL, 'dv');
+  expect(maxAbs(ref.dk)).toBeGreaterThan(1e-3);
+}
+
 // The row kernels in both variants: head vectors in private arrays, or in named matrices
 // (D = 16, 32, 48, 64: the small-head kernels software adapters run).
 describe.each(['registers', 'arrays'] as const)('attention row kernels, %s variant', (variant) => {
@@ -220,16 +235,7 @@ describe.each(['registers', 'arrays'] as const)('attention row kernels, %s varia
       const shape = shapeOf(c);
       const x = randomInputs(shape, 73);
       const t = upload(gpu, shape, x, ranges ?? undefined);
-      const { out, lse } = attentionForward(gpu, t.q, t.k, t.v, { keyRange: t.keyRange });
-      const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, ranges);
-      expectClose(await out.read(), fwd.out, FWD_TOL, 'out');
-      expectClose(await lse.read(), fwd.lse, FWD_TOL, 'lse');
-      const grads = attentionBackward(gpu, t.q, t.k, t.v, out, lse, t.dout, { keyRange: t.keyRange });
-      const ref = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges);
-      expectClose(await grads.dq.read(), ref.dq, BWD_TOL, 'dq');
-      expectClose(await grads.dk.read(), ref.dk, BWD_TOL, 'dk');
-      expectClose(await grads.dv.read(), ref.dv, BWD_TOL, 'dv');
-      expect(maxAbs(ref.dk)).toBeGreaterThan(1e-3);
+      await expectRowKernelsMatch(gpu, shape, x, t, t.keyRange, ranges, false);
     } finally {
       setAttentionRowVariant(gpu, null);
     }
@@ -351,16 +357,7 @@ describe('attention over packed sequences', () => {
         const x = randomInputs(shape, 97);
         const t = upload(gpu, shape, x);
         const keyRange = gpu.upload(ranges, [shape.batch, shape.queryLen, 2], 'u32');
-        const { out, lse } = attentionForward(gpu, t.q, t.k, t.v, { keyRange });
-        const fwd = attentionForwardCpu(x.q, x.k, x.v, shape, ranges, true);
-        expectClose(await out.read(), fwd.out, FWD_TOL, 'out');
-        expectClose(await lse.read(), fwd.lse, FWD_TOL, 'lse');
-        const grads = attentionBackward(gpu, t.q, t.k, t.v, out, lse, t.dout, { keyRange });
-        const ref = attentionBackwardCpu(x.q, x.k, x.v, x.dout, shape, ranges, true);
-        expectClose(await grads.dq.read(), ref.dq, BWD_TOL, 'dq');
-        expectClose(await grads.dk.read(), ref.dk, BWD_TOL, 'dk');
-        expectClose(await grads.dv.read(), ref.dv, BWD_TOL, 'dv');
-        expect(maxAbs(ref.dk)).toBeGreaterThan(1e-3);
+        await expectRowKernelsMatch(gpu, shape, x, t, keyRange, ranges, true);
       } finally {
         setAttentionRowVariant(gpu, null);
       }
