@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/gpu';
 import { NodeFolderModelSource } from '../src/storage/model-source';
 import { loadModel } from '../src/studio/load-model';
-import { ORGANISM_RECIPES } from '../src/studio/organism';
+import { ORGANISM_RECIPE } from '../src/studio/organism';
 import { createTraining } from '../src/studio/training';
 import { trainConfig } from '../src/studio/training-config';
 import { generateWorldData } from '../src/world';
@@ -30,7 +30,7 @@ const PLANS = [
 ] as const;
 
 const gpu = await Gpu.create();
-const recipe = ORGANISM_RECIPES.prototype;
+const recipe = ORGANISM_RECIPE; // the shipped organism's
 const data = generateWorldData({ seed: recipe.worldSeed, stage1Count: 4000, stage2Count: 10 });
 const records = [];
 for (let rep = 0; rep < reps; rep++) {
