@@ -160,6 +160,21 @@ export const EXTENDED_PRESET: ExperimentPreset = {
   evaluate: { ...ORGANISM_EVAL, halves: ['dev', 'test'] },
 };
 
+/**
+ * Extended's ratio sweep on its own (with plain and GR-SAP at r 0.1 beside it), computed alike:
+ * the extended preset continues a sweep run with --extend, so the sweep can run first.
+ */
+export const SWEEP_PRESET: ExperimentPreset = {
+  ...organismPreset(
+    'sweep',
+    "extended's ratio sweep on its own: r ∈ {0.02, 0.05, 0.1, 0.2, 0.3} on the chat task beside untuned and plain; 3 seeds; dev and test halves (extended continues it)",
+    [ARMS.untuned, ARMS.plain, ARMS.grsap, ...SWEEP_RATIOS.filter((r) => r !== DEFAULT_RATIO).map((r) => sweepArm(r, 'chat'))],
+    ['chat'],
+    [0, 1, 2],
+  ),
+  evaluate: EXTENDED_PRESET.evaluate,
+};
+
 /** For tests: every phase of the runner in seconds on the tiny fixture models. */
 export const TINY_PRESET: ExperimentPreset = {
   name: 'tiny',
@@ -216,7 +231,7 @@ export function checkPreset(preset: ExperimentPreset): void {
   if (!e.halves.includes('test') || e.halves.some((h) => h !== 'dev' && h !== 'test')) fail(`evaluate.halves must hold 'test' (the reported figures) and may hold 'dev', got ${e.halves.join(', ')}.`);
 }
 
-export const PRESETS: Readonly<Record<string, ExperimentPreset>> = { quick: QUICK_PRESET, core: CORE_PRESET, extended: EXTENDED_PRESET, tiny: TINY_PRESET };
+export const PRESETS: Readonly<Record<string, ExperimentPreset>> = { quick: QUICK_PRESET, core: CORE_PRESET, extended: EXTENDED_PRESET, sweep: SWEEP_PRESET, tiny: TINY_PRESET };
 
 export function presetByName(name: string): ExperimentPreset {
   const preset = PRESETS[name];

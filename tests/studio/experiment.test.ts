@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReplayPair } from '../../src/safety/replay-pair';
 import { STATIC_SAFETY_JUDGE } from '../../src/safety/static-safety-set';
 import type { EvalRow } from '../../src/studio/eval-summary';
-import { ARMS, checkPreset, CORE_PRESET, describeArithmetic, EXTENDED_PRESET, presetArithmetic, presetUnits, QUICK_PRESET, TINY_PRESET, withSeeds, type ArmSpec } from '../../src/studio/experiment';
+import { ARMS, checkPreset, CORE_PRESET, describeArithmetic, EXTENDED_PRESET, presetArithmetic, presetUnits, QUICK_PRESET, SWEEP_PRESET, TINY_PRESET, withSeeds, type ArmSpec } from '../../src/studio/experiment';
 import { armData, ORIGINAL_DATA_JUDGE, POISON_SOURCE } from '../../src/studio/experiment-data';
 import { leakage, replayVsOriginal } from '../../src/studio/experiment-leakage';
 import { computeResults, stat } from '../../src/studio/experiment-results';
@@ -57,8 +57,19 @@ describe('preset arithmetic', () => {
     expect(presetUnits(CORE_PRESET).slice(0, 6).map((u) => u.id)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0', 'grsap__chat__seed-0', 'grsap-benign__chat__seed-0', 'plain__chat__seed-1', 'grsap__chat__seed-1']);
   });
 
+  it("sweep: extended's ratio sweep with plain and GR-SAP beside it, computed alike, so extended continues it", () => {
+    const units = presetUnits(SWEEP_PRESET).map((u) => u.id);
+    expect(units).toHaveLength(1 + 6 * 3); // untuned once; plain, GR-SAP and 4 other ratios × 3 seeds
+    const extended = new Set(presetUnits(EXTENDED_PRESET).map((u) => u.id));
+    expect(units.filter((id) => !extended.has(id))).toEqual([]);
+    for (const arm of SWEEP_PRESET.arms) expect(arm).toEqual(EXTENDED_PRESET.arms.find((a) => a.id === arm.id));
+    const settings = ({ name: _n, summary: _s, arms: _a, tasks: _t, seeds: _seeds, ...rest }: typeof SWEEP_PRESET) => rest;
+    expect(settings(SWEEP_PRESET)).toEqual(settings(EXTENDED_PRESET));
+    expect(SWEEP_PRESET.arms.map((a) => a.ratio)).toEqual([0, 0, 0.1, 0.02, 0.05, 0.2, 0.3]);
+  });
+
   it('every shipped preset passes the checks; a broken one is refused by the field at fault', () => {
-    for (const p of [QUICK_PRESET, CORE_PRESET, EXTENDED_PRESET, TINY_PRESET]) expect(() => checkPreset(p)).not.toThrow();
+    for (const p of [QUICK_PRESET, CORE_PRESET, EXTENDED_PRESET, SWEEP_PRESET, TINY_PRESET]) expect(() => checkPreset(p)).not.toThrow();
     expect(() => checkPreset({ ...TINY_PRESET, arms: [ARMS.plain, ARMS.plain] })).toThrow(/two arms share an id/);
     expect(() => checkPreset({ ...TINY_PRESET, arms: [{ ...ARMS.grsap, ratio: 1 }] })).toThrow(/arm grsap: the ratio r must be in \[0, 1\)/);
     expect(() => checkPreset({ ...TINY_PRESET, train: { ...TINY_PRESET.train, lrr: 1 } as never })).toThrow(/Unknown training option: lrr/);
