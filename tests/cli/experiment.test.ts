@@ -19,7 +19,7 @@ describe('CLI experiment', () => {
     const out = join(tempFolder(), 'run');
     const preset = await runCli(['experiment', '--preset', 'huge', '--model', TINY_MODEL, '--out', out]);
     expect(preset.code).toBe(2);
-    expect(preset.stderr).toMatch(/unknown preset "huge"; the presets are quick, core, extended, tiny/);
+    expect(preset.stderr).toMatch(/unknown preset "huge"; the presets are quick, core, extended, sweep, tiny/);
     const seeds = await runCli(['experiment', '--preset', 'tiny', '--model', TINY_MODEL, '--out', out, '--seeds', '0,x']);
     expect(seeds.code).toBe(2);
     expect(seeds.stderr).toMatch(/--seeds must be integers/);
