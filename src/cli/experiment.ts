@@ -22,7 +22,7 @@ import { folderStore, prepareEmptyOutDir, writeFileAtomic } from './out-dir';
 export const experimentSpec: CommandSpec = {
   name: 'experiment',
   summary: 'run the paper\'s comparison (untuned, plain, GR-SAP, …) with seeds; resumable; results table + chart',
-  usage: '--preset quick|core|extended|tiny --model DIR --out DIR [--seeds 0,1,2] | --export-trl RUN --out DIR',
+  usage: '--preset quick|core|extended|sweep|tiny --model DIR --out DIR [--seeds 0,1,2] | --export-trl RUN --out DIR',
   description: [
     'Runs every (arm, task, seed) of the preset on the model: the model\'s own replay (extraction, filters,',
     'self-responses, judge, revise), the arm\'s mix, LoRA fine-tuning with checkpoints, and greedy evaluation',
