@@ -3,9 +3,11 @@
 // a JSONL file, e.g. a GR-SAP unit's mix.jsonl, with --rows), through the same trainer as the
 // experiment runner, in each batch layout (padded, padding-free) alternately. Prints one JSON
 // document with ms per step, the tokens a step's batches hold and the examples' own tokens per
-// second, and the CPU time; asserts nothing. Node, SwiftShader or whatever adapter Dawn finds.
+// second, and the CPU time; with --gpu-time also the GPU time of as many further steps, by GPU
+// timestamps around every dispatch (steadier than wall time on a shared machine). Asserts
+// nothing. Node, SwiftShader or whatever adapter Dawn finds.
 //
-//   node --import ./src/cli/register.mjs bench/preset-steps.ts [--preset quick] [--rows FILE] [--steps 8] [--reps 2] [--layouts padded,padding-free]
+//   node --import ./src/cli/register.mjs bench/preset-steps.ts [--preset quick] [--rows FILE] [--steps 8] [--reps 2] [--layouts padded,padding-free] [--gpu-time]
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ import { parseDataset } from '../src/text/datasets';
 import { createTraining } from '../src/studio/training';
 import type { BatchLayout } from '../src/train/trainer';
 import { trainConfig } from '../src/studio/training-config';
+import { DispatchProfiler } from './dispatch-profiler';
 import { timeTrainerSteps } from './timing';
 
 const { values } = parseArgs({
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '8' },
     reps: { type: 'string', default: '2' },
     layouts: { type: 'string', default: 'padded,padding-free' },
+    'gpu-time': { type: 'boolean', default: false },
     model: { type: 'string', default: 'public/models/grsap-organism' },
   },
 });
@@ -47,7 +51,17 @@ for (let rep = 0; rep < reps; rep++) {
     const setup = createTraining(gpu, loaded, rows, trainConfig(preset.train), { layout });
     const t = await timeTrainerSteps(setup.trainer, steps);
     const perSec = (tokens: number) => Math.round((tokens * steps) / (t.wallMs / 1000));
-    records.push({ rep, layout, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, batchTokensPerStep: t.paddedTokensPerStep, exampleTokensPerStep: t.exampleTokensPerStep, exampleTokensPerSec: perSec(t.exampleTokensPerStep) });
+    let gpuMsPerStep: number | undefined;
+    if (values['gpu-time']) {
+      const profiler = new DispatchProfiler(gpu);
+      await gpu.sync();
+      profiler.start();
+      await setup.trainer.run({ untilStep: 1 + 2 * steps });
+      const { samples } = await profiler.stop();
+      profiler.destroy();
+      gpuMsPerStep = Math.round(samples.reduce((sum, x) => sum + x.ms, 0) / steps);
+    }
+    records.push({ rep, layout, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, batchTokensPerStep: t.paddedTokensPerStep, exampleTokensPerStep: t.exampleTokensPerStep, exampleTokensPerSec: perSec(t.exampleTokensPerStep), ...(gpuMsPerStep !== undefined ? { gpuMsPerStep } : {}) });
     process.stderr.write(`${JSON.stringify(records.at(-1))}\n`);
     setup.trainer.destroy();
     loaded.model.destroy();

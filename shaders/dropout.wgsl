@@ -80,57 +80,40 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The keep mask as bits, one invocation per 32 elements (eight Philox calls, the same words as
 // `dropout` draws): a consumer applies it where it reads x (the matmul's DROP, dropout_apply_bits),
 // so a dropped tensor need never be written.
+// With width > 0 the tensor's rows are laid out differently from the layout the mask is drawn
+// for: element c of row r gets the bit of element row_ids[r]·width + c of the drawn layout (a
+// padding-free batch draws the masks of its padded batch, so both train on the same masks).
+// width is then a multiple of 4, so the four elements of one Philox call stay in one row.
+struct DrawParams {
+  n: u32,          // element count
+  threshold: u32,
+  width: u32,      // elements per row with row_ids; 0: element i is drawn as element i
+  seed: u32,
+  offset: u32,
+  row_stride: u32, // x-stride of the 2-D dispatch grid, in workgroups × WG (one invocation per 32 elements)
+}
+
+@group(0) @binding(0) var<uniform> dp: DrawParams;
 @group(0) @binding(1) var<storage, read_write> drawn_bits: array<u32>;
+@group(0) @binding(2) var<storage, read> row_ids: array<u32>; // (n / width) row of the drawn layout per row; unused without width
 
 @compute @workgroup_size(WG)
 fn dropout_draw_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let word = gid.y * p.row_stride + gid.x;
+  let word = gid.y * dp.row_stride + gid.x;
   let first = word * 32u;
-  if (first >= p.n) { return; }
+  if (first >= dp.n) { return; }
   var bits = 0u;
   for (var g = 0u; g < 8u; g++) {
-    let group = word * 8u + g;
-    let words = philox4x32_10(vec4<u32>(group, p.offset, 0u, 0u), vec2<u32>(p.seed, 0u));
+    let i = first + g * 4u; // four elements of one Philox call
+    if (i >= dp.n) { break; }
+    var drawn = i;
+    if (dp.width != 0u) { drawn = row_ids[i / dp.width] * dp.width + i % dp.width; }
+    let words = philox4x32_10(vec4<u32>(drawn / 4u, dp.offset, 0u, 0u), vec2<u32>(dp.seed, 0u));
     for (var j = 0u; j < 4u; j++) {
-      if (group * 4u + j < p.n && words[j] >= p.threshold) { bits |= 1u << (g * 4u + j); }
+      if (i + j < dp.n && words[j] >= dp.threshold) { bits |= 1u << (g * 4u + j); }
     }
   }
   drawn_bits[word] = bits;
-}
-
-// The same mask for a tensor whose rows are laid out differently from the layout the mask is
-// drawn for: element c of row r gets the bit of element row_ids[r]·width + c of the drawn layout
-// (a padding-free batch draws the masks of its padded batch, so both train on the same masks).
-// width is a multiple of 4, so the four elements of one Philox call stay in one row.
-struct RowsParams {
-  n: u32,          // element count
-  threshold: u32,
-  width: u32,      // elements per row
-  seed: u32,
-  offset: u32,
-  row_stride: u32, // as above: one invocation per 32 elements
-}
-
-@group(0) @binding(0) var<uniform> rp: RowsParams;
-@group(0) @binding(1) var<storage, read_write> row_drawn_bits: array<u32>;
-@group(0) @binding(2) var<storage, read> row_ids: array<u32>; // (n / width) row of the drawn layout per row
-
-@compute @workgroup_size(WG)
-fn dropout_draw_bits_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let word = gid.y * rp.row_stride + gid.x;
-  let first = word * 32u;
-  if (first >= rp.n) { return; }
-  var bits = 0u;
-  for (var g = 0u; g < 8u; g++) {
-    let i = first + g * 4u; // four elements of one row (width % 4 == 0)
-    if (i >= rp.n) { break; }
-    let drawn = row_ids[i / rp.width] * rp.width + i % rp.width;
-    let words = philox4x32_10(vec4<u32>(drawn / 4u, rp.offset, 0u, 0u), vec2<u32>(rp.seed, 0u));
-    for (var j = 0u; j < 4u; j++) {
-      if (i + j < rp.n && words[j] >= rp.threshold) { bits |= 1u << (g * 4u + j); }
-    }
-  }
-  row_drawn_bits[word] = bits;
 }
 
 struct ApplyParams {

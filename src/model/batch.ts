@@ -110,7 +110,7 @@ export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
 export function uploadBatchInputs(model: DecoderModel, batch: Batch): ModelInputs {
   if (batch.packed) {
     const { positions, keyRanges, dropoutRows } = packedInputs(batch.packed);
-    return model.uploadInputs(1, batch.T, batch.inputIds, positions, keyRanges, dropoutRows);
+    return model.uploadInputs(1, batch.T, batch.inputIds, positions, keyRanges, { dropoutRows });
   }
   const { B, T } = batch;
   const positions = new Uint32Array(B * T);

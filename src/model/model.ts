@@ -106,21 +106,20 @@ export class DecoderModel {
   }
 
   /**
-   * Upload a batch: ids (B,T), positions (B,T), and when some key is masked its key ranges, (B,2)
-   * per row (padded rows) or (B,T,2) per token (sequences packed into a row). `dropoutRows` (B·T):
-   * see ModelInputs.
+   * Upload a batch: ids (B,T), positions (B,T), and when some key is masked its key ranges: (B,2)
+   * per row (padded rows), or with `packed` (B,T,2) per token (sequences packed into a row) and
+   * the rows its LoRA dropout draws for (ModelInputs.dropoutRows).
    */
-  uploadInputs(B: number, T: number, ids: ArrayLike<number>, positions: ArrayLike<number>, keyRanges: ArrayLike<number> | null, dropoutRows?: ArrayLike<number>): ModelInputs {
+  uploadInputs(B: number, T: number, ids: ArrayLike<number>, positions: ArrayLike<number>, keyRanges: ArrayLike<number> | null, packed?: { dropoutRows: ArrayLike<number> }): ModelInputs {
     const gpu = this.gpu;
-    if (keyRanges && keyRanges.length !== 2 * B && keyRanges.length !== 2 * B * T) throw new Error(`uploadInputs: ${keyRanges.length} key-range values for B=${B}, T=${T}; expected 2·B per row or 2·B·T per token.`);
-    const perToken = !!keyRanges && keyRanges.length === 2 * B * T && T > 1;
+    const rangeShape = packed ? [B, T, 2] : [B, 2];
     return {
       B,
       T,
       ids: gpu.upload(ids, [B, T], 'u32', 'inputs.ids'),
       positions: gpu.upload(positions, [B, T], 'u32', 'inputs.positions'),
-      keyRange: keyRanges ? gpu.upload(keyRanges, perToken ? [B, T, 2] : [B, 2], 'u32', 'inputs.keyRange') : null,
-      dropoutRows: dropoutRows ? gpu.upload(dropoutRows, [B * T], 'u32', 'inputs.dropoutRows') : null,
+      keyRange: keyRanges ? gpu.upload(keyRanges, rangeShape, 'u32', 'inputs.keyRange') : null,
+      dropoutRows: packed ? gpu.upload(packed.dropoutRows, [B * T], 'u32', 'inputs.dropoutRows') : null,
     };
   }
 

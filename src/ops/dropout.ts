@@ -89,21 +89,14 @@ export function dropoutDrawMask(gpu: Gpu, elements: number, p: number, seed: num
   const mask = gpu.empty([Math.max(1, ceilDiv(elements, BITS_PER_WORD))], 'u32', 'dropout.mask');
   if (elements === 0) return mask;
   const workgroups = grid(ceilDiv(ceilDiv(elements, BITS_PER_WORD), WG));
-  if (rows) {
-    gpu.dispatch({
-      pipeline: gpu.kernel(source, 'dropout_draw_bits_rows', { WG }),
-      params: params().u32(elements).u32(dropoutThreshold(p)).u32(rows.width).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
-      buffers: [mask, rows.ids],
-      workgroups,
-    });
-    return mask;
-  }
+  const ids = rows?.ids ?? gpu.zeros([1], 'u32', 'dropout.noRows');
   gpu.dispatch({
     pipeline: gpu.kernel(source, 'dropout_draw_bits', { WG }),
-    params: params().u32(elements).u32(dropoutThreshold(p)).f32(1 / (1 - p)).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
-    buffers: [mask],
+    params: params().u32(elements).u32(dropoutThreshold(p)).u32(rows?.width ?? 0).u32(seed).u32(offset).u32(workgroups[0] * WG).build(),
+    buffers: [mask, ids],
     workgroups,
   });
+  if (!rows) ids.destroy();
   return mask;
 }
 
