@@ -78,6 +78,7 @@ export function collatePaddingFree(examples: TokenizedExample[], indices: number
 export interface LearnedRows {
   rows: Tensor; // (P) u32
   targets: Tensor; // (P) u32
+  dropoutRows?: Tensor | null; // (P) u32 the rows their LoRA dropout draws for (ModelInputs.dropoutRows at `rows`); absent: `rows` themselves
 }
 
 /** Inputs and every position's target (IGNORE_TARGET where nothing is learned). */
@@ -103,7 +104,20 @@ export function learnedPositions(batch: Batch): { rows: Uint32Array; targets: Ui
 export function uploadLearned(model: DecoderModel, batch: Batch): LearnedRows {
   if (!batch.countedTokens) throw new Error('uploadLearned: the batch learns no token.');
   const { rows, targets } = learnedPositions(batch);
-  return { rows: model.gpu.upload(rows, [rows.length], 'u32', 'learned.rows'), targets: model.gpu.upload(targets, [targets.length], 'u32', 'learned.targets') };
+  const gpu = model.gpu;
+  const drawn = batch.packed ? packedInputs(batch.packed).dropoutRows : null;
+  return {
+    rows: gpu.upload(rows, [rows.length], 'u32', 'learned.rows'),
+    targets: gpu.upload(targets, [targets.length], 'u32', 'learned.targets'),
+    dropoutRows: drawn ? gpu.upload(rows.map((r) => drawn[r]), [rows.length], 'u32', 'learned.dropoutRows') : null,
+  };
+}
+
+/** Free what uploadLearned made. */
+export function destroyLearned(learned: LearnedRows): void {
+  learned.rows.destroy();
+  learned.targets.destroy();
+  learned.dropoutRows?.destroy();
 }
 
 /** Inputs of a right-padded batch: positions 0..len-1, keys [0, len) per row; or of a padding-free one (packedInputs). */

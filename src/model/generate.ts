@@ -32,17 +32,14 @@ export interface GenerateResult {
  * return the logits (B,V) of each row's last token. The cache grows by T rows.
  */
 function stepLogits(model: DecoderModel, inputs: ModelInputs, cache: KvCache, ropeOffset: number): Tensor {
-  const { gpu, cfg } = model;
+  const { gpu } = model;
   const { B, T } = inputs;
-  const C = cfg.hidden;
-  let x = model.decoderOutput(inputs, { cache, ropeOffset });
+  // A prompt of T > 1 tokens: only each row's last position is read, so the last layer's tail runs
+  // on those B rows (outputRows); a decode step (T = 1) reads every row.
+  const last = T > 1 ? gpu.upload(Uint32Array.from({ length: B }, (_, b) => b * T + T - 1), [B], 'u32', 'generate.last') : null;
+  const x = model.decoderOutput(inputs, { cache, ropeOffset, ...(last ? { outputRows: { rows: last, dropoutRows: last } } : {}) });
+  last?.destroy();
   cache.past += T;
-  if (T > 1) {
-    const last = gpu.empty([B, C], 'f32', 'generate.last');
-    for (let b = 0; b < B; b++) gpu.copy(x, last, C, (b * T + T - 1) * C, b * C);
-    x.destroy();
-    x = last;
-  }
   const logits = model.logitsOf(x);
   x.destroy();
   return logits;

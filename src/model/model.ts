@@ -9,7 +9,7 @@ import { linearBackward, linearForward } from '../ops/linear';
 import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm';
 import { ropeInvFreq } from '../ops/rope';
 import type { ModelConfig } from './config';
-import { layerBackward, layerForward, releaseSaved, type LayerGrads, type LayerSaved, type StepContext } from './layer';
+import { layerBackward, layerForward, releaseSaved, type LayerGrads, type LayerSaved, type OutputRows, type StepContext } from './layer';
 import type { LoraBranch } from './linear';
 import type { LoraAdapter } from './lora';
 import { destroyWeights, LINEAR_NAMES, type DecoderWeights, type LinearName } from './weights';
@@ -44,6 +44,7 @@ export interface ForwardOptions {
   training?: boolean; // apply LoRA dropout (default: same as keep)
   cache?: KvCache; // generation: attend to the cache (inputs.keyRange in cache rows) and extend it
   ropeOffset?: number; // added to inputs.positions (generation reuses one positions tensor)
+  outputRows?: OutputRows; // only these rows' outputs are read (a training step's learned positions): the last layer's tail and the final norm run on them alone, and xL, xf are (P,C)
 }
 
 export interface ForwardState {
@@ -51,9 +52,9 @@ export interface ForwardState {
   options: ForwardOptions;
   layerInputs: Tensor[]; // (N,C) input of each layer (the embedding output first)
   saved: LayerSaved[];
-  xL: Tensor; // (N,C) last layer output
-  xf: Tensor; // (N,C) after the final norm
-  rstdF: Tensor; // (N)
+  xL: Tensor; // (N,C) last layer output; (P,C) with options.outputRows
+  xf: Tensor; // (N,C) after the final norm; (P,C) with options.outputRows
+  rstdF: Tensor; // (N), or (P)
 }
 
 /**
@@ -123,10 +124,10 @@ export class DecoderModel {
     };
   }
 
-  private loraFor(layer: number, options: ForwardOptions, dropoutRows: Tensor | null): (name: LinearName) => LoraBranch | null {
+  private loraFor(layer: number, options: ForwardOptions, dropoutRows: Tensor | null): (name: LinearName, rows?: Tensor) => LoraBranch | null {
     const adapter = this.adapter;
     const training = options.training ?? options.keep;
-    return (name) => {
+    return (name, rows) => {
       const pair = adapter?.layers[layer]?.[name];
       if (!adapter || !pair) return null;
       return {
@@ -135,7 +136,7 @@ export class DecoderModel {
         dropout: training ? adapter.config.dropout : 0,
         seed: options.dropoutSeed ?? 0,
         offset: dropoutOffset(layer, name),
-        rows: dropoutRows,
+        rows: rows ?? dropoutRows,
       };
     };
   }
@@ -151,10 +152,11 @@ export class DecoderModel {
       keep: options.keep,
       ropeOffset: options.ropeOffset ?? 0,
       cache: options.cache ? { k: options.cache.k[layer], v: options.cache.v[layer], past: options.cache.past } : null,
+      outputRows: layer === this.cfg.nLayers - 1 ? (options.outputRows ?? null) : null,
     };
   }
 
-  /** Embedding and every decoder layer: the last layer's output (N,C), and what backward needs. */
+  /** Embedding and every decoder layer: the last layer's output (N,C), or (P,C) with outputRows, and what backward needs. */
   private runLayers(inputs: ModelInputs, options: ForwardOptions): { x: Tensor; layerInputs: Tensor[]; saved: LayerSaved[] } {
     const { B, T } = inputs;
     const gpu = this.gpu;
@@ -172,7 +174,7 @@ export class DecoderModel {
     return { x, layerInputs, saved };
   }
 
-  /** Hidden states after the final norm, (N,C). */
+  /** Hidden states after the final norm, (N,C); with options.outputRows those rows only, (P,C). */
   forwardHidden(inputs: ModelInputs, options: ForwardOptions): ForwardState {
     const { x, layerInputs, saved } = this.runLayers(inputs, options);
     const { y: xf, rstd: rstdF } = rmsnormForward(this.gpu, x, this.weights.norm, this.cfg.rmsNormEps);
@@ -209,8 +211,8 @@ export class DecoderModel {
   /**
    * Backward from the logits of the learned positions through the whole model; accumulates into
    * `grads` and frees the activations in `state`. dlogits (P,V) belongs to the P rows `head.rows` of
-   * the final hidden states, gathered in `head.xs` (P,C); the other positions have no loss. dlogits
-   * is consumed (freed).
+   * the final hidden states, gathered in `head.xs` (P,C) (with outputRows: those rows, and xs is
+   * state.xf itself); the other positions have no loss. dlogits is consumed (freed).
    */
   backward(state: ForwardState, dlogits: Tensor, grads: ModelGrads, head: { rows: Tensor; xs: Tensor }): void {
     const gpu = this.gpu;
@@ -219,9 +221,14 @@ export class DecoderModel {
     const headGrad = cfg.tieWordEmbeddings ? grads.embed : grads.lmHead;
     const dxs = linearBackward(gpu, head.xs, weights.lmHead, dlogits, headGrad);
     dlogits.destroy();
-    const dxf = gpu.zeros(state.xf.shape, 'f32', 'dxf');
-    embeddingBackward(gpu, head.rows, dxs, dxf); // scatter: each row once, into zeros
-    dxs.destroy();
+    let dxf = dxs;
+    if (!state.options.outputRows) {
+      dxf = gpu.zeros(state.xf.shape, 'f32', 'dxf');
+      embeddingBackward(gpu, head.rows, dxs, dxf); // scatter: each row once, into zeros
+      dxs.destroy();
+    } else if (head.rows !== state.options.outputRows.rows) {
+      throw new Error('DecoderModel.backward: the forward kept outputRows other than the rows with a loss.');
+    }
     let dx: Tensor | null = rmsnormBackward(gpu, state.xL, weights.norm, state.rstdF, dxf, grads.norm);
     dxf.destroy();
     for (let i = cfg.nLayers - 1; i >= 0; i--) {

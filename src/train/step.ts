@@ -1,8 +1,9 @@
 // One micro-batch: forward with activations kept, fused cross-entropy on the learned tokens,
 // backward into the gradient set. Nothing is read back: the loss stays on the GPU.
-// lm_head runs on the learned positions only (P of N; about a third of a chat batch, whose prompts
-// and padding have no loss): their final hidden states are gathered, and their gradient scattered
-// back, exactly (the other positions' logits would get a zero gradient).
+// Only the learned positions (P of N; about a quarter of a chat batch, whose prompts have no loss)
+// are read: the last layer runs attention on every row and its output projection, MLP, final norm
+// and lm_head on those P rows alone (DecoderModel's outputRows), exactly, since the other rows'
+// outputs would get a zero gradient.
 // Shapes: B batch, T time, N = B·T, P learned positions, V vocab.
 
 import type { Gpu } from '../gpu/gpu';
@@ -10,7 +11,6 @@ import type { Tensor } from '../gpu/tensor';
 import type { LearnedRows } from '../model/batch';
 import type { DecoderModel, ModelInputs } from '../model/model';
 import { crossEntropyFused, reduceLoss } from '../ops/cross-entropy';
-import { embeddingForward } from '../ops/embedding';
 import type { GradientSet } from './grads';
 
 /**
@@ -28,13 +28,13 @@ export function microBatchStep(
   lossInto: Tensor,
   dropoutSeed: number,
 ): void {
-  const state = model.forwardHidden(inputs, { keep: true, dropoutSeed, training: true });
-  const xs = embeddingForward(gpu, learned.rows, state.xf); // (P,C): rows of xf
+  const outputRows = { rows: learned.rows, dropoutRows: learned.dropoutRows ?? learned.rows };
+  const state = model.forwardHidden(inputs, { keep: true, dropoutSeed, training: true, outputRows });
+  const xs = state.xf; // (P,C): the learned rows
   const logits = model.logits(xs);
   const { losses, logprobs, dlogits } = crossEntropyFused(gpu, logits, learned.targets, { normaliser, inPlace: true });
   reduceLoss(gpu, losses, learned.targets, { normaliser, into: lossInto, accumulate: true });
   losses.destroy();
   logprobs.destroy();
   model.backward(state, dlogits, gradients.grads, { rows: learned.rows, xs });
-  xs.destroy();
 }

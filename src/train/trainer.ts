@@ -12,7 +12,7 @@ import { createLoraAdapter, destroyLoraAdapter } from '../model/lora';
 import type { Adaptation, DecoderModel } from '../model/model';
 import { cloneWeights, destroyWeights } from '../model/weights';
 import { pcgHash } from '../util/hash';
-import { collate, collatePaddingFree, uploadBatchInputs, uploadLearned } from '../model/batch';
+import { collate, collatePaddingFree, destroyLearned, uploadBatchInputs, uploadLearned } from '../model/batch';
 import type { ModelConfig } from '../model/config';
 import type { TokenizedExample } from '../text/encode-dataset';
 import { planEpoch, prepareExamples, sortStepRows, type PrepareReport } from './batching';
@@ -156,8 +156,7 @@ export class Trainer {
       const learned = uploadLearned(model, batch);
       microBatchStep(gpu, model, inputs, learned, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));
       destroyInputs(inputs);
-      learned.rows.destroy();
-      learned.targets.destroy();
+      destroyLearned(learned);
     }
     this.optimizer.update(learningRate(this.schedule, index));
     return { tokens };
