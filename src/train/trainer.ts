@@ -150,11 +150,15 @@ export class Trainer {
     zeroGradients(gpu, this.gradients);
     gpu.clear(this.loss);
     let tokens = 0;
-    for (const batch of micro) {
+    const stepSeed = pcgHash(this.config.seed * 65599 + index);
+    for (const [m, batch] of micro.entries()) {
       tokens += batch.B * batch.T;
       const inputs = uploadBatchInputs(model, batch);
       const learned = uploadLearned(model, batch);
-      microBatchStep(gpu, model, inputs, learned, this.gradients, normaliser, this.loss, pcgHash(this.config.seed * 65599 + index));
+      // Each micro-batch draws its own LoRA dropout masks (the first keeps the step's seed, so a step
+      // of one micro-batch draws as it always has).
+      const dropoutSeed = m === 0 ? stepSeed : pcgHash(stepSeed ^ Math.imul(m, 0x9e3779b9));
+      microBatchStep(gpu, model, inputs, learned, this.gradients, normaliser, this.loss, dropoutSeed);
       destroyInputs(inputs);
       destroyLearned(learned);
     }

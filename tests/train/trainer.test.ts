@@ -128,6 +128,29 @@ describe('trainer', () => {
     // one put the losses 5.9e-4 apart here: the tolerance above tells the two apart.
   });
 
+  it('draws new LoRA dropout masks for each micro-batch of a step', async () => {
+    // One example twice, as two accumulated micro-batches of one row, against the example alone:
+    // with the masks of the first micro-batch repeated in the second, both runs would train
+    // alike (the same gradient, normalised by twice the tokens), and their losses would agree.
+    const gpu = await testGpu();
+    const c = await openGoldenCase('llama-gqa-tied');
+    const [example] = copyExamples(1, c.cfg.vocabSize, 5);
+    const losses = async (data: TokenizedExample[], gradAccumulation: number) => {
+      const model = await loadGoldenModel(gpu, c);
+      const t = trainer(gpu, model, data, trainConfig(config, { batchSize: 1, gradAccumulation, epochs: 2, lr: 1e-2, warmupRatio: 0, lora: { r: 4, alpha: 8, dropout: 0.5 } }), 'padded');
+      const history = await t.run();
+      release(t, model);
+      return history.map((h) => h.loss!);
+    };
+    const alone = await losses([example], 1);
+    const twice = await losses([example, example], 2);
+    expect(alone).toHaveLength(2);
+    expect(twice).toHaveLength(2);
+    // Step 1 starts from B = 0: the adapter adds nothing yet, whatever the masks.
+    expect(twice[0]).toBeCloseTo(alone[0], 5);
+    expect(Math.abs(twice[1] - alone[1])).toBeGreaterThan(1e-4 * alone[1]); // repeated masks: exactly 0 here; drawn anew: 4e-4 of the loss
+  });
+
   it('names the settings a checkpoint differs in; a field added since it was saved takes its earlier meaning', () => {
     const saved = { ...config, lr: 1e-3, optimizer: { ...config.optimizer, beta2: 0.95 } } as Partial<TrainConfig>;
     delete saved.sortWithinStep;
