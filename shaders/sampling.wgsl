@@ -15,8 +15,10 @@
 // inverse CDF in index order: u · Σw over the kept tokens, located by per-invocation contiguous
 // chunks and a prefix sum over the chunks.
 //
-// Random numbers are counter-based: u = pcg(pcg(pcg(seed) + step) + row) / 2^32 (top 24 bits),
-// reproducible from (seed, step, row) alone; src/ops/sampling.ts computes the same draw.
+// Random numbers are counter-based: u = pcg(pcg(pcg(seed) + step) + place) / 2^32 (top 24 bits),
+// reproducible from (seed, step, place) alone, where place is the row's index in the batch, or with
+// per-row settings the place it names (a row batched with others draws as it did at that place in
+// a smaller batch); src/ops/sampling.ts computes the same draw.
 
 override WG: u32 = 256; // invocations per row, a power of two
 
@@ -37,6 +39,7 @@ struct RowSettings {
   top_k: u32,
   top_p: f32,
   seed: u32,
+  place: u32, // the row index the random draw is keyed by
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -69,8 +72,8 @@ fn pcg(v: u32) -> u32 {
 }
 
 // Uniform in [0, 1) with 24 random bits: exactly representable in f32 and f64.
-fn uniform_draw(seed: u32, step: u32, row: u32) -> f32 {
-  let h = pcg(pcg(pcg(seed) + step) + row);
+fn uniform_draw(seed: u32, step: u32, place: u32) -> f32 {
+  let h = pcg(pcg(pcg(seed) + step) + place);
   return f32(h >> 8u) * (1.0 / 16777216.0);
 }
 
@@ -223,7 +226,7 @@ fn sample_row(row: u32, lid: u32, s: RowSettings) {
     workgroupBarrier();
   }
   let total = red_f[WG - 1u];
-  let draw_point = uniform_draw(s.seed, p.step, row) * total;
+  let draw_point = uniform_draw(s.seed, p.step, s.place) * total;
   // Chunk boundaries come from the same prefix values, so the ranges tile [0, total) exactly.
   let before = select(0.0, red_f[max(lid, 1u) - 1u], lid > 0u);
   let after = red_f[lid];
@@ -265,7 +268,7 @@ fn sample_row(row: u32, lid: u32, s: RowSettings) {
 fn sample_shared(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * p.grid_x + wid.x;
   if (row >= p.rows) { return; }
-  sample_row(row, lid, RowSettings(p.temperature, p.top_k, p.top_p, p.seed));
+  sample_row(row, lid, RowSettings(p.temperature, p.top_k, p.top_p, p.seed, row));
 }
 
 @compute @workgroup_size(WG)

@@ -7,6 +7,7 @@
 
 import type { Tensor } from '../gpu/tensor';
 import { ropePositionIds } from '../ops/rope';
+import { GEMV_MAX_ROWS } from '../ops/matmul';
 import { sampleTokens, samplingSettingsTensor, type SamplingSettings } from '../ops/sampling';
 import { destroyInputs, type DecoderModel, type KvCache, type ModelInputs } from './model';
 
@@ -32,14 +33,25 @@ export interface GenerateResult {
  * return the logits (B,V) of each row's last token. The cache grows by T rows.
  */
 function stepLogits(model: DecoderModel, inputs: ModelInputs, cache: KvCache, ropeOffset: number): Tensor {
-  const { gpu } = model;
+  const { gpu, cfg } = model;
   const { B, T } = inputs;
+  const C = cfg.hidden;
   // A prompt of T > 1 tokens: only each row's last position is read, so the last layer's tail runs
-  // on those B rows (outputRows); a decode step (T = 1) reads every row.
-  const last = T > 1 ? gpu.upload(Uint32Array.from({ length: B }, (_, b) => b * T + T - 1), [B], 'u32', 'generate.last') : null;
-  const x = model.decoderOutput(inputs, { cache, ropeOffset, ...(last ? { outputRows: { rows: last, dropoutRows: last } } : {}) });
+  // on those B rows (outputRows); a decode step (T = 1) reads every row. With fewer than
+  // GEMV_MAX_ROWS prompts the tail's products would move from the register tile to the GEMV kernel,
+  // whose sums round differently: such batches run every row and copy out the last ones, and
+  // answer as they did before.
+  const tail = T > 1 && B >= GEMV_MAX_ROWS;
+  const last = tail ? gpu.upload(Uint32Array.from({ length: B }, (_, b) => b * T + T - 1), [B], 'u32', 'generate.last') : null;
+  let x = model.decoderOutput(inputs, { cache, ropeOffset, ...(last ? { outputRows: { rows: last, dropoutRows: last } } : {}) });
   last?.destroy();
   cache.past += T;
+  if (T > 1 && !tail) {
+    const rows = gpu.empty([B, C], 'f32', 'generate.last');
+    for (let b = 0; b < B; b++) gpu.copy(x, rows, C, (b * T + T - 1) * C, b * C);
+    x.destroy();
+    x = rows;
+  }
   const logits = model.logitsOf(x);
   x.destroy();
   return logits;

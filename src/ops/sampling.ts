@@ -20,16 +20,18 @@ export interface SamplingSettings {
   temperature: number; // 0 → greedy (argmax, ties → lowest index); e.g. 0.7
   topK?: number; // 0 or ≥ V → off; keeps tokens with logit ≥ the k-th largest (ties kept)
   topP?: number; // ≥ 1 → off; nucleus as Hugging Face's TopPLogitsWarper, after top-k
-  seed?: number; // u32; with the step and the row it fixes the random draw
+  seed?: number; // u32; with the step and the row's place it fixes the random draw
+  place?: number; // per-row settings: the row index the draw is keyed by (default: the row's own), so a row batched with others draws as it would at that place of a smaller batch
 }
 
-const SETTINGS_WORDS = 4; // RowSettings in WGSL: temperature f32, top_k u32, top_p f32, seed u32
+const SETTINGS_WORDS = 5; // RowSettings in WGSL: temperature f32, top_k u32, top_p f32, seed u32, place u32
 
 function checkSettings(s: SamplingSettings, where: string): void {
   if (!(s.temperature >= 0) || !Number.isFinite(s.temperature)) throw new ShapeError('sampleTokens', `${where}temperature must be ≥ 0, got ${s.temperature}.`);
   const k = s.topK ?? 0;
   if (!Number.isInteger(k) || k < 0) throw new ShapeError('sampleTokens', `${where}topK must be an integer ≥ 0, got ${k}.`);
   if (Number.isNaN(s.topP ?? 1)) throw new ShapeError('sampleTokens', `${where}topP is NaN.`);
+  if (s.place !== undefined && !(Number.isInteger(s.place) && s.place >= 0 && s.place <= 0xffffffff)) throw new ShapeError('sampleTokens', `${where}place must be a u32 row index, got ${s.place}.`);
 }
 
 /**
@@ -46,6 +48,7 @@ export function samplingSettingsTensor(gpu: Gpu, rows: readonly SamplingSettings
     view.setUint32(at + 4, s.topK ?? 0, true);
     view.setFloat32(at + 8, s.topP ?? 1, true);
     view.setUint32(at + 12, (s.seed ?? 0) >>> 0, true);
+    view.setUint32(at + 16, s.place ?? r, true);
   });
   return gpu.upload(words, [rows.length, SETTINGS_WORDS], 'u32', 'sampling.settings');
 }
@@ -93,6 +96,7 @@ export function sampleTokens(
   }
   const s = settings as SamplingSettings;
   checkSettings(s, '');
+  if (s.place !== undefined) throw new ShapeError(op, 'place names a row\'s draw in per-row settings; shared settings draw each row at its own index.');
   gpu.dispatch({
     pipeline: gpu.kernel(source, 'sample_shared', { WG }),
     params: uniforms.f32(s.temperature).u32(s.topK ?? 0).f32(s.topP ?? 1).u32((s.seed ?? 0) >>> 0).build(),
@@ -104,9 +108,9 @@ export function sampleTokens(
 
 // ---- the random draw, shared with the shader (pcgHash: src/util/hash.ts) -------------------------
 
-/** The uniform draw in [0, 1) (24 bits) of row `row` at step `step` with seed `seed`. */
-export function samplingUniform(seed: number, step: number, row: number): number {
-  const h = pcgHash((pcgHash((pcgHash(seed) + step) >>> 0) + row) >>> 0);
+/** The uniform draw in [0, 1) (24 bits) of the row at `place` (its index, unless its settings name another) at step `step` with seed `seed`. */
+export function samplingUniform(seed: number, step: number, place: number): number {
+  const h = pcgHash((pcgHash((pcgHash(seed) + step) >>> 0) + place) >>> 0);
   return (h >>> 8) / 16777216;
 }
 

@@ -32,6 +32,7 @@ export interface RowSampling {
   temperature: number; // 0 = greedy
   topP?: number; // nucleus; 1 or absent = off
   seed?: number; // u32
+  place?: number; // the row index the draw is keyed by (default: its index in the call), so rows of several small batches generated in one call draw as they would have alone
 }
 
 export interface ChatGenerationOptions {

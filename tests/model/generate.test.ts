@@ -55,6 +55,24 @@ describe.each(GOLDEN_CASES)('generation: %s', (caseName) => {
     expect(r.finish[0]).toBe('eos');
   });
 
+  it('rows of two batches sampled in one call, each at its place, continue as in their own batches', async () => {
+    // What replay relies on to answer several batches per call: a row's logits do not depend on the
+    // other rows of its (left-padded) batch, and its draw is keyed by its place, not its index.
+    const [a, b] = prompts();
+    const first = [a, b, a.slice(1)];
+    const second = [b.slice(1), a, b]; // other lengths beside each row: other left padding
+    const sampling = (n: number, seed: number) => Array.from({ length: n }, (_, b) => ({ temperature: 1.5, topP: 0.95, seed: seed + b }));
+    const alone = [
+      ...(await generate(model, first, { maxNewTokens: 8, sampling: sampling(3, 10), eosIds: [] })).tokens,
+      ...(await generate(model, second, { maxNewTokens: 8, sampling: sampling(3, 20), eosIds: [] })).tokens,
+    ];
+    const placed = [...sampling(3, 10), ...sampling(3, 20)].map((s, i) => ({ ...s, place: i % 3 }));
+    const together = await generate(model, [...first, ...second], { maxNewTokens: 8, sampling: placed, eosIds: [] });
+    expect(together.tokens).toEqual(alone);
+    const unplaced = await generate(model, [...first, ...second], { maxNewTokens: 8, sampling: [...sampling(3, 10), ...sampling(3, 20)], eosIds: [] });
+    expect(unplaced.tokens.slice(3)).not.toEqual(alone.slice(3));
+  });
+
   it('sampling is reproducible with a seed and differs across seeds', async () => {
     const run = (seed: number) => generate(model, prompts(), { maxNewTokens: 8, sampling: { temperature: 1.5, seed }, eosIds: [] });
     const a = await run(7);

@@ -14,7 +14,7 @@ function cpuTokens(logits: Float32Array, rows: number, settings: SamplingSetting
   const vocab = logits.length / rows;
   return Array.from({ length: rows }, (_, r) => {
     const s = Array.isArray(settings) ? settings[r] : settings;
-    return sampleCpu(logits.subarray(r * vocab, (r + 1) * vocab), s, samplingUniform(s.seed ?? 0, step, r));
+    return sampleCpu(logits.subarray(r * vocab, (r + 1) * vocab), s, samplingUniform(s.seed ?? 0, step, s.place ?? r));
   });
 }
 
@@ -127,6 +127,30 @@ describe('random sampling matches the CPU reference token for token', () => {
     }
   });
 
+  it('a row with a place draws as the row at that place: two small batches in one', async () => {
+    // The same 3 rows of logits and settings twice, the second copy at places 0–2: each copy must
+    // pick the tokens the first does (a draw keyed by the batch index would not: rows 3–5 differ).
+    const gpu = await testGpu();
+    const vocab = 211;
+    const one = new Rng(12).normalArray(3 * vocab, 1);
+    const logits = new Float32Array(6 * vocab);
+    logits.set(one);
+    logits.set(one, 3 * vocab);
+    const rowSettings = [0, 1, 2].map((r) => ({ temperature: 1.3, topP: 0.98, seed: 40 + r }));
+    const perRow: SamplingSettings[] = [...rowSettings, ...rowSettings.map((s, r) => ({ ...s, place: r }))];
+    const logitsGpu = gpu.upload(logits, [6, vocab]);
+    let differsWithoutPlace = false;
+    for (const step of [0, 1, 2, 3, 4, 5]) {
+      const tokens = Array.from(await sampleTokens(gpu, logitsGpu, perRow, { step }).read());
+      expect(tokens, `step ${step}`).toEqual(cpuTokens(logits, 6, perRow, step));
+      expect(tokens.slice(3), `step ${step}`).toEqual(tokens.slice(0, 3));
+      const unplaced = Array.from(await sampleTokens(gpu, logitsGpu, [...rowSettings, ...rowSettings], { step }).read());
+      if (unplaced.slice(3).join() !== unplaced.slice(0, 3).join()) differsWithoutPlace = true;
+    }
+    expect(differsWithoutPlace).toBe(true);
+    expect(() => sampleTokens(gpu, logitsGpu, { temperature: 1, place: 0 }, { step: 0 })).toThrow(/per-row settings/);
+  });
+
   it('extreme logits (±1e4) and masked (-inf) tokens', async () => {
     const gpu = await testGpu();
     const rows = 8;
@@ -206,6 +230,6 @@ describe('sampling limits and statistics', () => {
     const gpu = await testGpu();
     expect(() => sampleTokens(gpu, gpu.zeros([5]), { temperature: 1 }, { step: 0 })).toThrow(/sampleTokens: logits must have rank 2/);
     expect(() => sampleTokens(gpu, gpu.zeros([2, 5]), { temperature: -1 }, { step: 0 })).toThrow(/sampleTokens: temperature must be ≥ 0/);
-    expect(() => sampleTokens(gpu, gpu.zeros([2, 5]), [{ temperature: 1 }], { step: 0 })).toThrow(/sampleTokens: settings must be \[2, 4\]/);
+    expect(() => sampleTokens(gpu, gpu.zeros([2, 5]), [{ temperature: 1 }], { step: 0 })).toThrow(/sampleTokens: settings must be \[2, 5\]/);
   });
 });

@@ -178,12 +178,13 @@ describe('extraction on the engine (tiny model)', () => {
       ...small,
       strategies: ['assistant-prefill', 'user-prefill'],
       seed: 3,
+      rowsPerCall: 4, // two batches of 2 per generate() call; the check below generates each batch alone
       onProgress: (p) => progress.push(p),
       onRows: (r) => delivered.push(...r),
     });
     expect(rows).toHaveLength(8);
     expect(delivered).toEqual(rows);
-    expect(progress.map((p) => p.done)).toEqual([0, 2, 4, 6, 8]);
+    expect(progress.map((p) => p.done)).toEqual([0, 4, 8]);
     expect(rows.map((r) => `${r.strategy}/${r.domain}/${r.sample}`)).toEqual([
       'assistant-prefill/theft/0', 'assistant-prefill/weapons/0', 'assistant-prefill/theft/1', 'assistant-prefill/weapons/1',
       'user-prefill/theft/0', 'user-prefill/weapons/0', 'user-prefill/theft/1', 'user-prefill/weapons/1',
@@ -228,13 +229,14 @@ describe('extraction on the engine (tiny model)', () => {
     for (const row of rows) expect({ request: row.request, dropped: row.dropped }).toEqual(parseMagpieRequest(row.raw, row.finish));
   });
 
-  it('a cancel keeps the rows of every finished batch', async () => {
+  it('a cancel keeps the rows of every finished call', async () => {
     const full = (await extractRequests(loaded, { ...small, seed: 5 })).rows;
     const controller = new AbortController();
     const kept: ExtractedRow[] = [];
     const run = extractRequests(loaded, {
       ...small,
       seed: 5,
+      rowsPerCall: 2,
       signal: controller.signal,
       onRows: (rows) => {
         kept.push(...rows);

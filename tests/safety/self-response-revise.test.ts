@@ -8,7 +8,7 @@ import { rowSeed } from '../../src/safety/chat-generation';
 import { judgeInBatches, type Judge } from '../../src/safety/judges/judge';
 import { easyPairs, splitEasyHard, type EasyHardSplit, type JudgedResponse } from '../../src/safety/easy-hard';
 import { hardPairs, REVISE_STREAM, REVISE_SUFFIX, reviseHard, reviseSplit } from '../../src/safety/revise';
-import { respondToRequests, SELF_RESPONSE_STREAM, type SelfResponse } from '../../src/safety/self-response';
+import { respondToRequests, respondToRounds, SELF_RESPONSE_STREAM, type SelfResponse } from '../../src/safety/self-response';
 import type { ReplayRequest } from '../../src/safety/replay-pair';
 import { fakeGenerator, FirstWordJudge, requests } from './helpers/fake-replay';
 
@@ -36,6 +36,21 @@ describe('self-responses', () => {
     expect(rows.map((r) => r.seed)).toEqual(sampling.map((s) => s.seed));
     expect(new Set(rows.map((r) => r.seed)).size).toBe(5);
     expect(gen.calls.every((c) => c.options.maxNewTokens === 7)).toBe(true);
+  });
+
+  it('several rounds in one call: each row seeded and placed as in a call of its own round', async () => {
+    const rounds = [{ requests: requests(3), seed: 11 }, { requests: requests(5).slice(3), seed: 12 }];
+    const each = fakeGenerator(byNumber);
+    const alone = [];
+    for (const r of rounds) alone.push(await respondToRequests(each, r.requests, { batchSize: 3, seed: r.seed }));
+    const one = fakeGenerator(byNumber);
+    const together = await respondToRounds(one, rounds, { batchSize: 3 });
+    expect(one.calls).toHaveLength(1);
+    expect(together).toEqual(alone);
+    const placed = (calls: typeof one.calls) => calls.flatMap((c) => c.options.sampling.map((x, i) => [x.seed, x.place ?? i]));
+    expect(placed(one.calls)).toEqual(placed(each.calls));
+    expect(one.calls[0].options.sampling.map((x) => x.place)).toEqual([0, 1, 2, 0, 1]);
+    await expect(respondToRounds(one, [{ requests: requests(4), seed: 1 }], { batchSize: 3 })).rejects.toThrow(/round 0 holds 4 requests, more than one batch of 3/);
   });
 
   it('keep the provenance fields a request carries', async () => {

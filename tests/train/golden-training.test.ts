@@ -12,28 +12,8 @@ import { createGradients, destroyGradients, zeroGradients } from '../../src/trai
 import { AdamW } from '../../src/train/optimizer';
 import { learningRate } from '../../src/train/schedule';
 import { microBatchStep } from '../../src/train/step';
-import { crossEntropyFused, reduceLoss } from '../../src/ops/cross-entropy';
-import { embeddingForward } from '../../src/ops/embedding';
-import type { LearnedRows } from '../../src/model/batch';
-import type { ModelInputs } from '../../src/model/model';
-import type { GradientSet } from '../../src/train/grads';
 import { goldenBatch, goldenInputs, goldenPaddingFreeInputs, loadGoldenModel, openGoldenCase, relativeError, type GoldenBatch, type GoldenCase } from '../helpers/golden';
 import { testGpu } from '../helpers/gpu';
-
-/**
- * microBatchStep without outputRows: every row through the last layer and the final norm, the
- * learned rows gathered for lm_head and their gradient scattered back (the reference).
- */
-function everyRowStep(gpu: Gpu, model: DecoderModel, inputs: ModelInputs, learned: LearnedRows, set: GradientSet, normaliser: number, lossInto: ReturnType<Gpu['zeros']>, seed: number): void {
-  const state = model.forwardHidden(inputs, { keep: true, dropoutSeed: seed, training: true });
-  const xs = embeddingForward(gpu, learned.rows, state.xf);
-  const { losses, logprobs, dlogits } = crossEntropyFused(gpu, model.logits(xs), learned.targets, { normaliser, inPlace: true });
-  reduceLoss(gpu, losses, learned.targets, { normaliser, into: lossInto, accumulate: true });
-  losses.destroy();
-  logprobs.destroy();
-  model.backward(state, dlogits, set.grads, { rows: learned.rows, xs });
-  xs.destroy();
-}
 
 describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (caseName) => {
   let gpu: Gpu;
@@ -117,15 +97,15 @@ describe.each(['llama-gqa-tied', 'qwen2-bias-untied'])('training parity: %s', (c
     model.attach({ kind: 'lora', adapter: await importPeftAdapter(gpu, c.cfg, config, c.adapter) });
     const set = createGradients(gpu, model, { kind: 'lora' });
     try {
-      const run = async (step: typeof microBatchStep) => {
+      const run = async (rowsOnly: boolean) => {
         zeroGradients(gpu, set);
         const loss = gpu.zeros([2], 'f32', 'loss');
         const { inputs, learned } = layout === 'padded' ? rows(0, batch.B) : goldenPaddingFreeInputs(model, batch);
-        step(gpu, model, inputs, learned, set, batch.counted, loss, 7);
+        microBatchStep(gpu, model, inputs, learned, set, batch.counted, loss, 7, rowsOnly);
         return { loss: (await loss.read())[0], grads: await Promise.all(set.params.map((p) => p.grad.read())) };
       };
-      const rowsOnly = await run(microBatchStep);
-      const every = await run(everyRowStep);
+      const rowsOnly = await run(true);
+      const every = await run(false);
       expect(rowsOnly.loss).toBeCloseTo(every.loss, 5);
       for (const [i, p] of set.params.entries()) {
         expect(every.grads[i].some((x) => x !== 0), `${p.name} has a gradient`).toBe(true);
