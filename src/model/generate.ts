@@ -1,11 +1,14 @@
 // Batched generation with a KV cache: prompts of different lengths are left-padded into one
 // batch, prefilled in one pass, then decoded a token per step. Sampling runs on the GPU and the
 // sampled ids feed the next step directly; only the ids (B u32 per step) are read back, to
-// stop on EOS, on stop sequences, or at the token limit.
+// stop on EOS, on stop sequences, or at the token limit. Rows that have finished leave the batch
+// (rowsToKeep), so a batch of short and long answers costs the long ones' rows, not all of them;
+// a row's tokens do not depend on which others share its batch (its draws are keyed by its place).
 // Shapes: B batch, P padded prompt length, S cache capacity (P + max new tokens), C hidden,
 // H/KV heads, D head size, V vocab.
 
-import type { Tensor } from '../gpu/tensor';
+import { Tensor } from '../gpu/tensor';
+import { embeddingForward } from '../ops/embedding';
 import { ropePositionIds } from '../ops/rope';
 import { GEMV_MAX_ROWS } from '../ops/matmul';
 import { sampleTokens, samplingSettingsTensor, type SamplingSettings } from '../ops/sampling';
@@ -65,6 +68,22 @@ export function validatePrompts(prompts: readonly (readonly number[])[], vocab: 
   });
 }
 
+/**
+ * The batch rows (indices into `rows`) to keep once some have finished, or null to keep them all:
+ * a decode step costs about the same for a finished row as for a running one, so once a quarter
+ * of the rows have finished, the finished ones leave. A batch never shrinks below GEMV_MAX_ROWS
+ * rows (finished ones stay to fill it): fewer would move its products to the GEMV kernel, whose
+ * sums round differently, and a row's tokens would depend on when the others finished.
+ */
+export function rowsToKeep(rows: readonly number[], finish: readonly (FinishReason | null)[]): number[] | null {
+  const running = rows.flatMap((b, i) => (finish[b] ? [] : [i]));
+  const size = Math.max(running.length, Math.min(rows.length, GEMV_MAX_ROWS));
+  if (size > (3 * rows.length) / 4 || size === rows.length) return null;
+  const keep = new Set(running);
+  for (let i = 0; keep.size < size; i++) keep.add(i);
+  return [...keep].sort((x, y) => x - y);
+}
+
 /** Generate continuations of token-id prompts in one left-padded batch. */
 export async function generate(model: DecoderModel, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
   const { gpu, cfg } = model;
@@ -90,15 +109,17 @@ export async function generate(model: DecoderModel, prompts: readonly (readonly 
     v: Array.from({ length: cfg.nLayers }, () => gpu.zeros(cacheShape, 'f32', 'cache.v')),
     past: 0,
   };
-  const keyRange = gpu.upload(ranges, [B, 2], 'u32', 'cache.keyRange'); // keys [padding, S) per row
-  const settings = Array.isArray(options.sampling) ? samplingSettingsTensor(gpu, options.sampling) : options.sampling;
+  let keyRange = gpu.upload(ranges, [B, 2], 'u32', 'cache.keyRange'); // keys [padding, S) per row
   if (Array.isArray(options.sampling) && options.sampling.length !== B) throw new Error(`generate: ${options.sampling.length} sampling settings for ${B} prompts.`);
+  let settings = Array.isArray(options.sampling) ? samplingSettingsTensor(gpu, options.sampling) : options.sampling;
   const eos = new Set(options.eosIds);
   const tokens: number[][] = prompts.map(() => []);
   const finish: (FinishReason | null)[] = prompts.map(() => null);
   const prompt = model.uploadInputs(B, P, ids, ropePositionIds(B, P, mask), null);
   // Decode steps: one token per row, at the row's real length advanced by the step's offset.
-  const decode = model.uploadInputs(B, 1, new Uint32Array(B), prompts.map((p) => p.length), null);
+  let decode = model.uploadInputs(B, 1, new Uint32Array(B), prompts.map((p) => p.length), null);
+  // The prompts (their indices) whose rows the batch holds now: finished rows leave it (below).
+  let rows = prompts.map((_, b) => b);
   try {
     let inputs: ModelInputs = { ...prompt, keyRange };
     let ropeOffset = 0;
@@ -108,7 +129,8 @@ export async function generate(model: DecoderModel, prompts: readonly (readonly 
       const next = sampleTokens(gpu, logits, settings, { step: t });
       logits.destroy();
       const got = await next.read();
-      got.forEach((id, b) => {
+      got.forEach((id, i) => {
+        const b = rows[i];
         if (finish[b]) return;
         tokens[b].push(id);
         if (eos.has(id)) finish[b] = 'eos';
@@ -119,9 +141,38 @@ export async function generate(model: DecoderModel, prompts: readonly (readonly 
         next.destroy();
         break;
       }
-      // The sampled ids feed the next step directly, without a round trip.
-      gpu.copy(next, decode.ids);
-      next.destroy();
+      const keep = rowsToKeep(rows, finish);
+      if (keep) {
+        // Finished rows leave the batch: their cache rows, ranges, positions and sampling settings
+        // are gathered for the rows kept, whose next ids come from this step's readback.
+        next.destroy();
+        const kept = gpu.upload(Uint32Array.from(keep), [keep.length], 'u32', 'generate.kept');
+        for (const list of [cache.k, cache.v]) {
+          list.forEach((c, l) => {
+            list[l] = embeddingForward(gpu, kept, c.view([rows.length, c.size / rows.length])).view([keep.length, ...c.shape.slice(1)]);
+            c.destroy();
+          });
+        }
+        kept.destroy();
+        const nextRows = keep.map((i) => rows[i]);
+        keyRange.destroy();
+        keyRange = gpu.upload(Uint32Array.from(nextRows.flatMap((b) => [pad[b], capacity])), [keep.length, 2], 'u32', 'cache.keyRange');
+        if (settings instanceof Tensor) settings.destroy();
+        settings = samplingSettingsTensor(
+          gpu,
+          nextRows.map((b) => {
+            const s = Array.isArray(options.sampling) ? options.sampling[b] : options.sampling;
+            return { ...s, place: s.place ?? b };
+          }),
+        );
+        destroyInputs(decode);
+        decode = model.uploadInputs(keep.length, 1, Uint32Array.from(keep, (i) => got[i]), nextRows.map((b) => prompts[b].length), null);
+        rows = nextRows;
+      } else {
+        // The sampled ids feed the next step directly, without a round trip.
+        gpu.copy(next, decode.ids);
+        next.destroy();
+      }
       inputs = { ...decode, keyRange };
       ropeOffset = t;
     }
@@ -129,7 +180,7 @@ export async function generate(model: DecoderModel, prompts: readonly (readonly 
     for (const t of [...cache.k, ...cache.v, keyRange]) t.destroy();
     destroyInputs(prompt);
     destroyInputs(decode);
-    if (Array.isArray(options.sampling)) (settings as Tensor).destroy();
+    if (settings instanceof Tensor) settings.destroy();
   }
   return { tokens, finish: finish.map((f) => f ?? 'length') };
 }

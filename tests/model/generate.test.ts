@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/gpu';
-import { generate } from '../../src/model/generate';
+import { generate, rowsToKeep } from '../../src/model/generate';
 import { destroyLoraAdapter } from '../../src/model/lora';
 import type { DecoderModel } from '../../src/model/model';
 import { importPeftAdapter } from '../../src/model/peft';
@@ -73,11 +73,51 @@ describe.each(GOLDEN_CASES)('generation: %s', (caseName) => {
     expect(unplaced.tokens.slice(3)).not.toEqual(alone.slice(3));
   });
 
+  it.each([
+    ['greedy', () => ({ temperature: 0 })],
+    ['sampled', (b: number) => ({ temperature: 1.5, topP: 0.95, seed: 90 + b })],
+  ] as const)('rows that finish leave the batch, and the others go on as before (%s)', async (_, sampling) => {
+    // Without end ids no row finishes early, so the batch never shrinks: each row's whole
+    // continuation. With the ids some rows produce first as end ids, those rows stop at once and
+    // leave the batch; every row must still equal its continuation cut after its first end id.
+    const [a, b] = prompts();
+    const ps = [a, b, a.slice(1), b.slice(1), a.slice(2), b.slice(2)];
+    const perRow = ps.map((_, r) => sampling(r));
+    const full = (await generate(model, ps, { maxNewTokens: 10, sampling: perRow, eosIds: [] })).tokens;
+    const eosIds = [...new Set([full[0][0], full[1][1], full[2][0]])];
+    const cut = full.map((row) => {
+      const at = row.findIndex((id) => eosIds.includes(id));
+      return at < 0 ? row : row.slice(0, at + 1);
+    });
+    const early = await generate(model, ps, { maxNewTokens: 10, sampling: perRow, eosIds });
+    expect(early.tokens).toEqual(cut);
+    expect(early.finish).toEqual(cut.map((row, r) => (row.length < full[r].length || eosIds.includes(row[row.length - 1]) ? 'eos' : 'length')));
+    // The batch did shrink: at least a quarter of its rows finished while one still ran.
+    const longest = Math.max(...cut.map((row) => row.length));
+    expect(cut.filter((row) => row.length <= 2).length).toBeGreaterThanOrEqual(2);
+    expect(longest).toBeGreaterThan(3);
+  });
+
   it('sampling is reproducible with a seed and differs across seeds', async () => {
     const run = (seed: number) => generate(model, prompts(), { maxNewTokens: 8, sampling: { temperature: 1.5, seed }, eosIds: [] });
     const a = await run(7);
     expect((await run(7)).tokens).toEqual(a.tokens);
     const others = await Promise.all([run(8), run(9)]);
     expect(others.some((o) => JSON.stringify(o.tokens) !== JSON.stringify(a.tokens))).toBe(true);
+  });
+});
+
+describe('rowsToKeep', () => {
+  const fin = (n: number, done: number[]) => Array.from({ length: n }, (_, b) => (done.includes(b) ? ('eos' as const) : null));
+  it('keeps every row until a quarter has finished, then the running ones', () => {
+    expect(rowsToKeep([0, 1, 2, 3, 4, 5, 6, 7], fin(8, [3]))).toBeNull();
+    expect(rowsToKeep([0, 1, 2, 3, 4, 5, 6, 7], fin(8, [3, 5]))).toEqual([0, 1, 2, 4, 6, 7]);
+    // Indices are positions in `rows`, whose entries are prompt indices.
+    expect(rowsToKeep([2, 5, 7, 9], fin(10, [5]))).toEqual([0, 2, 3]);
+  });
+  it('never shrinks a batch below three rows, nor changes one of three or fewer', () => {
+    expect(rowsToKeep([0, 1, 2, 3, 4, 5], fin(6, [0, 1, 2, 3, 4]))).toEqual([0, 1, 5]);
+    expect(rowsToKeep([0, 1, 2], fin(3, [0, 1]))).toBeNull();
+    expect(rowsToKeep([0, 1], fin(2, [0]))).toBeNull();
   });
 });
