@@ -89,10 +89,10 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), example tokens/s in padding-free batches: bench/preset-steps.ts, 259–314 (README). Chromium runs it faster. */
-const SOFTWARE_TOKENS_PER_SECOND = 280;
+/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), example tokens/s in padding-free batches: bench/preset-steps.ts, 291–301 (README). Chromium runs it faster. */
+const SOFTWARE_TOKENS_PER_SECOND = 295;
 /** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
-const MEASURED_QUICK_DEMO_SECONDS = 723;
+const MEASURED_QUICK_DEMO_SECONDS = 582; // the slower of two runs (427 and 582 s)
 
 function DemoCost() {
   const p = preset.value;
