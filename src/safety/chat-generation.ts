@@ -75,7 +75,8 @@ export function engineChatGenerator(chat: ChatModel): ChatGenerator {
 /**
  * The sampling seed of row `index` of a step: each step has its own stream, so revise does not
  * redraw the self-response's random numbers when both are given the same seed. The engine's draw
- * also depends on the row's place in its batch, so sampled text changes with the batch size.
+ * also depends on the row's place in its batch (RowSampling.place), so sampled text changes with
+ * the batch size, not with how many batches share a generate() call.
  */
 export function rowSeed(seed: number, stream: number, index: number): number {
   return pcgHash((pcgHash((seed ^ stream) >>> 0) + index) >>> 0);
