@@ -7,13 +7,12 @@
 // Medians of --runs timed runs after one untimed run, and the process's CPU time per step (Node).
 // Prints one JSON document; asserts nothing. Node, SwiftShader or whatever adapter Dawn finds.
 //
-//   git worktree add /tmp/before 5b3fdd1 && cp bench/ab-scenarios.ts bench/random-weights.ts /tmp/before/bench/
+//   git worktree add /tmp/before 5b3fdd1 && cp bench/ab-scenarios.ts bench/random-weights.ts bench/timing.ts /tmp/before/bench/
 //   (cd /tmp/before && node --import ./src/cli/register.mjs bench/ab-scenarios.ts)   # then the same in main
 
 import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/gpu';
 import { parseModelConfig, type ModelConfig } from '../src/model/config';
-import { generate } from '../src/model/generate';
 import { createLoraAdapter } from '../src/model/lora';
 import { DecoderModel } from '../src/model/model';
 import { loadDecoderWeights } from '../src/model/weights';
@@ -22,13 +21,13 @@ import { AdamW, DEFAULT_OPTIMIZER } from '../src/train/optimizer';
 import * as step from '../src/train/step';
 import { Rng } from '../src/util/rng';
 import { randomReader } from './random-weights';
+import { median, randomPrompts, timeGeneration } from './timing';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(values.runs);
 if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs must be a positive integer, got ${values.runs}.`);
 
 const ORGANISM = { architectures: ['LlamaForCausalLM'], hidden_size: 128, intermediate_size: 344, num_attention_heads: 4, num_key_value_heads: 4, num_hidden_layers: 4, vocab_size: 2048, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, max_position_embeddings: 512, hidden_act: 'silu' };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -86,22 +85,9 @@ async function training(gpu: Gpu, cfg: ModelConfig, lora: boolean, B: number, T:
 
 async function generation(gpu: Gpu, cfg: ModelConfig, prompts: number, newTokens: number) {
   const model = new DecoderModel(gpu, cfg, await loadDecoderWeights(gpu, cfg, randomReader(cfg, 1)));
-  const rng = new Rng(3);
-  const batch = Array.from({ length: prompts }, () => Array.from({ length: 24 + rng.int(17) }, () => rng.int(cfg.vocabSize)));
+  const batch = randomPrompts(cfg, prompts);
   const promptTokens = batch.reduce((a, p) => a + p.length, 0);
-  const options = { maxNewTokens: newTokens, sampling: { temperature: 0 }, eosIds: [] as number[] };
-  await generate(model, batch, { ...options, maxNewTokens: 2 }); // compile
-  const prefill: number[] = [];
-  const decode: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    await gpu.sync();
-    const stamps = [performance.now()];
-    await generate(model, batch, { ...options, onStep: () => stamps.push(performance.now()) });
-    prefill.push(stamps[1] - stamps[0]);
-    for (let i = 2; i < stamps.length; i++) decode.push(stamps[i] - stamps[i - 1]);
-  }
-  const prefillMs = median(prefill);
-  const decodeMs = median(decode);
+  const { prefillMs, decodeMs } = await timeGeneration(gpu, model, batch, newTokens, runs);
   return { scenario: 'generate', prompts, promptTokens, newTokens, prefillMs: Math.round(prefillMs), prefillTokensPerSec: Math.round((promptTokens * 1000) / prefillMs), decodeMsPerStep: Math.round(decodeMs), decodeTokensPerSec: Math.round((prompts * 1000) / decodeMs) };
 }
 

@@ -21,7 +21,7 @@ import { Rng } from '../src/util/rng';
 import { DispatchProfiler, type DispatchSample } from './dispatch-profiler';
 import { randomReader } from './random-weights';
 import type { BenchRecord } from './suite';
-import { median } from './timing';
+import { median, randomPrompts, timeGeneration } from './timing';
 
 export const ORGANISM = {
   architectures: ['LlamaForCausalLM'],
@@ -185,20 +185,10 @@ async function profileTraining(gpu: Gpu, cfg: ModelConfig, mode: TrainMode, B: n
 
 async function profileGeneration(gpu: Gpu, cfg: ModelConfig, prompts: number, newTokens: number, runs: number): Promise<BenchRecord> {
   const model = new DecoderModel(gpu, cfg, await loadDecoderWeights(gpu, cfg, randomReader(cfg, 1)));
-  const rng = new Rng(3);
-  const batch = Array.from({ length: prompts }, () => Array.from({ length: 24 + rng.int(17) }, () => rng.int(cfg.vocabSize)));
+  const batch = randomPrompts(cfg, prompts);
   const promptTokens = batch.reduce((a, p) => a + p.length, 0);
   const options = { maxNewTokens: newTokens, sampling: { temperature: 0 }, eosIds: [] as number[] };
-  await generate(model, batch, { ...options, maxNewTokens: 2 }); // compile
-  const prefill: number[] = [];
-  const decode: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    await gpu.sync();
-    const stamps = [performance.now()];
-    await generate(model, batch, { ...options, onStep: () => stamps.push(performance.now()) });
-    prefill.push(stamps[1] - stamps[0]);
-    for (let i = 2; i < stamps.length; i++) decode.push(stamps[i] - stamps[i - 1]);
-  }
+  const { prefillMs, decodeMs } = await timeGeneration(gpu, model, batch, newTokens, runs);
   const profiler = new DispatchProfiler(gpu);
   await gpu.sync();
   profiler.start();
@@ -213,8 +203,6 @@ async function profileGeneration(gpu: Gpu, cfg: ModelConfig, prompts: number, ne
   submitsBefore = submits;
   profiler.destroy();
   model.destroy();
-  const prefillMs = median(prefill);
-  const decodeMs = median(decode);
   const decodeSamples = samples.filter((s) => s.tag >= 1 && s.tag < newTokens);
   const decodeSummary = summarise(decodeSamples, cfg, 0, newTokens - 1);
   // Attention of a decode step, whichever kernel ran it (the decode or the row kernel).

@@ -4,7 +4,11 @@
 
 import type { Gpu } from '../src/gpu/gpu';
 import type { Tensor } from '../src/gpu/tensor';
+import type { ModelConfig } from '../src/model/config';
+import { generate } from '../src/model/generate';
+import type { DecoderModel } from '../src/model/model';
 import type { Trainer } from '../src/train/trainer';
+import { Rng } from '../src/util/rng';
 
 export type Timing = 'gpu-timestamp' | 'wall';
 
@@ -111,4 +115,29 @@ export async function timeTrainerSteps(trainer: Trainer, steps: number): Promise
   let exampleTokens = 0;
   for (const micro of trainer.steps.slice(1, 1 + steps)) for (const indices of micro) for (const i of indices) exampleTokens += trainer.examples[i].ids.length;
   return { msPerStep: Math.round(wallMs / steps), cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps), paddedTokensPerStep: Math.round(padded), exampleTokensPerStep: Math.round(exampleTokens / steps), wallMs };
+}
+
+/** `count` random prompts of 24–40 tokens (seeded): the generation scenario of the profile and the A/B. */
+export function randomPrompts(cfg: ModelConfig, count: number, seed = 3): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, () => Array.from({ length: 24 + rng.int(17) }, () => rng.int(cfg.vocabSize)));
+}
+
+/**
+ * Greedy generation of `prompts` to `newTokens` tokens (no end ids, so every row runs every step),
+ * `runs` times after one short untimed run: the median prefill time and the median decode step.
+ */
+export async function timeGeneration(gpu: Gpu, model: DecoderModel, prompts: number[][], newTokens: number, runs: number): Promise<{ prefillMs: number; decodeMs: number }> {
+  const options = { maxNewTokens: newTokens, sampling: { temperature: 0 }, eosIds: [] as number[] };
+  await generate(model, prompts, { ...options, maxNewTokens: 2 }); // compile
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    await gpu.sync();
+    const stamps = [performance.now()];
+    await generate(model, prompts, { ...options, onStep: () => stamps.push(performance.now()) });
+    prefill.push(stamps[1] - stamps[0]);
+    for (let i = 2; i < stamps.length; i++) decode.push(stamps[i] - stamps[i - 1]);
+  }
+  return { prefillMs: median(prefill), decodeMs: median(decode) };
 }

@@ -82,6 +82,15 @@ export function rowSeed(seed: number, stream: number, index: number): number {
   return pcgHash((pcgHash((seed ^ stream) >>> 0) + index) >>> 0);
 }
 
+/**
+ * Whole batches of `batchSize` per generate() call, for calls of at most `maxRows` prompts (at least
+ * one batch). Rows sampled at their place in their own batch (RowSampling.place) write the text of
+ * one call per batch; wider calls run faster (`bench/generate-batch.ts`).
+ */
+export function batchesPerCall(batchSize: number, maxRows: number): number {
+  return Math.max(1, Math.floor(maxRows / batchSize));
+}
+
 /** Progress of a step, in rows finished. */
 export interface StepProgress {
   done: number;

@@ -14,6 +14,7 @@ import { assertSequenceFitsWindow } from '../model/config';
 import { generate, type FinishReason } from '../model/generate';
 import { ChatTemplateError, renderWithPrefill, type ChatTemplate } from '../text/chat-template';
 import { pcgHash } from '../util/hash';
+import { batchesPerCall } from './chat-generation';
 import { stopIdsOf, type ChatModel } from './chat-model';
 
 export type ExtractionStrategy = 'assistant-prefill' | 'user-prefill' | 'magpie';
@@ -257,8 +258,7 @@ export function countExtraction(rows: readonly ExtractedRow[]): ExtractionCounts
   return counts;
 }
 
-// Prompts per generate() call by default, whole batches of batchSize: wider batches run faster (on a software
-// adapter, 64 prompts × 96 new tokens of the embedded model took 40 s in batches of 8, 18 s in one).
+// Prompts per generate() call by default, in whole batches of batchSize (batchesPerCall).
 const EXTRACTION_ROWS_PER_CALL = 128;
 
 /**
@@ -287,7 +287,7 @@ export async function extractRequests(loaded: ChatModel, options: ExtractionOpti
   // batchSize: the same text as one call per batch, sooner.
   const rowsPerCall = options.rowsPerCall ?? EXTRACTION_ROWS_PER_CALL;
   if (!Number.isInteger(rowsPerCall) || rowsPerCall < 1) throw new Error(`extraction: rowsPerCall must be a positive integer, got ${rowsPerCall}.`);
-  const perCall = settings.batchSize * Math.max(1, Math.floor(rowsPerCall / settings.batchSize));
+  const perCall = settings.batchSize * batchesPerCall(settings.batchSize, rowsPerCall);
   for (let start = 0; start < plan.length; start += perCall) {
     options.signal?.throwIfAborted();
     const batch = plan.slice(start, start + perCall);

@@ -55,9 +55,7 @@ export function selfResponseSettings(options: Partial<SelfResponseSettings>, whe
 /** The model's own answer to each request (see the file comment). */
 export async function respondToRequests<R extends ReplayRequest>(generator: ChatGenerator, requests: readonly R[], options: SelfResponseOptions<R> = {}): Promise<SelfResponse<R>[]> {
   const s = selfResponseSettings(options);
-  requests.forEach((r, i) => {
-    if (typeof r.request !== 'string' || r.request.trim() === '') throw new Error(`self-response: request ${i} (domain ${JSON.stringify(r.domain)}) is empty; drop empty requests before answering.`);
-  });
+  checkRequests(requests);
   const rows: SelfResponse<R>[] = [];
   for (let start = 0; start < requests.length; start += s.batchSize) {
     options.signal?.throwIfAborted();
@@ -85,12 +83,16 @@ export async function respondToRounds<R extends ReplayRequest>(generator: ChatGe
   const s = selfResponseSettings(options);
   rounds.forEach((round, k) => {
     if (round.requests.length > s.batchSize) throw new Error(`self-response: round ${k} holds ${round.requests.length} requests, more than one batch of ${s.batchSize}.`);
-    round.requests.forEach((r, i) => {
-      if (typeof r.request !== 'string' || r.request.trim() === '') throw new Error(`self-response: request ${i} of round ${k} (domain ${JSON.stringify(r.domain)}) is empty; drop empty requests before answering.`);
-    });
+    checkRequests(round.requests, ` of round ${k}`);
   });
   options.signal?.throwIfAborted();
   return answerBatches(generator, rounds.map((r) => ({ ...r, first: 0 })), s, options.signal);
+}
+
+function checkRequests(requests: readonly ReplayRequest[], where = ''): void {
+  requests.forEach((r, i) => {
+    if (typeof r.request !== 'string' || r.request.trim() === '') throw new Error(`self-response: request ${i}${where} (domain ${JSON.stringify(r.domain)}) is empty; drop empty requests before answering.`);
+  });
 }
 
 /** One generate() call for the batches given, each row seeded and placed as in a call of its own. */

@@ -16,7 +16,7 @@
 // batches finished.
 
 import { buildBenignReplay, type BenignRequest } from '../safety/benign-replay';
-import { engineChatGenerator, rowSeed } from '../safety/chat-generation';
+import { batchesPerCall, engineChatGenerator, rowSeed } from '../safety/chat-generation';
 import { splitEasyHard } from '../safety/easy-hard';
 import { extractRequests, keptRows, type ExtractedRow, type ExtractionStrategy } from '../safety/extraction';
 import type { FilterResult } from '../safety/filters/filter';
@@ -90,8 +90,8 @@ export interface ReplaySetResult {
 }
 
 const CHUNK_STREAM = 0x43484e4b; // 'CHNK': one answer seed per round
-// Requests answered per generate() call, several rounds together: on a software adapter in Node,
-// 64 prompts × 96 new tokens of the embedded model took 40 s in batches of 8 and 18 s in one batch.
+// Requests answered per generate() call, several rounds together (batchesPerCall); fewer than
+// extraction's 128, as answers run longer and a real model's KV cache grows with them.
 const ANSWER_ROWS_PER_CALL = 64;
 
 interface FilterRow {
@@ -197,7 +197,7 @@ export async function buildReplaySet(loaded: LoadedModel, options: ReplaySetOpti
     // come from one generate() call (ANSWER_ROWS_PER_CALL rows at most), each round drawn as it
     // would be alone, so the answers are those of one call per round, sooner.
     const round = s.responses.batchSize;
-    const roundsPerCall = Math.max(1, Math.floor(ANSWER_ROWS_PER_CALL / round));
+    const roundsPerCall = batchesPerCall(round, ANSWER_ROWS_PER_CALL);
     const rounds = Math.ceil(requests.length / round);
     let judged = 0;
     let revised = 0;
