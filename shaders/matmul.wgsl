@@ -13,7 +13,8 @@
 //   dimension of each operand (K, or M when TRANS_A, or N when B is (K,N)) to be a multiple of
 //   4, and K too. For TN (the weight gradient over any token count) the launcher runs the last
 //   K % 4 rows as a second, accumulating matmul_simple dispatch (a masked last step in this loop
-//   measured 6-8% slower).
+//   measured 6-8% slower). matmul_register_tile_n4 is the same kernel for N a multiple of 4,
+//   storing C a vec4 at a time.
 // - matmul_workgroup_tile: the classic 64×64 block staged through workgroup memory, 4×4 outputs
 //   per thread, any sizes. For real GPUs (on SwiftShader it runs 5× slower than the register
 //   tile: every barrier switches between all 256 invocations of the workgroup).
@@ -154,12 +155,9 @@ fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
 // The workgroup's 8 threads lie p.wg_x along N and 8 / p.wg_x along M (thread i at (i % wg_x,
 // i / wg_x)), a layout chosen per shape at run time, so one pipeline serves every layout: each
 // variant of this kernel takes seconds to compile on a software adapter.
-@compute @workgroup_size(REGISTER_WG, 1, 1)
-fn matmul_register_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let gid = vec3<u32>(wid.x * p.wg_x + lid % p.wg_x, wid.y * (REGISTER_WG / p.wg_x) + lid / p.wg_x, wid.z);
+fn register_tile(gid: vec3<u32>) -> array<vec4<f32>, 64> {
   let row0 = gid.y * 16u;
   let col0 = gid.x * 16u;
-  if (row0 >= p.M || col0 >= p.N) { return; }
   let a_base = gid.z * (p.a_batch_stride / 4u);
   let b_base = gid.z * (p.b_batch_stride / 4u);
   let oa0 = a_base + a_offset(row0, 0u);   let oa1 = a_base + a_offset(row0, 1u);
@@ -263,10 +261,9 @@ fn matmul_register_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
     }
   }
 
-  let c_base = gid.z * p.M * p.N;
   // The tile is stored by one loop (tile[4r + q] = acc_r_q): 64 inlined stores took a software
   // adapter 4–9× longer to compile, and the values written are the same.
-  var tile = array<vec4<f32>, 64>(
+  return array<vec4<f32>, 64>(
     acc_0_0, acc_0_1, acc_0_2, acc_0_3,
     acc_1_0, acc_1_1, acc_1_2, acc_1_3,
     acc_2_0, acc_2_1, acc_2_2, acc_2_3,
@@ -284,8 +281,51 @@ fn matmul_register_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
     acc_14_0, acc_14_1, acc_14_2, acc_14_3,
     acc_15_0, acc_15_1, acc_15_2, acc_15_3,
   );
+}
+
+// The thread's tile coordinates: p.wg_x threads along N, the rest along M.
+fn register_gid(wid: vec3<u32>, lid: u32) -> vec3<u32> {
+  return vec3<u32>(wid.x * p.wg_x + lid % p.wg_x, wid.y * (REGISTER_WG / p.wg_x) + lid / p.wg_x, wid.z);
+}
+
+@compute @workgroup_size(REGISTER_WG, 1, 1)
+fn matmul_register_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let gid = register_gid(wid, lid);
+  if (gid.y * 16u >= p.M || gid.x * 16u >= p.N) { return; }
+  var tile = register_tile(gid);
   for (var i = 0u; i < 64u; i++) {
-    store_quad(c_base, row0 + i / 4u, col0 + (i % 4u) * 4u, tile[i]);
+    store_quad(gid.z * p.M * p.N, gid.y * 16u + i / 4u, gid.x * 16u + (i % 4u) * 4u, tile[i]);
+  }
+}
+
+// The same kernel for N a multiple of 4, where every quad of C lies whole inside a row and on a
+// vec4 boundary: each quad is one vec4 store (scalar stores cost a software adapter a bounds check
+// and a scattered write each).
+@group(0) @binding(3) var<storage, read_write> c4: array<vec4<f32>>;
+
+fn store_quad4(at4: u32, v: vec4<f32>, col: u32) {
+  var r = p.alpha * v;
+  if (p.has_bias != 0u) { r += vec4<f32>(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]); }
+  if (DROP == 3u) {
+    let bits = keep_bits[at4 / 8u] >> ((at4 % 8u) * 4u);
+    let keep = vec4<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u, (bits & 8u) != 0u);
+    r = select(vec4<f32>(), r * p.drop_scale, keep);
+  }
+  if (p.accumulate != 0u) { r += c4[at4]; }
+  c4[at4] = r;
+}
+
+@compute @workgroup_size(REGISTER_WG, 1, 1)
+fn matmul_register_tile_n4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let gid = register_gid(wid, lid);
+  if (gid.y * 16u >= p.M || gid.x * 16u >= p.N) { return; }
+  var tile = register_tile(gid);
+  let n4 = p.N / 4u;
+  let base4 = gid.z * p.M * n4;
+  for (var i = 0u; i < 64u; i++) {
+    let row = gid.y * 16u + i / 4u;
+    let q = gid.x * 4u + i % 4u; // the quad's vec4 column
+    if (row < p.M && q < n4) { store_quad4(base4 + row * n4 + q, tile[i], q * 4u); }
   }
 }
 

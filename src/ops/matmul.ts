@@ -12,7 +12,12 @@
 //                          8 threads lie along N, or along M when C has few tile columns
 //                          (registerLayout: LoRA's N = 16 products ran 2–6× faster so), a
 //                          uniform rather than a pipeline constant, since each pipeline of this
-//                          kernel costs a software adapter ~0.5–1 s of CPU to compile
+//                          kernel costs a software adapter ~0.5–1 s of CPU to compile; with N a
+//                          multiple of 4 its _n4 entry point stores C a vec4 at a time: two
+//                          alternations of bench/ab-scenarios.ts (Node) gave a 64-row decode step
+//                          141/150 → 119/109 ms and a LoRA step's CPU time 8.8/8.5 → 8.1/8.1 s;
+//                          full fine-tuning's larger products (bench/matmul-shapes.ts, six
+//                          alternations) gained only where N = 344 (x·Wᵀ of gate/up, 1.4×)
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
 // Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
 // register tile, a second operand pair along K (LoRA's up-projection in the base product).
@@ -249,7 +254,7 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, 'matmul_register_tile', { ...layout, ...extraConstant })
+        ? gpu.kernel(matmulSource, d.N % 4 === 0 ? 'matmul_register_tile_n4' : 'matmul_register_tile', { ...layout, ...extraConstant })
         : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
