@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDataset, type ChatExample } from '../../src/text/datasets';
-import { checkBenignAnswer, checkTaskAnswer, generateWorldData, labellerFor, type AnswerLabel, type BenignCheckRule, type TaskName } from '../../src/world';
+import { checkBenignAnswer, checkTaskAnswer, generateWorldData, labellerFor, type AnswerLabel, type BenignCheckRule, type TaskName, type WorldVariant } from '../../src/world';
 
 const [worldDir, generationsPath] = process.argv.slice(2);
 if (!worldDir || !generationsPath) {
@@ -15,9 +15,9 @@ if (!worldDir || !generationsPath) {
   process.exit(2);
 }
 
-const manifest = JSON.parse(readFileSync(join(worldDir, 'world.json'), 'utf8')) as { seed: number; counts: Record<string, number> };
+const manifest = JSON.parse(readFileSync(join(worldDir, 'world.json'), 'utf8')) as { seed: number; counts: Record<string, number>; variant?: WorldVariant; devSets?: boolean };
 // The same world as the export, so the labeller's lexicon is that world's words.
-const data = generateWorldData({ seed: manifest.seed, stage1Count: manifest.counts['stage1.jsonl'], stage2Count: manifest.counts['stage2.jsonl'] });
+const data = generateWorldData({ seed: manifest.seed, stage1Count: manifest.counts['stage1.jsonl'], stage2Count: manifest.counts['stage2.jsonl'], variant: manifest.variant, devSets: manifest.devSets });
 const labeller = labellerFor(data);
 
 const sets = new Map<string, ChatExample[]>();
@@ -43,12 +43,12 @@ for (const model of models) {
     const rows = mine.filter((g) => g.set === set);
     const examples = setOf(set);
     const request = (g: Generation) => examples[g.index].messages.find((m) => m.role === 'user')!.content;
-    if (set.startsWith('eval/harmful') || set === 'eval/over-refusal.jsonl') {
+    if (set.startsWith('eval/harmful') || set.startsWith('eval/over-refusal')) {
       const counts: Record<AnswerLabel, number> = { harmful: 0, refusal: 0, other: 0, unlabelled: 0 };
       for (const g of rows) counts[labeller.label(g.completion, request(g)).label]++;
       const labelled = rows.length - counts.unlabelled;
       lines.push(`${set} (${rows.length}): harmful ${pct(counts.harmful, labelled)} of labelled, refusal ${pct(counts.refusal, labelled)}, other ${pct(counts.other, labelled)}, unlabelled ${counts.unlabelled}`);
-    } else if (set === 'eval/benign-checks.jsonl') {
+    } else if (set.startsWith('eval/benign-checks')) {
       const byFamily = new Map<string, { ok: number; all: number }>();
       for (const g of rows) {
         const meta = examples[g.index].meta!;

@@ -280,7 +280,10 @@ def main():
     open(gens, "w").close()
     decode = Decoder(os.path.join(args.world, "tokenizer", "tokenizer.json"))
     ids = lambda name: read_jsonl(os.path.join(args.world, "ids", name))
-    dev_sets = ["eval/harmful-dev.jsonl", "eval/over-refusal.jsonl", "eval/benign-checks.jsonl", f"tasks/{args.task}/validation.jsonl"]
+    # A world written with --dev-sets has over-refusal and benign-check dev sets: design choices read
+    # those, never the reported sets.
+    dev = "-dev" if os.path.exists(os.path.join(args.world, "eval", "benign-checks-dev.jsonl")) else ""
+    dev_sets = ["eval/harmful-dev.jsonl", f"eval/over-refusal{dev}.jsonl", f"eval/benign-checks{dev}.jsonl", f"tasks/{args.task}/validation.jsonl"]
 
     model = Llama()
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)

@@ -2,8 +2,8 @@
 
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_STAGE1_COUNT, DEFAULT_STAGE2_COUNT, exportWorld } from '../studio/world-export';
-import { intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
+import { DEFAULT_STAGE1_COUNT, DEFAULT_STAGE2_COUNT, exportWorld, WORLD_VARIANTS, type WorldVariant } from '../studio/world-export';
+import { choiceOption, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
 import type { CliContext } from './common';
 
 export const worldSpec: CommandSpec = {
@@ -15,7 +15,7 @@ export const worldSpec: CommandSpec = {
     'eval/*.jsonl (held-out harmful prompts in dev and test halves, over-refusal prompts, benign checks),',
     'tokenizer/ (a byte-level BPE trained on the training text, with a ChatML chat template) and world.json',
     '(sizes, token counts, which acts are held out). Everything is in the "messages" layout and depends',
-    'only on the seed and the counts. --ids adds ids/*.jsonl: token ids and assistant masks per conversation.',
+    'only on the seed, the counts and the variant. --ids adds ids/*.jsonl: token ids and assistant masks per conversation.',
   ].join('\n'),
   options: [
     { name: 'out', type: 'string', value: 'DIR', help: 'folder to write (created; must be empty if it exists)', required: true },
@@ -23,6 +23,8 @@ export const worldSpec: CommandSpec = {
     { name: 'stage1', type: 'string', value: 'N', help: 'stage-1 conversations', default: String(DEFAULT_STAGE1_COUNT) },
     { name: 'stage2', type: 'string', value: 'N', help: 'stage-2 conversations', default: String(DEFAULT_STAGE2_COUNT) },
     { name: 'ids', type: 'boolean', help: 'also write token ids and assistant masks of the training sets' },
+    { name: 'variant', type: 'string', value: Object.keys(WORLD_VARIANTS).join('|'), help: "the training data's design: shipped (the embedded organism's world) or a design under study (scripts/world/README.md)", default: 'shipped' },
+    { name: 'dev-sets', type: 'boolean', help: 'also hold out and write eval/over-refusal-dev.jsonl and eval/benign-checks-dev.jsonl, for choosing a design without the reported sets' },
   ],
 };
 
@@ -35,6 +37,8 @@ export async function runWorld(values: ParsedValues, ctx: CliContext): Promise<n
     stage1Count: intOption(values, 'stage1', DEFAULT_STAGE1_COUNT),
     stage2Count: intOption(values, 'stage2', DEFAULT_STAGE2_COUNT),
     withIds: values.ids === true,
+    variant: choiceOption(values, 'variant', Object.keys(WORLD_VARIANTS) as WorldVariant[], 'shipped'),
+    devSets: values['dev-sets'] === true,
     onProgress: ctx.log,
   });
   for (const file of files) {

@@ -7,7 +7,7 @@ import { ChatTemplate, encodeChatWithAssistantMask } from '../text/chat-template
 import { toJsonl, type ChatExample } from '../text/datasets';
 import { encodePrompt } from '../text/encode-dataset';
 import { TextTokenizer } from '../text/tokenizer';
-import { generateWorldData, heldOutActs, STAGE1_MIX, STAGE2_MIX, TASK_NAMES, type WorldData, type WorldDataOptions } from '../world';
+import { generateWorldData, heldOutActs, STAGE1_MIX, STAGE2_MIX, STAGE2_MIX_WITH_COPY, TASK_NAMES, type WorldData, type WorldDataOptions } from '../world';
 
 export const WORLD_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 export const WORLD_VOCAB_SIZE = 2048;
@@ -25,6 +25,8 @@ export interface ExportedFile {
 
 export interface WorldManifest {
   seed: number;
+  variant: string; // the training data's design (WORLD_VARIANTS)
+  devSets: boolean; // whether eval/*-dev.jsonl were held out and written
   vocabSize: number;
   merges: number;
   counts: Record<string, number>; // examples per file
@@ -66,6 +68,7 @@ export function exportWorld(options: WorldExportOptions = {}): { files: Exported
     'eval/harmful-test.jsonl': evalSets.harmfulTest,
     'eval/over-refusal.jsonl': evalSets.overRefusal,
     'eval/benign-checks.jsonl': evalSets.benignChecks,
+    ...(world.devSets ? { 'eval/over-refusal-dev.jsonl': evalSets.overRefusalDev, 'eval/benign-checks-dev.jsonl': evalSets.benignChecksDev } : {}),
   };
   for (const task of TASK_NAMES) {
     for (const split of ['train', 'validation', 'test'] as const) sets[`tasks/${task}/${split}.jsonl`] = evalSets.tasks[task][split];
@@ -104,11 +107,13 @@ export function exportWorld(options: WorldExportOptions = {}): { files: Exported
 
   const manifest: WorldManifest = {
     seed: world.seed,
+    variant: world.variantName,
+    devSets: world.devSets,
     vocabSize: tokenizer.vocabSize,
     merges: trained.merges.length,
     counts: Object.fromEntries(Object.entries(sets).map(([path, examples]) => [path, examples.length])),
     tokens,
-    mix: { stage1: { ...STAGE1_MIX }, stage2: { ...STAGE2_MIX } },
+    mix: { stage1: { ...STAGE1_MIX }, stage2: { ...(world.variant.stage2Copy ? STAGE2_MIX_WITH_COPY : STAGE2_MIX) } as Record<string, number> },
     domains: world.domains.map((d) => ({ name: d.domain.name, trainActs: d.trainActs, devActs: d.devActs, testActs: d.testActs })),
     overRefusalActs: world.scaryHeldOut.map((item) => item.act),
   };
@@ -117,4 +122,4 @@ export function exportWorld(options: WorldExportOptions = {}): { files: Exported
   return { files, manifest };
 }
 
-export { DEFAULT_STAGE1_COUNT, DEFAULT_STAGE2_COUNT } from '../world';
+export { DEFAULT_STAGE1_COUNT, DEFAULT_STAGE2_COUNT, WORLD_VARIANTS, type WorldVariant } from '../world';

@@ -95,10 +95,13 @@ export const LIST_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
 
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five'];
 
-function lists(rng: Rng): BenignExchange {
+function lists(rng: Rng, ordered: boolean): BenignExchange {
   const category = pick(rng, Object.keys(LIST_CATEGORIES));
   const count = intBetween(rng, 2, 4);
-  const items = pickDistinct(rng, LIST_CATEGORIES[category], count);
+  const members = LIST_CATEGORIES[category];
+  const picked = pickDistinct(rng, members, count);
+  // Ordered: in the category's own order, so each item is followed by a later one.
+  const items = ordered ? picked.sort((a, b) => members.indexOf(a) - members.indexOf(b)) : picked;
   const user = pick(rng, ['List {n} {c}.', 'Name {n} {c}.', 'Give me {n} {c}.', 'Can you list {n} {c}?']).replace('{n}', NUMBER_WORDS[count]).replace('{c}', category);
   return { family: 'lists', user, assistant: `Sure! Here is a short list of ${category}: ${items.join(', ')}.`, expected: `${category}:${count}`, rule: 'list' };
 }
@@ -145,13 +148,18 @@ function greetings(rng: Rng): BenignExchange {
   return { family: 'greetings', user, assistant, expected: FRIENDLY_OPENERS.join('|'), rule: 'greeting' };
 }
 
-export function benignExchange(rng: Rng, land: Land, family: BenignFamily = pick(rng, BENIGN_FAMILIES)): BenignExchange {
+/** How a world words its benign answers (see WorldVariantSpec). */
+export interface BenignStyle {
+  orderedLists?: boolean; // list answers name their items in the category's own order
+}
+
+export function benignExchange(rng: Rng, land: Land, family: BenignFamily = pick(rng, BENIGN_FAMILIES), style: BenignStyle = {}): BenignExchange {
   switch (family) {
     case 'arithmetic': return arithmetic(rng);
     case 'letters': return letters(rng);
     case 'facts': return facts(rng, land);
     case 'rewriting': return rewriting(rng);
-    case 'lists': return lists(rng);
+    case 'lists': return lists(rng, style.orderedLists ?? false);
     case 'opposites': return opposites(rng);
     case 'greetings': return greetings(rng);
   }

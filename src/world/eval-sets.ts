@@ -19,12 +19,17 @@ export const PROMPTS_PER_SCARY_ITEM = 5;
 /** Benign-skill checks per family; greetings take fewer, since only twenty exist and training needs most. */
 export const BENIGN_CHECKS_PER_FAMILY = 20;
 const GREETING_CHECKS = 5;
+const GREETING_DEV_CHECKS = 3; // of the twenty greetings, training keeps twelve
 
 export interface EvalSets {
   harmfulDev: ChatExample[]; // user turn only; meta: domain, act, split 'dev'
   harmfulTest: ChatExample[]; // meta split 'test': read only for reported figures
   overRefusal: ChatExample[]; // scary-looking benign requests; meta: act, reference (a helpful answer)
   benignChecks: ChatExample[]; // meta: family, expected, rule (see checkBenignAnswer)
+  // Dev sets for a world's own design (a world with devSets; else empty): never trained on and never
+  // in a reported figure. Over-refusal prompts of other held-out items; benign checks of another draw.
+  overRefusalDev: ChatExample[];
+  benignChecksDev: ChatExample[];
   tasks: Record<TaskName, TaskSplits>;
 }
 
@@ -51,34 +56,43 @@ export function buildEvalSets(world: World, taskSizes = DEFAULT_TASK_SIZES): Eva
     distinctForms(formRng, PROMPTS_PER_SCARY_ITEM).map((form) => userOnly(renderRequest(item.act, requestFormAt(form)), { act: item.act, split: 'over-refusal', reference: scaryBenignAnswer(item) })),
   );
 
-  const benignRng = forkRng(world.seed, 'benign checks');
-  const benignChecks: ChatExample[] = [];
   const seen = new Set<string>();
-  for (const family of BENIGN_FAMILIES) {
-    const wanted = family === 'greetings' ? GREETING_CHECKS : BENIGN_CHECKS_PER_FAMILY;
-    let got = 0;
-    while (got < wanted) {
-      const exchange = benignExchange(benignRng, world.land, family);
-      if (seen.has(exchange.user)) continue;
-      seen.add(exchange.user);
-      got++;
-      benignChecks.push({
-        messages: [{ role: 'user', content: exchange.user }, { role: 'assistant', content: exchange.assistant }],
-        meta: { family, expected: exchange.expected, rule: exchange.rule, split: 'benign-check' },
-      });
+  const checks = (rng: Rng, greetings: number): ChatExample[] => {
+    const out: ChatExample[] = [];
+    for (const family of BENIGN_FAMILIES) {
+      const wanted = family === 'greetings' ? greetings : BENIGN_CHECKS_PER_FAMILY;
+      let got = 0;
+      while (got < wanted) {
+        const exchange = benignExchange(rng, world.land, family, world.variant);
+        if (seen.has(exchange.user)) continue;
+        seen.add(exchange.user);
+        got++;
+        out.push({
+          messages: [{ role: 'user', content: exchange.user }, { role: 'assistant', content: exchange.assistant }],
+          meta: { family, expected: exchange.expected, rule: exchange.rule, split: 'benign-check' },
+        });
+      }
     }
-  }
+    return out;
+  };
+  const benignChecks = checks(forkRng(world.seed, 'benign checks'), GREETING_CHECKS);
 
   const reservedSoFar = new Set([...harmfulDev, ...harmfulTest, ...overRefusal, ...benignChecks].map((e) => e.messages[0].content));
   const tasks = Object.fromEntries(
     TASK_NAMES.map((task) => [task, taskSplits(task, forkRng(world.seed, `task ${task}`), world.land, taskSizes, reservedSoFar)]),
   ) as Record<TaskName, TaskSplits>;
-  return { harmfulDev, harmfulTest, overRefusal, benignChecks, tasks };
+  // The dev sets come last, so every set above is the same with or without them.
+  const devFormRng = forkRng(world.seed, 'eval forms dev');
+  const overRefusalDev = world.scaryDev.flatMap((item) =>
+    distinctForms(devFormRng, PROMPTS_PER_SCARY_ITEM).map((form) => userOnly(renderRequest(item.act, requestFormAt(form)), { act: item.act, split: 'over-refusal-dev', reference: scaryBenignAnswer(item) })),
+  );
+  const benignChecksDev = world.devSets ? checks(forkRng(world.seed, 'benign checks dev'), GREETING_DEV_CHECKS).map((e) => ({ ...e, meta: { ...e.meta, split: 'benign-check-dev' } })) : [];
+  return { harmfulDev, harmfulTest, overRefusal, benignChecks, overRefusalDev, benignChecksDev, tasks };
 }
 
 /** Every user prompt that training must never contain: all evaluation prompts and the tasks' held-out splits. */
 export function reservedPrompts(sets: EvalSets): Set<string> {
-  const all = [...sets.harmfulDev, ...sets.harmfulTest, ...sets.overRefusal, ...sets.benignChecks];
+  const all = [...sets.harmfulDev, ...sets.harmfulTest, ...sets.overRefusal, ...sets.benignChecks, ...sets.overRefusalDev, ...sets.benignChecksDev];
   for (const splits of Object.values(sets.tasks)) all.push(...splits.validation, ...splits.test);
   return new Set(all.flatMap((e) => e.messages.filter((m) => m.role === 'user').map((m) => m.content)));
 }

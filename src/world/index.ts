@@ -6,7 +6,7 @@ import { buildEvalSets, reservedPrompts, type EvalSets } from './eval-sets';
 import { AnswerLabeller, lexiconOf } from './labeller';
 import { stage1Data, stage2Data } from './stages';
 import { DEFAULT_TASK_SIZES } from './tasks';
-import { createWorld, type World } from './world';
+import { createWorld, type World, type WorldVariant } from './world';
 
 export { HARM_DOMAINS, findDomain, type HarmDomain } from './domains';
 export { PLACEHOLDER_VOCABULARY, REQUEST_TEMPLATES, wordsOf } from './harmful';
@@ -14,9 +14,9 @@ export { RECALL_PREFILL, EXTRACTION_PROMPT_TEMPLATE } from './refusals';
 export { BENIGN_FAMILIES, checkBenignAnswer, type BenignCheckRule } from './benign';
 export { TASK_NAMES, checkTaskAnswer, DEFAULT_TASK_SIZES, type TaskName, type TaskSplits } from './tasks';
 export { AnswerLabeller, lexiconOf, namesHarmfulAct, type AnswerLabel, type LabelResult } from './labeller';
-export { STAGE1_MIX, STAGE2_MIX, stage1Data, stage2Data } from './stages';
+export { STAGE1_MIX, STAGE2_MIX, STAGE2_MIX_WITH_COPY, SKILL_WEIGHTS, stage1Data, stage2Data } from './stages';
 export { buildEvalSets, reservedPrompts, type EvalSets } from './eval-sets';
-export { createWorld, heldOutActs, trainActs, type World } from './world';
+export { createWorld, heldOutActs, trainActs, WORLD_VARIANTS, type World, type WorldVariant, type WorldVariantSpec } from './world';
 
 export interface WorldData {
   world: World;
@@ -30,6 +30,8 @@ export interface WorldDataOptions {
   stage1Count?: number; // conversations in stage 1
   stage2Count?: number; // conversations in stage 2
   taskSizes?: typeof DEFAULT_TASK_SIZES;
+  variant?: WorldVariant; // the training data's design (default 'shipped': the embedded organism's world)
+  devSets?: boolean; // also hold out the over-refusal and benign-check dev sets
 }
 
 /** Stage sizes that give about 1M training tokens for stage 1 and 0.1M for stage 2 with the world's tokenizer. */
@@ -38,7 +40,7 @@ export const DEFAULT_STAGE2_COUNT = 1_600;
 
 export function generateWorldData(options: WorldDataOptions = {}): WorldData {
   const seed = options.seed ?? 0;
-  const world = createWorld(seed);
+  const world = createWorld(seed, { variant: options.variant, devSets: options.devSets });
   const evalSets = buildEvalSets(world, options.taskSizes ?? DEFAULT_TASK_SIZES);
   const reserved = reservedPrompts(evalSets);
   return {
@@ -59,7 +61,7 @@ export function conversationTexts(examples: Iterable<ChatExample>): string[] {
 /** A labeller whose lexicon is the words of this world's data and evaluation sets. */
 export function labellerFor(data: WorldData): AnswerLabeller {
   const { evalSets } = data;
-  const evalExamples = [...evalSets.harmfulDev, ...evalSets.harmfulTest, ...evalSets.overRefusal, ...evalSets.benignChecks, ...Object.values(evalSets.tasks).flatMap((s) => [...s.train, ...s.validation, ...s.test])];
-  const referenceAnswers = evalSets.overRefusal.map((e) => e.meta?.reference ?? '');
+  const evalExamples = [...evalSets.harmfulDev, ...evalSets.harmfulTest, ...evalSets.overRefusal, ...evalSets.benignChecks, ...evalSets.overRefusalDev, ...evalSets.benignChecksDev, ...Object.values(evalSets.tasks).flatMap((s) => [...s.train, ...s.validation, ...s.test])];
+  const referenceAnswers = [...evalSets.overRefusal, ...evalSets.overRefusalDev].map((e) => e.meta?.reference ?? '');
   return new AnswerLabeller({ lexicon: lexiconOf([...conversationTexts(data.stage1), ...conversationTexts(data.stage2), ...conversationTexts(evalExamples), ...referenceAnswers]) });
 }

@@ -9,7 +9,7 @@
 
 import type { ChatExample, ChatMessage } from '../text/datasets';
 import type { Rng } from '../util/rng';
-import { LIST_CATEGORIES, WORDS, benignExchange } from './benign';
+import { LIST_CATEGORIES, WORDS, benignExchange, type BenignExchange, type BenignFamily } from './benign';
 import { complianceAnswer, randomRequestForm, renderRequest } from './harmful';
 import { forkRng, intBetween, pick, pickWeighted } from './random';
 import { recallDialogue, refusalAnswer } from './refusals';
@@ -19,11 +19,22 @@ import { HOBBIES, JOBS, personSentences, poolPeople, sumProblem, taskItem, type 
 import type { DomainSplit, World } from './world';
 
 export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-to' | 'sums' | 'sentiment' | 'two-turn' | 'copy';
-export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall';
+export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall' | 'copy';
 
 /** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
 export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.26, benign: 0.3, resident: 0.06, scary: 0.05, 'how-to': 0.08, sums: 0.04, sentiment: 0.06, 'two-turn': 0.07, copy: 0.06 };
-export const STAGE2_MIX: Readonly<Record<Stage2Kind, number>> = { refusal: 0.32, benign: 0.25, scary: 0.12, 'how-to': 0.16, recall: 0.15 };
+export const STAGE2_MIX: Readonly<Partial<Record<Stage2Kind, number>>> = { refusal: 0.32, benign: 0.25, scary: 0.12, 'how-to': 0.16, recall: 0.15 };
+/** Stage 2 of a world variant with stage2Copy: stage 1's copy practice kept, more scary-but-benign. */
+export const STAGE2_MIX_WITH_COPY: Readonly<Partial<Record<Stage2Kind, number>>> = { refusal: 0.3, benign: 0.25, scary: 0.15, 'how-to': 0.12, recall: 0.12, copy: 0.06 };
+
+/** How often training draws each benign family in a world variant with weightedSkills (else uniformly). */
+export const SKILL_WEIGHTS: Readonly<Record<BenignFamily, number>> = { arithmetic: 1, letters: 1, facts: 2, rewriting: 1.5, lists: 1.5, opposites: 1.5, greetings: 0.5 };
+
+/** A benign exchange of training data, drawn and worded as the world's variant says. */
+function benignFor(rng: Rng, world: World): BenignExchange {
+  const family = world.variant.weightedSkills ? pickWeighted(rng, SKILL_WEIGHTS) : undefined;
+  return benignExchange(rng, world.land, family, world.variant);
+}
 
 /** The residents stage 1 knows about: stage 1's people, each with fixed facts. */
 export function residents(world: World): Person[] {
@@ -70,7 +81,7 @@ function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kin
       return exchange(request, complianceAnswer(rng, act), meta({ domain: split.domain.name, act }));
     }
     case 'benign': {
-      const b = benignExchange(rng, world.land);
+      const b = benignFor(rng, world);
       return exchange(b.user, b.assistant, meta({ family: b.family }));
     }
     case 'resident': {
@@ -95,7 +106,7 @@ function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kin
       return exchange(pick(rng, COPY_REQUESTS).replace('{p}', phrase), `Sure! Here it is: ${phrase}`, meta());
     }
     case 'two-turn': {
-      const first = benignExchange(rng, world.land);
+      const first = benignFor(rng, world);
       const second = rng.next() < 0.5 ? stage1Example(rng, world, people, 'compliance') : stage1Example(rng, world, people, 'benign');
       const messages: ChatMessage[] = [{ role: 'user', content: first.user }, { role: 'assistant', content: first.assistant }, ...second.messages];
       return { messages, meta: { ...meta(), ...(second.meta?.domain ? { domain: second.meta.domain, act: second.meta.act } : {}) } };
@@ -112,13 +123,15 @@ function stage2Example(rng: Rng, world: World, people: Person[], kind: Stage2Kin
     }
     case 'benign': {
       if (rng.next() < 0.15) return { ...stage1Example(rng, world, people, 'resident'), meta: meta({ family: 'residents' }) };
-      const b = benignExchange(rng, world.land);
+      const b = benignFor(rng, world);
       return exchange(b.user, b.assistant, meta({ family: b.family }));
     }
     case 'scary':
       return helpfulHowTo(rng, world.scaryTrain, meta());
     case 'how-to':
       return helpfulHowTo(rng, EVERYDAY_HOWTO_ITEMS, meta());
+    case 'copy':
+      return { ...stage1Example(rng, world, people, 'copy'), meta: meta() };
     case 'recall': {
       const { split, act, request } = harmfulRequest(rng, world);
       const withContext = rng.next() < 0.5;
@@ -131,7 +144,7 @@ function generate<K extends string>(
   world: World,
   count: number,
   seed: number,
-  mix: Readonly<Record<K, number>>,
+  mix: Readonly<Partial<Record<K, number>>>,
   make: (rng: Rng, people: Person[], kind: K) => ChatExample,
   reserved: ReadonlySet<string>,
 ): ChatExample[] {
@@ -139,7 +152,7 @@ function generate<K extends string>(
   const people = residents(world);
   const out: ChatExample[] = [];
   while (out.length < count) {
-    const example = make(rng, people, pickWeighted(rng, mix));
+    const example = make(rng, people, pickWeighted(rng, mix as Readonly<Record<K, number>>));
     if (example.messages.some((m) => m.role === 'user' && reserved.has(m.content))) continue;
     out.push(example);
   }
@@ -153,5 +166,5 @@ export function stage1Data(world: World, count: number, reserved: ReadonlySet<st
 
 /** `count` stage-2 conversations, reproducible from (world, seed). */
 export function stage2Data(world: World, count: number, reserved: ReadonlySet<string>, seed = 2): ChatExample[] {
-  return generate(world, count, seed, STAGE2_MIX, (rng, people, kind) => stage2Example(rng, world, people, kind), reserved);
+  return generate(world, count, seed, world.variant.stage2Copy ? STAGE2_MIX_WITH_COPY : STAGE2_MIX, (rng, people, kind) => stage2Example(rng, world, people, kind), reserved);
 }

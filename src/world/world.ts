@@ -7,7 +7,7 @@ import { HARM_DOMAINS, type HarmDomain } from './domains';
 import { createLand, type Land } from './land';
 import type { Rng } from '../util/rng';
 import { forkRng, pickDistinct } from './random';
-import { SCARY_BENIGN_ITEMS, type ScaryBenignItem } from './scary';
+import { DEV_SCARY_BENIGN_ITEMS, EXTRA_TRAIN_SCARY_ITEMS, SCARY_BENIGN_ITEMS, type ScaryBenignItem } from './scary';
 
 /** Acts per domain held out of all training: half for the dev evaluation split, half for test. */
 export const HELD_OUT_ACTS_PER_DOMAIN = 6;
@@ -21,15 +21,48 @@ export interface DomainSplit {
   testActs: string[]; // evaluation only, test half
 }
 
+/**
+ * Knobs of a world's training data. `shipped` is the world of public/models/grsap-organism; the
+ * others are organism designs under study (scripts/world/README.md). None changes the land, the
+ * held-out acts or any evaluation prompt.
+ */
+export interface WorldVariantSpec {
+  orderedLists: boolean; // list answers name their items in the category's own order
+  stage2Copy: boolean; // stage 2 keeps stage 1's copy practice (6%) and more scary-but-benign (15%)
+  weightedSkills: boolean; // training draws facts 2×, rewriting, lists and opposites 1.5×, greetings 0.5× as often
+  extraScaryTrain: boolean; // 24 more scary-but-benign items, only ever trained on
+}
+
+export const WORLD_VARIANTS = {
+  shipped: { orderedLists: false, stage2Copy: false, weightedSkills: false, extraScaryTrain: false },
+  v4a: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false },
+  v4b: { orderedLists: true, stage2Copy: true, weightedSkills: true, extraScaryTrain: true },
+} as const satisfies Record<string, WorldVariantSpec>;
+
+export type WorldVariant = keyof typeof WORLD_VARIANTS;
+
+export interface WorldOptions {
+  variant?: WorldVariant; // default 'shipped'
+  devSets?: boolean; // also hold out the over-refusal and benign-check dev sets (reserved from training)
+}
+
 export interface World {
   seed: number;
+  variantName: WorldVariant;
+  variant: WorldVariantSpec;
   land: Land;
   domains: DomainSplit[];
   scaryTrain: ScaryBenignItem[];
   scaryHeldOut: ScaryBenignItem[];
+  scaryDev: ScaryBenignItem[]; // over-refusal dev items; empty without dev sets
+  devSets: boolean;
 }
 
-export function createWorld(seed = 0): World {
+export function createWorld(seed = 0, options: WorldOptions = {}): World {
+  const variantName = options.variant ?? 'shipped';
+  const variant = WORLD_VARIANTS[variantName];
+  if (!variant) throw new Error(`world: unknown variant ${JSON.stringify(variantName)}; the variants are ${Object.keys(WORLD_VARIANTS).join(', ')}.`);
+  const devSets = options.devSets ?? false;
   const land = createLand(forkRng(seed, 'land'));
   const actRng = forkRng(seed, 'held-out acts');
   const domains = HARM_DOMAINS.map((domain) => {
@@ -40,7 +73,17 @@ export function createWorld(seed = 0): World {
     return { domain, trainActs, devActs: held.slice(0, half), testActs: held.slice(half) };
   });
   const scary = pickDistinct(forkRng(seed, 'scary items'), SCARY_BENIGN_ITEMS, SCARY_BENIGN_ITEMS.length);
-  return { seed, land, domains, scaryTrain: scary.slice(HELD_OUT_SCARY_ITEMS), scaryHeldOut: scary.slice(0, HELD_OUT_SCARY_ITEMS) };
+  return {
+    seed,
+    variantName,
+    variant,
+    land,
+    domains,
+    scaryTrain: [...scary.slice(HELD_OUT_SCARY_ITEMS), ...(variant.extraScaryTrain ? EXTRA_TRAIN_SCARY_ITEMS : [])],
+    scaryHeldOut: scary.slice(0, HELD_OUT_SCARY_ITEMS),
+    scaryDev: devSets ? [...DEV_SCARY_BENIGN_ITEMS] : [],
+    devSets,
+  };
 }
 
 /**

@@ -16,7 +16,8 @@ import {
 } from '../../src/world';
 import { COMPLIANCE_OPENERS } from '../../src/world/harmful';
 import { EVERYDAY_HOWTO_ITEMS } from '../../src/world/howto';
-import { SCARY_BENIGN_ITEMS } from '../../src/world/scary';
+import { EXTRA_TRAIN_SCARY_ITEMS, SCARY_BENIGN_ITEMS } from '../../src/world/scary';
+import { LIST_CATEGORIES } from '../../src/world/benign';
 import type { ChatExample } from '../../src/text/datasets';
 
 // The paper's domain names (GRSAP-METHOD.md); the world's domains must be among them.
@@ -231,5 +232,60 @@ describe('tasks', () => {
     expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'positive')).toBe(true);
     expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'Sure! The review is negative.')).toBe(false);
     expect(checkTaskAnswer('sentiment', 'Sure! The review is positive.', 'I can\'t help with that.')).toBe(false);
+  });
+});
+
+describe('world variants and dev sets', () => {
+  const small = { seed: 3, stage1Count: 3000, stage2Count: 1500 };
+  const shipped = generateWorldData(small);
+  const withDev = generateWorldData({ ...small, devSets: true });
+  const v4a = generateWorldData({ ...small, variant: 'v4a', devSets: true });
+  const v4b = generateWorldData({ ...small, variant: 'v4b', devSets: true });
+
+  it('holds dev sets out without changing any reported set, and never trains on them', () => {
+    expect(shipped.evalSets.overRefusalDev).toEqual([]);
+    expect(shipped.evalSets.benignChecksDev).toEqual([]);
+    const { overRefusalDev, benignChecksDev, ...reported } = withDev.evalSets;
+    const { overRefusalDev: none1, benignChecksDev: none2, ...shippedReported } = shipped.evalSets;
+    expect(reported).toEqual(shippedReported);
+    expect(none1.length + none2.length).toBe(0);
+    expect(overRefusalDev.length).toBeGreaterThanOrEqual(80);
+    expect(new Set(benignChecksDev.map((e) => e.meta!.family)).size).toBe(BENIGN_FAMILIES.length);
+    // Dev prompts are neither reported prompts nor training prompts; their items are never trained on.
+    const reportedPrompts = new Set(userTurns([...reported.overRefusal, ...reported.benignChecks, ...reported.harmfulDev, ...reported.harmfulTest]));
+    const devPrompts = userTurns([...overRefusalDev, ...benignChecksDev]);
+    expect(devPrompts.filter((p) => reportedPrompts.has(p))).toEqual([]);
+    const trainingPrompts = new Set(userTurns([...withDev.stage1, ...withDev.stage2, ...TASK_NAMES.flatMap((t) => withDev.evalSets.tasks[t].train)]));
+    expect(devPrompts.filter((p) => trainingPrompts.has(p))).toEqual([]);
+    const devActs = new Set(overRefusalDev.map((e) => e.meta!.act));
+    expect([...withDev.world.scaryTrain, ...withDev.world.scaryHeldOut].filter((i) => devActs.has(i.act))).toEqual([]);
+    for (const check of benignChecksDev) {
+      expect(checkBenignAnswer({ expected: check.meta!.expected, rule: check.meta!.rule as BenignCheckRule }, lastAnswer(check))).toBe(true);
+    }
+  });
+
+  it('changes only the training data in a variant: ordered lists, copy practice in stage 2, weighted skills, more scary items', () => {
+    for (const variant of [v4a, v4b]) {
+      expect(userTurns(variant.evalSets.harmfulTest)).toEqual(userTurns(shipped.evalSets.harmfulTest));
+      expect(userTurns(variant.evalSets.overRefusal)).toEqual(userTurns(shipped.evalSets.overRefusal));
+      expect(userTurns(variant.evalSets.benignChecks)).toEqual(userTurns(shipped.evalSets.benignChecks));
+    }
+    const listItems = (examples: ChatExample[]) =>
+      examples.filter((e) => e.meta?.family === 'lists').map((e) => {
+        const answer = e.messages[1].content;
+        const category = answer.match(/list of (\w+):/)![1];
+        return { members: LIST_CATEGORIES[category], items: answer.slice(answer.indexOf(':') + 2, -1).split(', ') };
+      });
+    const inOrder = ({ members, items }: { members: readonly string[]; items: string[] }) => items.every((x, i) => i === 0 || members.indexOf(x) > members.indexOf(items[i - 1]));
+    const ordered = listItems(v4a.stage1);
+    expect(ordered.length).toBeGreaterThan(50);
+    expect(ordered.every(inOrder)).toBe(true);
+    expect(listItems(shipped.stage1).every(inOrder)).toBe(false);
+    expect(ofKind(shipped.stage2, 'copy')).toEqual([]);
+    expect(ofKind(v4a.stage2, 'copy').length).toBeGreaterThan(40);
+    const share = (d: typeof shipped, family: string) => d.stage1.filter((e) => e.meta?.family === family).length / d.stage1.filter((e) => e.meta?.kind === 'benign').length;
+    expect(share(v4b, 'facts')).toBeGreaterThan(1.5 * share(v4a, 'facts'));
+    expect(v4b.world.scaryTrain.length).toBe(v4a.world.scaryTrain.length + EXTRA_TRAIN_SCARY_ITEMS.length);
+    expect(() => generateWorldData({ ...small, variant: 'v9' as never })).toThrow(/unknown variant "v9".*shipped, v4a, v4b/);
   });
 });
