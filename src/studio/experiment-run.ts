@@ -25,6 +25,7 @@ import { rowsToJsonl } from './eval-summary';
 import { worldEvalSets, type WorldHalf } from './eval-world';
 import { evaluateModel } from './evaluate';
 import { checkPreset, presetUnits, mixRows, type ExperimentPreset, type ExperimentReplay, type ExperimentUnit } from './experiment';
+import { startActiveClock } from './active-clock';
 import { alignmentRequests, armData } from './experiment-data';
 import type { ExperimentResults } from './experiment-results';
 import { JobCancelledError, type JobProgress } from './jobs';
@@ -213,9 +214,11 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   const totalWork = [...work.values()].reduce((a, b) => a + b, 0) + seedsReplaying.length * replayWork(preset, env.replayDomains.length);
   let doneWork = units.filter((u) => state.units[u.id].status === 'done').reduce((n, u) => n + work.get(u.id)!, 0) + Object.keys(state.replay).length * replayWork(preset, env.replayDomains.length);
   let sessionWork = 0;
-  const started = performance.now();
+  // Active time only: a run stopped (or a laptop asleep) for hours must not stretch its ETA.
+  const { clock, stop: stopClock } = startActiveClock();
+  const started = clock.mark();
   const eta = (inFlight = 0) => {
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = clock.activeSeconds(started);
     const doneHere = sessionWork + inFlight;
     return doneHere > 0 && seconds > 0 ? Math.max(0, (totalWork - doneWork - inFlight) / (doneHere / seconds)) : null;
   };
@@ -259,35 +262,39 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   };
 
   let paused = false;
-  for (const [index, u] of units.entries()) {
-    const us = state.units[u.id];
-    if (us.status === 'done') {
-      say({ phase: 'skip', unit: u.id, unitIndex: index, message: `${u.id} already done` });
-      continue;
-    }
-    const t0 = performance.now();
-    try {
-      const finished = await runUnit(env, preset, u, index, us, { signal, say, replayOf, saveState });
-      us.seconds += (performance.now() - t0) / 1000;
-      if (!finished) {
-        paused = true;
+  try {
+    for (const [index, u] of units.entries()) {
+      const us = state.units[u.id];
+      if (us.status === 'done') {
+        say({ phase: 'skip', unit: u.id, unitIndex: index, message: `${u.id} already done` });
+        continue;
+      }
+      const t0 = clock.mark();
+      try {
+        const finished = await runUnit(env, preset, u, index, us, { signal, say, replayOf, saveState });
+        us.seconds += clock.activeSeconds(t0);
+        if (!finished) {
+          paused = true;
+          await saveState();
+          break;
+        }
+        us.status = 'done';
         await saveState();
-        break;
+        finishWork(work.get(u.id)!);
+        await writeResults(store, state, options.command);
+        say({ phase: 'unit-done', unit: u.id, unitIndex: index, message: `${u.id} done in ${us.seconds.toFixed(1)} s` });
+      } catch (e) {
+        us.seconds += clock.activeSeconds(t0);
+        await saveState();
+        if (signal?.aborted) {
+          paused = true;
+          break;
+        }
+        throw e;
       }
-      us.status = 'done';
-      await saveState();
-      finishWork(work.get(u.id)!);
-      await writeResults(store, state, options.command);
-      say({ phase: 'unit-done', unit: u.id, unitIndex: index, message: `${u.id} done in ${us.seconds.toFixed(1)} s` });
-    } catch (e) {
-      us.seconds += (performance.now() - t0) / 1000;
-      await saveState();
-      if (signal?.aborted) {
-        paused = true;
-        break;
-      }
-      throw e;
     }
+  } finally {
+    stopClock();
   }
   const results = await writeResults(store, state, options.command);
   say({ phase: 'results', unit: null, unitIndex: units.length, message: paused ? 'stopped; results of the finished units written' : 'results written' });
