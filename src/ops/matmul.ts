@@ -30,8 +30,14 @@ import { ceilDiv, type Gpu } from '../gpu/gpu';
 import { shapeString, type Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, ShapeError } from './guards';
-import matmulSource from '../../shaders/matmul.wgsl?raw';
+import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
+import matmulRegister from '../../shaders/matmul_register.wgsl?raw';
+import matmulScalar from '../../shaders/matmul_scalar.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
+
+// WGSL has no includes: each kernel file gets the shared declarations prepended.
+const REGISTER_SOURCE = `${matmulCommon}\n${matmulRegister}`;
+const SCALAR_SOURCE = `${matmulCommon}\n${matmulScalar}`;
 
 export type MatmulVariant = 'register' | 'workgroup';
 export type MatmulKernel = 'gemv' | 'simple' | MatmulVariant;
@@ -212,7 +218,7 @@ function checkExtra(extra: MatmulExtra, d: MatmulDims, transA: boolean, transB: 
   if (dropout?.on === 'product') throw new ShapeError(op, `extra and a dropout mask on the product cannot be combined (${operands}).`);
 }
 
-const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul.wgsl
+const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul_common.wgsl
 
 function checkDropout({ mask, p, on }: MatmulDropout, elements: number, operands: string): void {
   const op = 'matmul';
@@ -254,8 +260,8 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
     kernel === 'gemv'
       ? gpu.kernel(gemvSource, 'gemv_nt', { WG: GEMV_WG })
       : kernel === 'register'
-        ? gpu.kernel(matmulSource, d.N % 4 === 0 ? 'matmul_register_tile_n4' : 'matmul_register_tile', { ...layout, ...extraConstant })
-        : gpu.kernel(matmulSource, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
+        ? gpu.kernel(REGISTER_SOURCE, d.N % 4 === 0 ? 'matmul_register_tile_n4' : 'matmul_register_tile', { ...layout, ...extraConstant })
+        : gpu.kernel(SCALAR_SOURCE, `matmul_${kernel === 'simple' ? 'simple' : 'workgroup_tile'}`, layout);
   gpu.dispatch({
     pipeline,
     params: params()
