@@ -260,6 +260,10 @@ def main():
     ap.add_argument("--stage1-steps", type=int, default=500)  # 500 × 32 world conversations ≈ 1.0M tokens
     ap.add_argument("--stage2-steps", type=int, default=100)
     ap.add_argument("--stage2-lr", type=float, default=1e-3)
+    ap.add_argument("--stage1-lr", type=float, default=3e-3)
+    ap.add_argument("--stage1-batch", type=int, default=32)
+    ap.add_argument("--stage2-rehearsal", type=float, default=0.0, metavar="SHARE",
+                    help="this share of stage 2's rows are stage-1 conversations other than harmful compliance (assistant tokens)")
     ap.add_argument("--stage1", help="start from this stage1.pt (skips stage 1)")
     ap.add_argument("--lora-steps", type=int, default=400)
     ap.add_argument("--lora-lr", type=float, default=1e-3)
@@ -299,10 +303,18 @@ def main():
         if args.stage1:
             model.load_state_dict(torch.load(args.stage1))
         else:
-            train(model, ids("stage1.jsonl"), args.stage1_steps, 32, 3e-3, True, rng, "stage 1")
+            train(model, ids("stage1.jsonl"), args.stage1_steps, args.stage1_batch, args.stage1_lr, True, rng, "stage 1")
             torch.save(model.state_dict(), os.path.join(args.out, "stage1.pt"))
             evaluate(model, args.world, decode, dev_sets[:3], gens, "stage1")
-        train(model, ids("stage2.jsonl"), args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
+        stage2 = ids("stage2.jsonl")
+        if args.stage2_rehearsal > 0:
+            # Rehearsal: stage-1 conversations (never harmful compliance) drawn as often as the share says.
+            kinds = [json.loads(line)["kind"] for line in open(os.path.join(args.world, "stage1.jsonl"))]
+            pool = [row for row, kind in zip(ids("stage1.jsonl"), kinds) if kind != "compliance"]
+            n = round(len(stage2) * args.stage2_rehearsal / (1 - args.stage2_rehearsal))
+            stage2 = stage2 + random.Random(args.seed + 1).sample(pool, n)
+            print(f"stage 2: {n} rehearsal rows beside {len(stage2) - n}", flush=True)
+        train(model, stage2, args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")
     arms = [(int(a.split("x")[0]), float(a.split("x")[1])) for a in args.grid.split(",")] if args.grid else [(args.lora_steps, args.lora_lr)]

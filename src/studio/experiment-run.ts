@@ -187,6 +187,40 @@ function replayWork(preset: ExperimentPreset, domains: number): number {
   return domains * r.samplesPerDomain * (r.maxNewTokens + 2 * r.responseTokens);
 }
 
+/**
+ * The plan's work done and to do, for the ETA. The rate is this session's: work done since the run
+ * (re)started over active seconds. The unit in flight may have been begun by an earlier session (a
+ * checkpoint resumed, a half already evaluated): that part counts as done, not toward the rate, or
+ * a resumed run would promise too much.
+ */
+export class WorkTally {
+  private session = 0; // work finished in this session
+  private resumed = 0; // the unit in flight's work that an earlier session did
+
+  constructor(
+    readonly total: number,
+    private done: number, // finished before this session
+  ) {}
+
+  /** The unit in flight had `work` done by an earlier session. */
+  resume(work: number): void {
+    this.resumed += work;
+  }
+
+  /** A unit (or a replay set) of `work` finished. */
+  finish(work: number): void {
+    this.done += work;
+    this.session += work - this.resumed;
+    this.resumed = 0;
+  }
+
+  /** Seconds left, with `inFlight` of the current unit done after `activeSeconds`; null before any rate. */
+  eta(inFlight: number, activeSeconds: number): number | null {
+    const doneHere = this.session + inFlight - this.resumed;
+    return doneHere > 0 && activeSeconds > 0 ? Math.max(0, (this.total - this.done - inFlight) / (doneHere / activeSeconds)) : null;
+  }
+}
+
 /** Run (or continue) the experiment of `preset` in `env.store` (see the file comment). */
 export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset, options: ExperimentOptions = {}): Promise<ExperimentOutcome> {
   const { store, loaded } = env;
@@ -212,21 +246,11 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   const seedsReplaying = preset.arms.some((a) => a.source === 'replay') ? preset.seeds : [];
   const work = new Map(units.map((u) => [u.id, unitWork(preset, u)]));
   const totalWork = [...work.values()].reduce((a, b) => a + b, 0) + seedsReplaying.length * replayWork(preset, env.replayDomains.length);
-  let doneWork = units.filter((u) => state.units[u.id].status === 'done').reduce((n, u) => n + work.get(u.id)!, 0) + Object.keys(state.replay).length * replayWork(preset, env.replayDomains.length);
-  let sessionWork = 0;
+  const tally = new WorkTally(totalWork, units.filter((u) => state.units[u.id].status === 'done').reduce((n, u) => n + work.get(u.id)!, 0) + Object.keys(state.replay).length * replayWork(preset, env.replayDomains.length));
   // Active time only: a run stopped (or a laptop asleep) for hours must not stretch its ETA.
   const { clock, stop: stopClock } = startActiveClock();
   const started = clock.mark();
-  const eta = (inFlight = 0) => {
-    const seconds = clock.activeSeconds(started);
-    const doneHere = sessionWork + inFlight;
-    return doneHere > 0 && seconds > 0 ? Math.max(0, (totalWork - doneWork - inFlight) / (doneHere / seconds)) : null;
-  };
-  const say = (p: Omit<ExperimentProgress, 'units' | 'etaSec'>, inFlight = 0) => options.onProgress?.({ ...p, units: units.length, etaSec: eta(inFlight) });
-  const finishWork = (n: number) => {
-    doneWork += n;
-    sessionWork += n;
-  };
+  const say = (p: Omit<ExperimentProgress, 'units' | 'etaSec'>, inFlight = 0) => options.onProgress?.({ ...p, units: units.length, etaSec: tally.eta(inFlight, clock.activeSeconds(started)) });
   say({ phase: 'start', unit: null, unitIndex: 0, message: `${units.length} units, ${units.filter((u) => state.units[u.id].status === 'done').length} already done (session ${state.sessions})` });
 
   const replayCache = new Map<number, { pairs: ReplayPair[]; benign: ReplayPair[] | null }>();
@@ -242,7 +266,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
         pairs = built.pairs;
         if (built.extracted) await store.write(extractedPath(seed), enc(requestsJsonl(built.extracted)));
         await store.write(replayPath(seed), enc(replaySetToJsonl(pairs)));
-        finishWork(replayWork(preset, env.replayDomains.length));
+        tally.finish(replayWork(preset, env.replayDomains.length));
       }
       entry = { pairs, benign: null };
       replayCache.set(seed, entry);
@@ -271,7 +295,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
       }
       const t0 = clock.mark();
       try {
-        const finished = await runUnit(env, preset, u, index, us, { signal, say, replayOf, saveState });
+        const finished = await runUnit(env, preset, u, index, us, { signal, say, replayOf, saveState, resumed: (n) => tally.resume(n) });
         us.seconds += clock.activeSeconds(t0);
         if (!finished) {
           paused = true;
@@ -280,7 +304,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
         }
         us.status = 'done';
         await saveState();
-        finishWork(work.get(u.id)!);
+        tally.finish(work.get(u.id)!);
         await writeResults(store, state, options.command);
         say({ phase: 'unit-done', unit: u.id, unitIndex: index, message: `${u.id} done in ${us.seconds.toFixed(1)} s` });
       } catch (e) {
@@ -306,6 +330,7 @@ interface UnitContext {
   say: (p: Omit<ExperimentProgress, 'units' | 'etaSec'>, inFlight?: number) => void;
   replayOf: (seed: number, index: number, unit: string, withBenign: boolean) => Promise<{ pairs: ReplayPair[]; benign: ReplayPair[] | null }>;
   saveState: () => Promise<void>;
+  resumed: (work: number) => void; // the unit's work that an earlier session did
 }
 
 /** One unit; false when stopped (its checkpoint is kept for the next session). */
@@ -343,6 +368,7 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
       us.trainedTokens = tokensPerEpoch * config.epochs;
       us.steps = setup.trainer.totalSteps;
       const trainShare = (step: number) => (step / setup!.trainer.totalSteps) * trainWork(preset, u);
+      if (checkpoint) ctx.resumed(trainShare(record!.checkpointStep!));
       const outcome = await runTraining(loaded, setup, {
         signal,
         checkpointEvery: preset.checkpointEvery,
@@ -370,7 +396,10 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
     const evalShare = (halvesDone: number, fraction: number) => trainWork(preset, u) + (halvesDone + fraction) * evalWork(preset);
     for (const [h, half] of preset.evaluate.halves.entries()) {
       const path = unitPath(u.id, `rows-${half}.jsonl`);
-      if (await store.read(path)) continue;
+      if (await store.read(path)) {
+        ctx.resumed(evalWork(preset));
+        continue;
+      }
       const sets = unitEvalSets(env.world, preset, u.task, half);
       say({ phase: 'evaluate', unit: u.id, unitIndex: index, message: `evaluating ${u.id} on the ${half} half (${sets.reduce((n, s) => n + s.items.length, 0)} prompts)` }, evalShare(h, 0));
       const result = await evaluateModel(loaded, sets, {
