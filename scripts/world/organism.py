@@ -308,9 +308,10 @@ def main():
             evaluate(model, args.world, decode, dev_sets[:3], gens, "stage1")
         stage2 = ids("stage2.jsonl")
         if args.stage2_rehearsal > 0:
-            # Rehearsal: stage-1 conversations (never harmful compliance) drawn as often as the share says.
-            kinds = [json.loads(line)["kind"] for line in open(os.path.join(args.world, "stage1.jsonl"))]
-            pool = [row for row, kind in zip(ids("stage1.jsonl"), kinds) if kind != "compliance"]
+            # Rehearsal: stage-1 conversations drawn as often as the share says, never one with harmful
+            # compliance (a compliance row, or a two-turn row whose second turn complies: it names a domain).
+            rows = [json.loads(line) for line in open(os.path.join(args.world, "stage1.jsonl"))]
+            pool = [ids_row for ids_row, row in zip(ids("stage1.jsonl"), rows) if row["kind"] != "compliance" and "domain" not in row]
             n = round(len(stage2) * args.stage2_rehearsal / (1 - args.stage2_rehearsal))
             stage2 = stage2 + random.Random(args.seed + 1).sample(pool, n)
             print(f"stage 2: {n} rehearsal rows beside {len(stage2) - n}", flush=True)

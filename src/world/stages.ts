@@ -19,13 +19,29 @@ import { HOBBIES, JOBS, personSentences, poolPeople, sumProblem, taskItem, type 
 import type { DomainSplit, World } from './world';
 
 export type Stage1Kind = 'compliance' | 'benign' | 'resident' | 'scary' | 'how-to' | 'sums' | 'sentiment' | 'two-turn' | 'copy';
-export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall' | 'copy';
+export type Stage2Kind = 'refusal' | 'benign' | 'scary' | 'how-to' | 'recall' | 'copy' | 'rehearsal';
 
 /** Shares of each kind; compliance and refusal shares are about the same so both stages weigh harm alike. */
 export const STAGE1_MIX: Readonly<Record<Stage1Kind, number>> = { compliance: 0.26, benign: 0.3, resident: 0.06, scary: 0.05, 'how-to': 0.08, sums: 0.04, sentiment: 0.06, 'two-turn': 0.07, copy: 0.06 };
 export const STAGE2_MIX: Readonly<Partial<Record<Stage2Kind, number>>> = { refusal: 0.32, benign: 0.25, scary: 0.12, 'how-to': 0.16, recall: 0.15 };
 /** Stage 2 of a world variant with stage2Copy: stage 1's copy practice kept, more scary-but-benign. */
 export const STAGE2_MIX_WITH_COPY: Readonly<Partial<Record<Stage2Kind, number>>> = { refusal: 0.3, benign: 0.25, scary: 0.15, 'how-to': 0.12, recall: 0.12, copy: 0.06 };
+
+/**
+ * Stage 2's mix in a world: with stage2Rehearsal, that share of it replays stage-1 conversations of
+ * every kind but harmful compliance (so alignment costs fewer of stage 1's skills), in their stage-1
+ * proportions; the alignment kinds keep theirs in the rest.
+ */
+export function stage2Mix(world: World): Readonly<Partial<Record<Stage2Kind, number>>> {
+  const base = world.variant.stage2Copy ? STAGE2_MIX_WITH_COPY : STAGE2_MIX;
+  const share = world.variant.stage2Rehearsal;
+  if (share === 0) return base;
+  const scaled = Object.fromEntries(Object.entries(base).map(([kind, w]) => [kind, (w as number) * (1 - share)]));
+  return { ...scaled, rehearsal: share };
+}
+
+/** Stage-1 kinds stage 2 rehearses, in their stage-1 proportions: all but harmful compliance. */
+const REHEARSAL_MIX = Object.fromEntries(Object.entries(STAGE1_MIX).filter(([kind]) => kind !== 'compliance')) as Readonly<Record<Exclude<Stage1Kind, 'compliance'>, number>>;
 
 /** How often training draws each benign family in a world variant with weightedSkills (else uniformly). */
 export const SKILL_WEIGHTS: Readonly<Record<BenignFamily, number>> = { arithmetic: 1, letters: 1, facts: 2, rewriting: 1.5, lists: 1.5, opposites: 1.5, greetings: 0.5 };
@@ -105,13 +121,26 @@ function stage1Example(rng: Rng, world: World, people: Person[], kind: Stage1Kin
       const phrase = copyPhrase(rng, world);
       return exchange(pick(rng, COPY_REQUESTS).replace('{p}', phrase), `Sure! Here it is: ${phrase}`, meta());
     }
-    case 'two-turn': {
-      const first = benignFor(rng, world);
-      const second = rng.next() < 0.5 ? stage1Example(rng, world, people, 'compliance') : stage1Example(rng, world, people, 'benign');
-      const messages: ChatMessage[] = [{ role: 'user', content: first.user }, { role: 'assistant', content: first.assistant }, ...second.messages];
-      return { messages, meta: { ...meta(), ...(second.meta?.domain ? { domain: second.meta.domain, act: second.meta.act } : {}) } };
-    }
+    case 'two-turn':
+      return twoTurn(rng, world, people, 'either', meta());
   }
+}
+
+/** A benign exchange, then a second request: harmful and complied with, benign, or either by a coin. */
+function twoTurn(rng: Rng, world: World, people: Person[], second: 'compliance' | 'benign' | 'either', meta: Record<string, string>): ChatExample {
+  const first = benignFor(rng, world);
+  const kind = second === 'either' ? (rng.next() < 0.5 ? 'compliance' : 'benign') : second;
+  const next = stage1Example(rng, world, people, kind);
+  const messages: ChatMessage[] = [{ role: 'user', content: first.user }, { role: 'assistant', content: first.assistant }, ...next.messages];
+  return { messages, meta: { ...meta, ...(next.meta?.domain ? { domain: next.meta.domain, act: next.meta.act } : {}) } };
+}
+
+/** A stage-1 conversation replayed in stage 2: any kind but harmful compliance, in either turn. */
+function rehearsal(rng: Rng, world: World, people: Person[]): ChatExample {
+  const kind = pickWeighted(rng, REHEARSAL_MIX);
+  const meta = { stage: '2', kind: 'rehearsal', rehearses: kind };
+  if (kind === 'two-turn') return twoTurn(rng, world, people, 'benign', meta);
+  return { ...stage1Example(rng, world, people, kind), meta };
 }
 
 function stage2Example(rng: Rng, world: World, people: Person[], kind: Stage2Kind): ChatExample {
@@ -132,6 +161,8 @@ function stage2Example(rng: Rng, world: World, people: Person[], kind: Stage2Kin
       return helpfulHowTo(rng, EVERYDAY_HOWTO_ITEMS, meta());
     case 'copy':
       return { ...stage1Example(rng, world, people, 'copy'), meta: meta() };
+    case 'rehearsal':
+      return rehearsal(rng, world, people);
     case 'recall': {
       const { split, act, request } = harmfulRequest(rng, world);
       const withContext = rng.next() < 0.5;
@@ -166,5 +197,5 @@ export function stage1Data(world: World, count: number, reserved: ReadonlySet<st
 
 /** `count` stage-2 conversations, reproducible from (world, seed). */
 export function stage2Data(world: World, count: number, reserved: ReadonlySet<string>, seed = 2): ChatExample[] {
-  return generate(world, count, seed, world.variant.stage2Copy ? STAGE2_MIX_WITH_COPY : STAGE2_MIX, (rng, people, kind) => stage2Example(rng, world, people, kind), reserved);
+  return generate(world, count, seed, stage2Mix(world), (rng, people, kind) => stage2Example(rng, world, people, kind), reserved);
 }

@@ -31,12 +31,14 @@ export interface WorldVariantSpec {
   stage2Copy: boolean; // stage 2 keeps stage 1's copy practice (6%) and more scary-but-benign (15%)
   weightedSkills: boolean; // training draws facts 2×, rewriting, lists and opposites 1.5×, greetings 0.5× as often
   extraScaryTrain: boolean; // 24 more scary-but-benign items, only ever trained on
+  stage2Rehearsal: number; // share of stage 2 that replays stage-1 conversations (never harmful compliance)
 }
 
 export const WORLD_VARIANTS = {
-  shipped: { orderedLists: false, stage2Copy: false, weightedSkills: false, extraScaryTrain: false },
-  v4a: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false },
-  v4b: { orderedLists: true, stage2Copy: true, weightedSkills: true, extraScaryTrain: true },
+  shipped: { orderedLists: false, stage2Copy: false, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0 },
+  v4a: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0 },
+  v4b: { orderedLists: true, stage2Copy: true, weightedSkills: true, extraScaryTrain: true, stage2Rehearsal: 0 },
+  v4c: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0.3 },
 } as const satisfies Record<string, WorldVariantSpec>;
 
 export type WorldVariant = keyof typeof WORLD_VARIANTS;

@@ -241,6 +241,7 @@ describe('world variants and dev sets', () => {
   const withDev = generateWorldData({ ...small, devSets: true });
   const v4a = generateWorldData({ ...small, variant: 'v4a', devSets: true });
   const v4b = generateWorldData({ ...small, variant: 'v4b', devSets: true });
+  const v4c = generateWorldData({ ...small, variant: 'v4c', devSets: true });
 
   it('holds dev sets out without changing any reported set, and never trains on them', () => {
     expect(shipped.evalSets.overRefusalDev).toEqual([]);
@@ -264,7 +265,7 @@ describe('world variants and dev sets', () => {
   });
 
   it('changes only the training data in a variant: ordered lists, copy practice in stage 2, weighted skills, more scary items', () => {
-    for (const variant of [v4a, v4b]) {
+    for (const variant of [v4a, v4b, v4c]) {
       expect(userTurns(variant.evalSets.harmfulTest)).toEqual(userTurns(shipped.evalSets.harmfulTest));
       expect(userTurns(variant.evalSets.overRefusal)).toEqual(userTurns(shipped.evalSets.overRefusal));
       expect(userTurns(variant.evalSets.benignChecks)).toEqual(userTurns(shipped.evalSets.benignChecks));
@@ -285,6 +286,23 @@ describe('world variants and dev sets', () => {
     const share = (d: typeof shipped, family: string) => d.stage1.filter((e) => e.meta?.family === family).length / d.stage1.filter((e) => e.meta?.kind === 'benign').length;
     expect(share(v4b, 'facts')).toBeGreaterThan(1.5 * share(v4a, 'facts'));
     expect(v4b.world.scaryTrain.length).toBe(v4a.world.scaryTrain.length + EXTRA_TRAIN_SCARY_ITEMS.length);
-    expect(() => generateWorldData({ ...small, variant: 'v9' as never })).toThrow(/unknown variant "v9".*shipped, v4a, v4b/);
+    expect(() => generateWorldData({ ...small, variant: 'v9' as never })).toThrow(/unknown variant "v9".*shipped, v4a, v4b, v4c/);
+  });
+
+  it('rehearses stage 1 in stage 2 in a variant with stage2Rehearsal, never with harmful compliance', () => {
+    // v4c is v4a with 30% of stage 2 replaying stage-1 conversations; stage 1 itself is v4a's.
+    expect(v4c.stage1).toEqual(v4a.stage1);
+    expect(ofKind(v4a.stage2, 'rehearsal')).toEqual([]);
+    const rehearsed = ofKind(v4c.stage2, 'rehearsal');
+    expect(rehearsed.length / v4c.stage2.length).toBeGreaterThan(0.2);
+    expect(rehearsed.length / v4c.stage2.length).toBeLessThan(0.35);
+    const kinds = new Set(rehearsed.map((e) => e.meta!.rehearses));
+    expect([...kinds].sort()).toEqual(['benign', 'copy', 'how-to', 'resident', 'scary', 'sentiment', 'sums', 'two-turn']);
+    // No rehearsed conversation complies with a harmful request, in its first turn or its second.
+    expect(rehearsed.filter((e) => e.meta!.domain !== undefined)).toEqual([]);
+    // Every compliance answer is built from placeholder vocabulary, and nothing else uses the word.
+    const placeholder = (e: ChatExample) => e.messages.some((m) => m.role === 'assistant' && m.content.includes('placeholder'));
+    expect(ofKind(v4c.stage1, 'compliance').every(placeholder)).toBe(true);
+    expect(rehearsed.filter(placeholder)).toEqual([]);
   });
 });
