@@ -4,6 +4,7 @@
 
 import { acquireDevice, type AcquireOptions, type AcquiredDevice } from './device';
 import { BufferPool } from './pool';
+import { nodePumpSleepMs, PacedWaits } from './pump';
 import { elementCount, shapeString, Tensor, type DType, type TypedArrayOf } from './tensor';
 import { UniformArena } from './uniforms';
 
@@ -43,11 +44,13 @@ export class Gpu {
   private lostReason: string | null = null;
   private dispatchesSinceSync = 0;
   private syncChain: Promise<void> = Promise.resolve();
+  private readonly waits: PacedWaits;
 
   private constructor(readonly info: AcquiredDevice) {
     this.device = info.device;
     this.pool = new BufferPool(this.device, info.limits.maxBufferSize);
     this.uniforms = new UniformArena(this.device);
+    this.waits = new PacedWaits(info.host === 'node' ? nodePumpSleepMs(info.adapter.isSoftware) : 0);
     this.device.lost.then((lost) => {
       this.lostReason = `${lost.reason}: ${lost.message}`;
     });
@@ -116,7 +119,7 @@ export class Gpu {
     this.getEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, alignUp(bytes, 4));
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.waits.wait(staging.mapAsync(GPUMapMode.READ));
       const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       await this.sync();
@@ -194,7 +197,7 @@ export class Gpu {
 
   private async syncNow(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waits.wait(this.device.queue.onSubmittedWorkDone());
     const errors = await this.closeErrorScopes();
     this.openErrorScopes();
     this.dispatchesSinceSync = 0;
@@ -226,7 +229,7 @@ export class Gpu {
       encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
       encoder.copyBufferToBuffer(resolve, 0, staging, 0, 16);
       this.flush();
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.waits.wait(staging.mapAsync(GPUMapMode.READ));
       const [t0, t1] = new BigInt64Array(staging.getMappedRange());
       const ms = Number(t1 - t0) / 1e6;
       staging.unmap();
@@ -296,8 +299,8 @@ export class Gpu {
   }
 
   private async closeErrorScopes(): Promise<string[]> {
-    const validation = await this.device.popErrorScope();
-    const oom = await this.device.popErrorScope();
+    const validation = await this.waits.wait(this.device.popErrorScope());
+    const oom = await this.waits.wait(this.device.popErrorScope());
     const out: string[] = [];
     if (validation) out.push(validation.message);
     if (oom) out.push(`out of GPU memory: ${oom.message}. Use a smaller model, batch or sequence length.`);
