@@ -10,6 +10,7 @@ export const EMBEDDED_MODEL_PATH = 'models/grsap-organism/';
 export const COMMITTED_RESULTS = [
   { preset: 'quick', path: 'results/quick.json' },
   { preset: 'core', path: 'results/core.json' },
+  { preset: 'sweep', path: 'results/sweep.json' },
 ] as const;
 /** Presets the demo button may run: the demo's own, and the tests' toy one. */
 export const DEMO_PRESETS = ['quick', 'tiny'] as const;

@@ -23,13 +23,15 @@ describe('committed experiment results', () => {
   for (const name of PUBLISHED) {
     it(`${name}: are what computeResults makes of the committed rows and replay sets`, () => {
       const DIR = `public/results/${name}`;
-      const saved = JSON.parse(read(`public/results/${name}.json`)) as ExperimentResults & { dev?: unknown };
-      const units: ResultInputs['units'] = saved.arms.flatMap((a) =>
-        a.seeds.map((seed) => {
-          const path = `${DIR}/${a.arm}__${a.task}__seed-${seed}.rows-test.jsonl`;
-          return { unit: `${a.arm}__${a.task}__seed-${seed}`, arm: a.arm, armLabel: a.label, task: a.task as TaskName, seed, rows: parseEvalRows(read(path), path) };
-        }),
-      );
+      const saved = JSON.parse(read(`public/results/${name}.json`)) as ExperimentResults & { dev?: ExperimentResults['arms'] | null };
+      const rowsOf = (arms: ExperimentResults['arms'], half: 'test' | 'dev'): ResultInputs['units'] =>
+        arms.flatMap((a) =>
+          a.seeds.map((seed) => {
+            const path = `${DIR}/${a.arm}__${a.task}__seed-${seed}.rows-${half}.jsonl`;
+            return { unit: `${a.arm}__${a.task}__seed-${seed}`, arm: a.arm, armLabel: a.label, task: a.task as TaskName, seed, rows: parseEvalRows(read(path), path) };
+          }),
+        );
+      const units = rowsOf(saved.arms, 'test');
       const replay: ResultInputs['replay'] = saved.leakage.map(({ seed }) => {
         const path = `${DIR}/replay/seed-${seed}.jsonl`;
         const extracted = `${DIR}/replay/extracted-seed-${seed}.jsonl`;
@@ -40,9 +42,11 @@ describe('committed experiment results', () => {
         };
       });
       const alignment = saved.replayVsOriginal ? alignmentRequests(experimentWorld(0)) : null;
-      const { dev: _dev, ...reported } = saved;
+      const { dev, ...reported } = saved;
       expect(units.length).toBeGreaterThanOrEqual(3);
       expect(computeResults({ preset: saved.preset, units, replay, alignment })).toEqual(reported);
+      // The dev half (the figures a setting such as r was chosen on), where the run evaluated it.
+      if (dev) expect(computeResults({ preset: saved.preset, units: rowsOf(dev, 'dev'), replay, alignment }).arms).toEqual(dev);
     });
   }
 });
