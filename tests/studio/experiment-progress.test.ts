@@ -1,8 +1,9 @@
-// The experiment runner's ETA bookkeeping: the rate is this session's work over its active seconds,
-// and a unit begun by an earlier session (a checkpoint resumed) counts as done, not as speed.
+// The experiment runner's ETA bookkeeping (src/studio/experiment-progress.ts): the rate is this
+// session's work over its active seconds, and a unit begun by an earlier session (a checkpoint
+// resumed) counts as done, not as speed.
 
 import { describe, expect, it } from 'vitest';
-import { WorkTally } from '../../src/studio/experiment-run';
+import { WorkTally } from '../../src/studio/experiment-progress';
 
 describe('WorkTally', () => {
   it('has no ETA before any work of this session', () => {
