@@ -65,7 +65,7 @@ export interface PresetInfo {
   name: string;
   summary: string;
   arithmetic: string; // describeArithmetic's sentence
-  arms: { id: string; label: string; train: boolean }[];
+  arms: { id: string; label: string; train: boolean; ratio: number }[]; // ratio: the arm's r (0: no mix)
   trainedRuns: number;
   trainedTokens: number; // an estimate (tokensPerRow)
   evalPrompts: number; // at most
@@ -82,7 +82,7 @@ export function presetInfo(name: string): PresetInfo {
     name: preset.name,
     summary: preset.summary,
     arithmetic: describeArithmetic(preset),
-    arms: preset.arms.map((x) => ({ id: x.id, label: x.label, train: x.train })),
+    arms: preset.arms.map((x) => ({ id: x.id, label: x.label, train: x.train, ratio: x.ratio })),
     trainedRuns: a.trainedRuns,
     trainedTokens: a.trainedTokens,
     evalPrompts: a.evalPrompts,

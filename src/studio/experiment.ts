@@ -34,8 +34,15 @@ export interface ArmSpec {
   tasks: readonly TaskName[] | null; // only these tasks (the ratio sweep); null: every task of the preset
 }
 
-/** r of the paper's code default study and the organism prototype: 0.1 (safety/mixing.ts). */
+/** r of the paper's code default study and the organism prototype: 0.1 (safety/mixing.ts); the app's Train step starts there. */
 export const DEFAULT_RATIO = 0.1;
+/**
+ * r of the organism's presets, chosen on the dev half of the ratio sweep (README, "The ratio
+ * sweep"): the highest validation accuracy among the ratios whose dev harmful ratio stays within 3
+ * points of the untuned model's and at most a third of plain's. The rule was written after the
+ * sweep's test table had been read; the README says so beside it.
+ */
+export const PRESET_RATIO = 0.02;
 /** Qi et al. broke GPT-3.5's safety with 10–100 harmful examples: a few dozen. */
 export const DEFAULT_POISON = 32;
 export const SWEEP_RATIOS: readonly number[] = [0.02, 0.05, 0.1, 0.2, 0.3];
@@ -45,16 +52,16 @@ const arm = (id: string, label: string, rest: Partial<ArmSpec> = {}): ArmSpec =>
 export const ARMS = {
   untuned: arm('untuned', 'untuned', { train: false }),
   plain: arm('plain', 'plain fine-tuning'),
-  grsap: arm('grsap', 'GR-SAP', { source: 'replay', ratio: DEFAULT_RATIO }),
+  grsap: arm('grsap', 'GR-SAP', { source: 'replay', ratio: PRESET_RATIO }),
   // The safety replay stays at r; benign pairs come on top as the other half of a 2r replay share.
-  grsapBenign: arm('grsap-benign', 'GR-SAP + benign share', { source: 'replay', ratio: 2 * DEFAULT_RATIO, benignShare: 0.5 }),
-  static: arm('static', 'static safety set', { source: 'static', ratio: DEFAULT_RATIO }),
-  original: arm('original', 'original alignment data', { source: 'original', ratio: DEFAULT_RATIO }),
+  grsapBenign: arm('grsap-benign', 'GR-SAP + benign share', { source: 'replay', ratio: 2 * PRESET_RATIO, benignShare: 0.5 }),
+  static: arm('static', 'static safety set', { source: 'static', ratio: PRESET_RATIO }),
+  original: arm('original', 'original alignment data', { source: 'original', ratio: PRESET_RATIO }),
   poisoned: arm('poisoned', 'poisoned task', { poison: DEFAULT_POISON }),
-  poisonedGrsap: arm('poisoned-grsap', 'poisoned task + GR-SAP', { source: 'replay', ratio: DEFAULT_RATIO, poison: DEFAULT_POISON }),
+  poisonedGrsap: arm('poisoned-grsap', 'poisoned task + GR-SAP', { source: 'replay', ratio: PRESET_RATIO, poison: DEFAULT_POISON }),
 } as const satisfies Record<string, ArmSpec>;
 
-/** GR-SAP at another r, on `task` only (r = 0.1 is the grsap arm itself). */
+/** GR-SAP at another r, on `task` only (r = PRESET_RATIO is the grsap arm itself). */
 export function sweepArm(ratio: number, task: TaskName): ArmSpec {
   return arm(`grsap-r${ratio}`, `GR-SAP r = ${ratio}`, { source: 'replay', ratio, tasks: [task] });
 }
@@ -95,7 +102,7 @@ export interface ExperimentPreset {
  * fewest steps of a committed grid (scripts/world/README.md, "the v3 organism's grid"; steps × 16
  * rows at lr 1e-3, 2e-3 and 3e-3, validation split, PyTorch mirror, seeds 0–2) that reach ≥ 80%
  * task accuracy, then the lower learning rate: 150 steps at lr 2e-3 (87, 83, 89%). One epoch is
- * the task's 400 train examples, so 6 epochs = 150 steps (168 with replay on top: 440 rows).
+ * the task's 400 train examples, so 6 epochs = 150 steps (156 with replay on top at r 0.02: 408 rows).
  */
 const ORGANISM_TRAIN: TrainOverrides = {
   method: 'lora',
@@ -153,7 +160,7 @@ export const EXTENDED_PRESET: ExperimentPreset = {
   ...organismPreset(
     'extended',
     'core, plus the static set, the original alignment data, the poisoned task (plain and GR-SAP) and the ratio sweep r ∈ {0.02, 0.05, 0.1, 0.2, 0.3} on the chat task',
-    [...CORE_PRESET.arms, ARMS.static, ARMS.original, ARMS.poisoned, ARMS.poisonedGrsap, ...SWEEP_RATIOS.filter((r) => r !== DEFAULT_RATIO).map((r) => sweepArm(r, 'chat'))],
+    [...CORE_PRESET.arms, ARMS.static, ARMS.original, ARMS.poisoned, ARMS.poisonedGrsap, ...SWEEP_RATIOS.filter((r) => r !== PRESET_RATIO).map((r) => sweepArm(r, 'chat'))],
     ['chat', 'profiles'],
     [0, 1, 2],
   ),
@@ -161,14 +168,14 @@ export const EXTENDED_PRESET: ExperimentPreset = {
 };
 
 /**
- * Extended's ratio sweep on its own (with plain and GR-SAP at r 0.1 beside it), computed alike:
+ * Extended's ratio sweep on its own (with plain and GR-SAP at PRESET_RATIO beside it), computed alike:
  * the extended preset continues a sweep run with --extend, so the sweep can run first.
  */
 export const SWEEP_PRESET: ExperimentPreset = {
   ...organismPreset(
     'sweep',
     "extended's ratio sweep on its own: r ∈ {0.02, 0.05, 0.1, 0.2, 0.3} on the chat task beside untuned and plain; 3 seeds; dev and test halves (extended continues it)",
-    [ARMS.untuned, ARMS.plain, ARMS.grsap, ...SWEEP_RATIOS.filter((r) => r !== DEFAULT_RATIO).map((r) => sweepArm(r, 'chat'))],
+    [ARMS.untuned, ARMS.plain, ARMS.grsap, ...SWEEP_RATIOS.filter((r) => r !== PRESET_RATIO).map((r) => sweepArm(r, 'chat'))],
     ['chat'],
     [0, 1, 2],
   ),
@@ -179,7 +186,7 @@ export const SWEEP_PRESET: ExperimentPreset = {
 export const TINY_PRESET: ExperimentPreset = {
   name: 'tiny',
   summary: 'tests only: untuned, plain, GR-SAP on 10 chat examples (1 replay row at r = 0.1), 3 steps each',
-  arms: [ARMS.untuned, ARMS.plain, ARMS.grsap],
+  arms: [ARMS.untuned, ARMS.plain, { ...ARMS.grsap, ratio: DEFAULT_RATIO }],
   tasks: ['chat'],
   seeds: [0],
   taskExamples: 10,

@@ -48,7 +48,7 @@ describe('app views', () => {
   it('the preset info is the preset\'s own arithmetic', () => {
     const info = presetInfo('quick');
     expect(info.arithmetic).toBe(describeArithmetic(QUICK_PRESET));
-    expect(info.arms.map((a) => a.id)).toEqual(['untuned', 'plain', 'grsap']);
+    expect(info.arms.map((a) => [a.id, a.ratio])).toEqual([['untuned', 0], ['plain', 0], ['grsap', QUICK_PRESET.arms[2].ratio]]);
     expect(info.trainedRuns).toBe(2);
     expect(info.train).toMatchObject({ method: 'lora', lr: QUICK_PRESET.train.lr, batchSize: QUICK_PRESET.train.batchSize, lora: { r: 16, alpha: 32 } });
     expect(info.replay).toEqual(QUICK_PRESET.replay);

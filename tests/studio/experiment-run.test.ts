@@ -175,7 +175,7 @@ describe('experiment runner (tiny preset)', () => {
     const bigger = { ...TINY_PRESET, name: 'tiny-two-seeds', seeds: [0, 1] };
     await expect(runExperiment(env(store), bigger)).rejects.toThrow(/another preset/);
     await expect(runExperiment(env(store), { ...bigger, train: { ...TINY_PRESET.train, lr: 2e-2 } }, { extend: true })).rejects.toThrow(/unit settings/);
-    await expect(runExperiment(env(store), { ...bigger, arms: [ARMS.untuned, { ...ARMS.plain, poison: 1 }, ARMS.grsap] }, { extend: true })).rejects.toThrow(/definition of arm plain/);
+    await expect(runExperiment(env(store), { ...bigger, arms: [ARMS.untuned, { ...ARMS.plain, poison: 1 }, TINY_PRESET.arms[2]] }, { extend: true })).rejects.toThrow(/definition of arm plain/);
     expect(JSON.parse(store.text('experiment.json')).preset.name).toBe('tiny');
 
     const events: ExperimentProgress[] = [];

@@ -18,11 +18,12 @@ describe('preset arithmetic', () => {
     expect(presetUnits(QUICK_PRESET).map((u) => u.id)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0', 'grsap__chat__seed-0']);
     expect(a.trainedRuns).toBe(2);
     // Plain: 6 epochs × 400 rows = 2,400 rows = 150 steps × 16; at 40 tokens a row 96k tokens.
-    // GR-SAP: 40 replay rows on top, 440 rows an epoch = 28 steps (the last one short): 168 steps.
-    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 168 });
-    expect(a.trainedRows).toBe(2400 + 6 * 440);
+    // GR-SAP (r = 0.02): 8 replay rows on top, 408 rows an epoch = 26 steps (the last one short): 156 steps.
+    expect(QUICK_PRESET.arms.map((x) => x.ratio)).toEqual([0, 0, 0.02]);
+    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 156 });
+    expect(a.trainedRows).toBe(2400 + 6 * 408);
     expect(a.tokensPerRun).toBe(96_000);
-    expect(a.trainedTokens).toBe((2400 + 2640) * 40);
+    expect(a.trainedTokens).toBe((2400 + 2448) * 40);
     expect(a.replaySets).toBe(1);
     expect(a.evalPrompts).toBe(3 * (112 + 56 + 56));
   });
@@ -31,11 +32,11 @@ describe('preset arithmetic', () => {
     const a = presetArithmetic(CORE_PRESET);
     expect(a.trainedRuns).toBe(18);
     expect(a.units).toBe(20);
-    // Per task and seed: plain 6 × 400, GR-SAP 6 × 440, GR-SAP + benign (r = 0.2: 80 on top) 6 × 480.
-    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 168, 'grsap-benign': 180 });
-    expect(a.trainedRows).toBe(2 * 3 * 6 * (400 + 440 + 480));
+    // Per task and seed: plain 6 × 400, GR-SAP 6 × 408, GR-SAP + benign (r = 0.04: 16 on top) 6 × 416.
+    expect(a.stepsPerRun).toEqual({ plain: 150, grsap: 156, 'grsap-benign': 156 });
+    expect(a.trainedRows).toBe(2 * 3 * 6 * (400 + 408 + 416));
     expect(a.replaySets).toBe(3);
-    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 150–180 steps × 16 rows; 47,520 trained rows ≈ 1901k tokens/);
+    expect(describeArithmetic(CORE_PRESET)).toMatch(/20 evaluations, 18 trained runs of 150–156 steps × 16 rows; 44,064 trained rows ≈ 1763k tokens/);
   });
 
   it('extended: core + static, original, poisoned (plain and GR-SAP) on both tasks, and the ratio sweep on chat', () => {
@@ -43,14 +44,15 @@ describe('preset arithmetic', () => {
     // Per task: untuned 1 + 7 trained arms × 3 seeds; the sweep's 4 other ratios × 3 seeds on chat only.
     expect(a.units).toBe(2 * (1 + 7 * 3) + 4 * 3);
     expect(a.trainedRuns).toBe(2 * 7 * 3 + 4 * 3);
-    // Poisoned arms train 400 + 32 rows an epoch: 27 steps of 16; with GR-SAP 40 more: 30 steps.
+    // Poisoned arms train 400 + 32 rows an epoch: 27 steps of 16; with GR-SAP 8 more: 28 steps.
     expect(a.stepsPerRun['poisoned']).toBe(6 * Math.ceil(432 / 16));
-    expect(a.stepsPerRun['poisoned-grsap']).toBe(6 * Math.ceil(472 / 16));
-    // Rows an epoch, per task and seed: plain 400, GR-SAP 440, benign 480, static 440, original 440,
-    // poisoned 432, poisoned + GR-SAP 472; the sweep (chat): r 0.02 → 408, 0.05 → 420, 0.2 → 480, 0.3 → 520.
-    const perTaskSeed = 400 + 440 + 480 + 440 + 440 + 432 + 472;
-    expect(a.trainedRows).toBe(6 * (2 * 3 * perTaskSeed + 3 * (408 + 420 + 480 + 520)));
-    expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.02, 0.05, 0.2, 0.3]);
+    expect(a.stepsPerRun['poisoned-grsap']).toBe(6 * Math.ceil(440 / 16));
+    // Rows an epoch, per task and seed: plain 400, GR-SAP 408, benign 416, static 408, original 408,
+    // poisoned 432, poisoned + GR-SAP 440; the sweep (chat): r 0.05 → 420, 0.1 → 440, 0.2 → 480, 0.3 → 520.
+    const perTaskSeed = 400 + 408 + 416 + 408 + 408 + 432 + 440;
+    expect(a.trainedRows).toBe(6 * (2 * 3 * perTaskSeed + 3 * (420 + 440 + 480 + 520)));
+    expect(a.trainedRows).toBe(138_312);
+    expect(EXTENDED_PRESET.arms.filter((x) => x.id.startsWith('grsap-r')).map((x) => x.ratio)).toEqual([0.05, 0.1, 0.2, 0.3]);
     expect(a.evalPrompts).toBe(a.units * 2 * (112 + 56 + 56)); // dev and test halves
     expect(presetUnits(EXTENDED_PRESET).filter((u) => u.arm.id === 'grsap-r0.05').map((u) => u.task)).toEqual(['chat', 'chat', 'chat']);
     // Seed by seed: every arm of seed 0 (the untuned model first, once) before seed 1.
@@ -65,7 +67,8 @@ describe('preset arithmetic', () => {
     for (const arm of SWEEP_PRESET.arms) expect(arm).toEqual(EXTENDED_PRESET.arms.find((a) => a.id === arm.id));
     const settings = ({ name: _n, summary: _s, arms: _a, tasks: _t, seeds: _seeds, ...rest }: typeof SWEEP_PRESET) => rest;
     expect(settings(SWEEP_PRESET)).toEqual(settings(EXTENDED_PRESET));
-    expect(SWEEP_PRESET.arms.map((a) => a.ratio)).toEqual([0, 0, 0.1, 0.02, 0.05, 0.2, 0.3]);
+    expect(SWEEP_PRESET.arms.map((a) => a.ratio)).toEqual([0, 0, 0.02, 0.05, 0.1, 0.2, 0.3]);
+    expect(presetArithmetic(SWEEP_PRESET).trainedRows).toBe(6 * 3 * (400 + 408 + 420 + 440 + 480 + 520));
   });
 
   it('every shipped preset passes the checks; a broken one is refused by the field at fault', () => {
@@ -92,6 +95,8 @@ describe('arm data', () => {
   const benign = Array.from({ length: 30 }, (_, i) => pair('benign', i));
   const input = { world, replay, benign, embedded: true };
   const preset = { ...TINY_PRESET, taskExamples: 100 };
+  // The mixing mechanics at r = 0.1 (10 rows of 100), where the shares are easy to count; the presets' r is 0.02.
+  const at = (arm: ArmSpec, ratio = 0.1): ArmSpec => ({ ...arm, ratio });
   const sources = (arm: ArmSpec) => {
     const counts: Record<string, number> = {};
     for (const e of armData(preset, arm, 'chat', 0, input).examples) counts[e.meta!.mix_source] = (counts[e.meta!.mix_source] ?? 0) + 1;
@@ -100,19 +105,22 @@ describe('arm data', () => {
 
   it('plain is the task only; GR-SAP adds r·N replay rows at the hard ratio (or replaces r of the rows); the benign arm adds benign pairs beside the same safety share', () => {
     expect(sources(ARMS.plain)).toEqual({ task: 100 });
-    expect(sources(ARMS.grsap)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5 });
-    expect(sources(ARMS.grsapBenign)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    expect(sources(at(ARMS.grsap))).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5 });
+    expect(sources(at(ARMS.grsapBenign, 0.2))).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
     const ofTotal = (arm: ArmSpec) => armData({ ...preset, mixMode: 'of-total' }, arm, 'chat', 0, input).report!.bySource;
-    expect(ofTotal(ARMS.grsap)).toEqual({ task: 90, 'replay-hard': 5, 'replay-easy': 5, benign: 0 });
-    expect(ofTotal(ARMS.grsapBenign)).toEqual({ task: 80, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    expect(ofTotal(at(ARMS.grsap))).toEqual({ task: 90, 'replay-hard': 5, 'replay-easy': 5, benign: 0 });
+    expect(ofTotal(at(ARMS.grsapBenign, 0.2))).toEqual({ task: 80, 'replay-hard': 5, 'replay-easy': 5, benign: 10 });
+    // The presets' r = 0.02: 2 replay rows on 100 (one hard, one easy); the benign arm's 0.04 adds 2 benign pairs.
+    expect(sources(ARMS.grsap)).toEqual({ task: 100, 'replay-hard': 1, 'replay-easy': 1 });
+    expect(sources(ARMS.grsapBenign)).toEqual({ task: 100, 'replay-hard': 1, 'replay-easy': 1, benign: 2 });
     expect(() => checkPreset({ ...TINY_PRESET, mixMode: 'beside' as never })).toThrow(/mixMode must be 'on-top' or 'of-total'/);
   });
 
   it('static and original arms mix their own refusal pairs; the original data only for the embedded model', () => {
-    const rows = armData(preset, ARMS.static, 'chat', 0, input).examples.filter((e) => e.meta!.mix_source !== 'task');
+    const rows = armData(preset, at(ARMS.static), 'chat', 0, input).examples.filter((e) => e.meta!.mix_source !== 'task');
     expect(rows).toHaveLength(10);
     expect(rows.every((e) => e.meta!.judge === STATIC_SAFETY_JUDGE)).toBe(true);
-    const original = armData(preset, ARMS.original, 'chat', 0, input).examples.filter((e) => e.meta!.mix_source !== 'task');
+    const original = armData(preset, at(ARMS.original), 'chat', 0, input).examples.filter((e) => e.meta!.mix_source !== 'task');
     expect(original).toHaveLength(10);
     const stage2Refusals = new Set(world.stage2.filter((e) => e.meta?.kind === 'refusal').map((e) => e.messages[0].content));
     expect(original.every((e) => e.meta!.judge === ORIGINAL_DATA_JUDGE && stage2Refusals.has(e.messages[0].content))).toBe(true);
@@ -121,15 +129,15 @@ describe('arm data', () => {
 
   it('poisoned arms add the few dozen stage-1 harmful-compliance rows on top, with or without replay', () => {
     expect(sources(ARMS.poisoned)).toEqual({ task: 100, [POISON_SOURCE]: 32 });
-    expect(sources(ARMS.poisonedGrsap)).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, [POISON_SOURCE]: 32 });
+    expect(sources(at(ARMS.poisonedGrsap))).toEqual({ task: 100, 'replay-hard': 5, 'replay-easy': 5, [POISON_SOURCE]: 32 });
     const poison = armData(preset, ARMS.poisoned, 'chat', 0, input).examples.filter((e) => e.meta!.mix_source === POISON_SOURCE);
     expect(poison.every((e) => e.meta!.kind === 'compliance' && e.messages[1].content.startsWith('Sure'))).toBe(true);
   });
 
   it('is deterministic in the seed, and another seed draws another mix', () => {
-    const a = armData(preset, ARMS.grsap, 'chat', 3, input).examples;
-    expect(armData(preset, ARMS.grsap, 'chat', 3, input).examples).toEqual(a);
-    expect(armData(preset, ARMS.grsap, 'chat', 4, input).examples).not.toEqual(a);
+    const a = armData(preset, at(ARMS.grsap), 'chat', 3, input).examples;
+    expect(armData(preset, at(ARMS.grsap), 'chat', 3, input).examples).toEqual(a);
+    expect(armData(preset, at(ARMS.grsap), 'chat', 4, input).examples).not.toEqual(a);
   });
 });
 

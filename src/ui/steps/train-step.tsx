@@ -11,11 +11,13 @@ export function TrainStep({ studio }: { studio: Studio }) {
   const snap = snapshot.value;
   const series = Object.values(losses.value);
   const t = p?.train;
+  const r = p?.arms.find((a) => a.id === 'grsap')?.ratio;
+  const replayRows = p && r !== undefined ? Math.round(r * p.taskExamples) : null;
   return (
     <div>
       <p class="explain">
-        Each arm fine-tunes its own LoRA adapter from the same aligned model: plain fine-tuning on the task data alone, GR-SAP on the same task data with replay rows added (a tenth
-        as many as the task rows). Only the data differs, so any difference in safety comes from the replay.
+        Each arm fine-tunes its own LoRA adapter from the same aligned model: plain fine-tuning on the task data alone, GR-SAP on the same task data with a few replay rows
+        added{r !== undefined ? ` (r = ${r}: ${Math.round(r * 100)} for every 100 task rows)` : ''}. Only the data differs, so any difference in safety comes from the replay.
       </p>
       <h3>The demo's settings</h3>
       {t ? (
@@ -26,7 +28,7 @@ export function TrainStep({ studio }: { studio: Studio }) {
             <tr><th scope="row">epochs × batch</th><td>{t.epochs} × {t.batchSize}{t.gradAccumulation > 1 ? ` × ${t.gradAccumulation} accumulated` : ''}</td></tr>
             <tr><th scope="row">max length</th><td>{t.maxLength} tokens</td></tr>
             <tr><th scope="row">task examples</th><td>{p.taskExamples}</td></tr>
-            <tr><th scope="row">replay rows</th><td>{p.mixMode === 'on-top' ? 'on top of the task rows' : 'in place of task rows'}</td></tr>
+            <tr><th scope="row">replay rows</th><td>{replayRows !== null ? `${replayRows} (r = ${r}), ` : ''}{p.mixMode === 'on-top' ? 'on top of the task rows' : 'in place of task rows'}</td></tr>
           </tbody>
         </table>
       ) : null}
