@@ -12,8 +12,9 @@
 //   units/<unit>/adapter/        the trained LoRA adapter (PEFT: adapter_config.json, adapter_model.safetensors)
 //   units/<unit>/rows-test.jsonl per-example evaluation rows (rows-dev.jsonl when the preset asks)
 //   results.json, results.md, results.svg   recomputed from the files above after every unit
-// A finished unit is skipped; a unit whose training stopped resumes from its checkpoint; a replay
-// set or a mix already saved is read back, not rebuilt. The test half gives the reported figures;
+// A finished unit is skipped; a unit whose training stopped resumes from its checkpoint; a unit
+// stopped while evaluating, or kept by --extend into a preset with another half, evaluates its saved
+// adapter instead of training again; a replay set or a mix already saved is read back, not rebuilt. The test half gives the reported figures;
 // the dev half (when evaluated) is the only one any setting may be chosen on.
 
 import type { Judge } from '../safety/judges/judge';
@@ -35,6 +36,8 @@ import { parseReplaySet, replaySetToJsonl } from './replay-set';
 import { createTraining } from './training';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './model-files';
 import { exportPeftAdapter } from '../model/peft';
+import { destroyLoraAdapter, type LoraAdapter } from '../model/lora';
+import { loadRunAdapter } from './run-adapters';
 import { destroyAdaptation, trainConfig, type TrainConfig } from './training-config';
 import { runTraining, type TrainingRecord } from './training-run';
 import type { Gpu } from './device';
@@ -84,7 +87,7 @@ export interface ExperimentOptions {
   signal?: AbortSignal; // stop: training saves a checkpoint; the unit continues next time
   onProgress?: (p: ExperimentProgress) => void;
   command?: string; // written above the Markdown table
-  extend?: boolean; // the folder may hold a run of another preset with the same unit settings: it grows to this one, its finished units kept
+  extend?: boolean; // the folder may hold a run of another preset with the same unit settings: it grows to this one, its finished units kept (and evaluated on a half they lack)
 }
 
 export interface ExperimentOutcome {
@@ -143,10 +146,18 @@ function unitSettings(preset: ExperimentPreset): Omit<ReturnType<typeof outcomeS
   return settings;
 }
 
+/** Unit settings without the evaluated halves: a kept unit can be evaluated on another half later. */
+function unitSettingsBesideHalves(preset: ExperimentPreset) {
+  const settings = unitSettings(preset);
+  const { halves: _halves, ...evaluate } = settings.evaluate;
+  return { ...settings, evaluate };
+}
+
 /**
  * Refuse to continue a folder made by other settings, another model or other judges: its units
  * would not compare. With `extend`, another preset is accepted when its units are computed alike
- * (the same unit settings, and the same definition for every arm both presets have).
+ * (the same unit settings but the halves evaluated, and the same definition for every arm both
+ * presets have); a kept unit is evaluated on a half it lacks.
  */
 function checkSameRun(saved: ExperimentState, fresh: ExperimentState, extend: boolean): void {
   const differs = (what: string, a: unknown, b: unknown) => {
@@ -155,7 +166,7 @@ function checkSameRun(saved: ExperimentState, fresh: ExperimentState, extend: bo
   if (saved.format !== EXPERIMENT_FORMAT) throw new Error(`experiment: the run folder's ${EXPERIMENT_STATE} is not an experiment state of this version (format ${JSON.stringify(saved.format)}).`);
   if (!extend) differs('preset', outcomeSettings(saved.preset), outcomeSettings(fresh.preset));
   else {
-    differs('budget, replay, evaluation or mix (unit settings)', unitSettings(saved.preset), unitSettings(fresh.preset));
+    differs('budget, replay, evaluation or mix (unit settings)', unitSettingsBesideHalves(saved.preset), unitSettingsBesideHalves(fresh.preset));
     for (const arm of fresh.preset.arms) {
       const before = saved.preset.arms.find((a) => a.id === arm.id);
       if (before) differs(`definition of arm ${arm.id}`, before, arm);
@@ -179,8 +190,19 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
   const state = saved ?? fresh;
   if (saved) state.preset = fresh.preset; // the same outcome settings; the batch size may differ
   if (saved && options.extend) {
-    // The run grows to this preset: its finished units stay, the new ones start pending.
+    // The run grows to this preset: its finished units stay, the new ones start pending. A kept unit
+    // without this preset's every half (core → extended adds the dev half) is evaluated again on its
+    // saved adapter (a trained unit) or anew (the untuned model); the halves it has are kept.
     for (const [id, unit] of Object.entries(fresh.units)) state.units[id] ??= unit;
+    for (const u of presetUnits(preset)) {
+      const us = state.units[u.id];
+      if (us.status !== 'done') continue;
+      for (const half of preset.evaluate.halves) {
+        if (await store.read(unitPath(u.id, `rows-${half}.jsonl`))) continue;
+        us.status = u.arm.train ? 'evaluating' : 'pending';
+        break;
+      }
+    }
   }
   state.sessions++;
   const saveState = () => store.write(EXPERIMENT_STATE, enc(state));
@@ -283,8 +305,15 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
   const { store, loaded, gpu } = env;
   const { signal, say } = ctx;
   let setup: ReturnType<typeof createTraining> | null = null;
+  let kept: LoraAdapter | null = null;
   try {
-    if (u.arm.train) {
+    if (u.arm.train && us.status === 'evaluating' && (await store.read(adapterPath(u.id, ADAPTER_WEIGHTS_FILE)))) {
+      // Trained before (the run stopped while evaluating, or --extend asks for another half): the
+      // saved adapter is the trained one, bit for bit (PEFT files in float32).
+      kept = (await loadRunAdapter(gpu, loaded, store, 'this run', u.id)).adapter;
+      ctx.resumed(trainWork(preset, u));
+      loaded.model.attach({ kind: 'lora', adapter: kept });
+    } else if (u.arm.train) {
       // Mix (read back when saved: the same rows, without rebuilding the replay).
       let examples: ChatExample[];
       const savedMix = await store.read(unitPath(u.id, 'mix.jsonl'));
@@ -366,5 +395,6 @@ async function runUnit(env: ExperimentEnv, preset: ExperimentPreset, u: Experime
       destroyAdaptation(loaded.model, setup.adaptation);
     }
     if (loaded.model.attachment !== null) loaded.model.detach();
+    if (kept) destroyLoraAdapter(kept);
   }
 }

@@ -189,6 +189,31 @@ describe('experiment runner (tiny preset)', () => {
     expect(JSON.parse(store.text('results.json')).arms.find((r: { arm: string }) => r.arm === 'plain').seeds).toEqual([0, 1]);
   });
 
+  it('with extend into a preset with the dev half too, evaluates the kept units on it from their saved adapters, as a run with both halves from the start would', async () => {
+    const both = { ...TINY_PRESET, name: 'tiny-both-halves', evaluate: { ...TINY_PRESET.evaluate, halves: ['dev', 'test'] as const } };
+    const store = straight.copy();
+    await expect(runExperiment(env(store), both)).rejects.toThrow(/another preset/);
+    const records = UNITS.slice(1).map((id) => store.text(`units/${id}/train-run.json`));
+    const events: ExperimentProgress[] = [];
+    const out = await runExperiment(env(store), both, { extend: true, onProgress: (p) => events.push(p) });
+    expect(out.status).toBe('done');
+    expect(events.filter((p) => p.phase === 'train' || p.phase === 'mix' || p.phase === 'replay')).toEqual([]);
+    expect(events.filter((p) => p.phase === 'evaluate' && p.message).map((p) => p.message)).toEqual(UNITS.map((id) => expect.stringContaining(`${id} on the dev half`)));
+    expect(UNITS.slice(1).map((id) => store.text(`units/${id}/train-run.json`))).toEqual(records);
+
+    const fresh = new MemoryStore();
+    await runExperiment(env(fresh), both);
+    for (const id of UNITS) {
+      expect(store.text(`units/${id}/rows-test.jsonl`), id).toBe(straight.text(`units/${id}/rows-test.jsonl`));
+      expect(store.text(`units/${id}/rows-dev.jsonl`), id).toBe(fresh.text(`units/${id}/rows-dev.jsonl`));
+    }
+    expect(JSON.parse(store.text('results.json')).dev).toEqual(JSON.parse(fresh.text('results.json')).dev);
+    // The adapters are what answered: 3 steps change the tiny model's greedy answers.
+    const answers = (id: string) => parseEvalRows(store.text(`units/${id}/rows-dev.jsonl`)).map((r) => r.answer);
+    expect(answers('plain__chat__seed-0')).not.toEqual(answers('untuned__chat__seed-0'));
+    expect(answers('grsap__chat__seed-0')).not.toEqual(answers('plain__chat__seed-0'));
+  });
+
   it('evaluates the dev half beside the test half when the preset asks, and keeps its figures apart from the reported ones', async () => {
     const store = new MemoryStore();
     const preset = { ...TINY_PRESET, arms: [TINY_PRESET.arms[0]], evaluate: { ...TINY_PRESET.evaluate, halves: ['dev', 'test'] as const } };
