@@ -12,6 +12,7 @@ import { parseEvalRows } from '../../src/studio/eval-summary';
 import { WorldLabellerJudge } from '../../src/studio/eval-world';
 import { ARMS, TINY_PRESET, presetUnits } from '../../src/studio/experiment';
 import { computeResults, resultsMarkdown, resultsSvg } from '../../src/studio/experiment-results';
+import { publishedLayout, restoredState } from '../../src/studio/experiment-archive';
 import { readResultInputs, readState, runExperiment, unitEvalSets, type ExperimentEnv, type ExperimentProgress } from '../../src/studio/experiment-run';
 import { loadModel, type LoadedModel } from '../../src/studio/load-model';
 import { NodeFolderModelSource } from '../../src/storage/model-source';
@@ -212,6 +213,37 @@ describe('experiment runner (tiny preset)', () => {
     const answers = (id: string) => parseEvalRows(store.text(`units/${id}/rows-dev.jsonl`)).map((r) => r.answer);
     expect(answers('plain__chat__seed-0')).not.toEqual(answers('untuned__chat__seed-0'));
     expect(answers('grsap__chat__seed-0')).not.toEqual(answers('plain__chat__seed-0'));
+  });
+
+  it('a published run, restored on another machine, continues: finished units kept, an unfinished one trained again to the same rows', async () => {
+    // Published while GR-SAP was training: its rows are not published, and its checkpoint never is.
+    const state = (await readState(straight))!;
+    const midway = { ...state, units: { ...state.units, 'grsap__chat__seed-0': { ...state.units['grsap__chat__seed-0'], status: 'training' as const } } };
+    const published = new MemoryStore();
+    for (const [inRun, inPublished] of publishedLayout(midway)) {
+      const bytes = inRun === 'experiment.json' ? new TextEncoder().encode(JSON.stringify(midway)) : await straight.read(inRun);
+      if (bytes) await published.write(inPublished, bytes);
+    }
+    expect(published.files.has('grsap__chat__seed-0.rows-test.jsonl')).toBe(false);
+    expect([...published.files.keys()].some((f) => f.includes('checkpoint') || f.includes('adapter') || f.includes('mix'))).toBe(false);
+
+    const restored = new MemoryStore();
+    const saved = restoredState(JSON.parse(published.text('experiment.json')));
+    await restored.write('experiment.json', new TextEncoder().encode(JSON.stringify(saved)));
+    for (const [inRun, inPublished] of publishedLayout(saved)) {
+      const bytes = await published.read(inPublished);
+      if (bytes && inRun !== 'experiment.json') await restored.write(inRun, bytes);
+    }
+    expect(saved.units['grsap__chat__seed-0'].status).toBe('pending');
+
+    const events: ExperimentProgress[] = [];
+    const e = env(restored);
+    const out = await runExperiment(e, TINY_PRESET, { onProgress: (p) => events.push(p) });
+    expect(out.status).toBe('done');
+    expect(events.filter((p) => p.phase === 'skip').map((p) => p.unit)).toEqual(UNITS.slice(0, 2));
+    expect(e.builder.calls).toBe(0); // the replay set came back with the run
+    for (const id of UNITS) expect(restored.text(`units/${id}/rows-test.jsonl`), id).toBe(straight.text(`units/${id}/rows-test.jsonl`));
+    expect(restored.text('results.json')).toBe(straight.text('results.json'));
   });
 
   it('evaluates the dev half beside the test half when the preset asks, and keeps its figures apart from the reported ones', async () => {
