@@ -33,6 +33,19 @@ export function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
 }
 
+/**
+ * The launch of an elementwise kernel over n elements with workgroups of wg: four elements an
+ * invocation (the `${entry}_vec4` entry point, on array<vec4<f32>>) when n is a multiple of 4, else
+ * one (`entry`). `n` is then the kernel's invocation count. On SwiftShader four an invocation ran
+ * SwiGLU's forward 2.6× faster; the shapes of real models are multiples of 4.
+ */
+export function elementwiseLaunch(n: number, entry: string, wg: number): { entry: string; n: number; workgroups: [number, number]; rowStride: number } {
+  const vec4 = n % 4 === 0;
+  const invocations = vec4 ? n / 4 : n;
+  const workgroups = grid(ceilDiv(invocations, wg));
+  return { entry: vec4 ? `${entry}_vec4` : entry, n: invocations, workgroups, rowStride: workgroups[0] * wg };
+}
+
 export class Gpu {
   readonly device: GPUDevice;
   readonly pool: BufferPool;

@@ -1,7 +1,7 @@
 // Residual add (y = a + b) and in-place accumulation (dst += scale·src).
 // Shapes: any; both operands must have the same element count.
 
-import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
+import { elementwiseLaunch, type Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertSameSize, assertDType } from './guards';
@@ -9,23 +9,18 @@ import source from '../../shaders/residual.wgsl?raw';
 
 const WG = 256;
 
-function launchGrid(n: number): { workgroups: [number, number]; rowStride: number } {
-  const workgroups = grid(ceilDiv(n, WG));
-  return { workgroups, rowStride: workgroups[0] * WG };
-}
-
 /** y = a + b (new tensor, same shape as a). */
 export function addForward(gpu: Gpu, a: Tensor, b: Tensor, out?: Tensor): Tensor {
   assertDType('add', { a, b }, 'f32');
   assertSameSize('add', { a, b });
   const y = out ?? gpu.empty(a.shape, 'f32', 'add.y');
   assertSameSize('add', { a, y });
-  const { workgroups, rowStride } = launchGrid(a.size);
+  const l = elementwiseLaunch(a.size, 'add_forward', WG);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'add_forward', { WG }),
-    params: params().u32(a.size).u32(rowStride).f32(1).u32(0).build(),
+    pipeline: gpu.kernel(source, l.entry, { WG }),
+    params: params().u32(l.n).u32(l.rowStride).f32(1).u32(0).build(),
     buffers: [a, b, y],
-    workgroups,
+    workgroups: l.workgroups,
   });
   return y;
 }
@@ -34,12 +29,12 @@ export function addForward(gpu: Gpu, a: Tensor, b: Tensor, out?: Tensor): Tensor
 export function accumulate(gpu: Gpu, dst: Tensor, src: Tensor, scale = 1): void {
   assertDType('accumulate', { dst, src }, 'f32');
   assertSameSize('accumulate', { dst, src });
-  const { workgroups, rowStride } = launchGrid(dst.size);
+  const l = elementwiseLaunch(dst.size, 'accumulate', WG);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'accumulate', { WG }),
-    params: params().u32(dst.size).u32(rowStride).f32(scale).u32(0).build(),
+    pipeline: gpu.kernel(source, l.entry, { WG }),
+    params: params().u32(l.n).u32(l.rowStride).f32(scale).u32(0).build(),
     buffers: [src, dst],
-    workgroups,
+    workgroups: l.workgroups,
   });
 }
 

@@ -2,18 +2,13 @@
 // Shapes: gate, up, h, dh, dGate, dUp are (N,F) (N = B·T rows, F feed-forward size); any shape
 // with equal element counts is accepted, outputs take gate's shape.
 
-import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
+import { elementwiseLaunch, type Gpu } from '../gpu/gpu';
 import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertSameSize } from './guards';
 import source from '../../shaders/swiglu.wgsl?raw';
 
 const WG = 256;
-
-function launchGrid(n: number): { workgroups: [number, number]; rowStride: number } {
-  const workgroups = grid(ceilDiv(n, WG));
-  return { workgroups, rowStride: workgroups[0] * WG };
-}
 
 /** gate and up are (N,F) → h (N,F). */
 export function swigluForward(gpu: Gpu, gate: Tensor, up: Tensor, out?: Tensor): Tensor {
@@ -23,12 +18,12 @@ export function swigluForward(gpu: Gpu, gate: Tensor, up: Tensor, out?: Tensor):
   const h = out ?? gpu.empty(gate.shape, 'f32', 'swiglu.h');
   assertDType(op, { out: h }, 'f32');
   assertSameSize(op, { gate, out: h });
-  const { workgroups, rowStride } = launchGrid(gate.size);
+  const l = elementwiseLaunch(gate.size, 'swiglu_forward', WG);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'swiglu_forward', { WG }),
-    params: params().u32(gate.size).u32(rowStride).build(),
+    pipeline: gpu.kernel(source, l.entry, { WG }),
+    params: params().u32(l.n).u32(l.rowStride).build(),
     buffers: [gate, up, h],
-    workgroups,
+    workgroups: l.workgroups,
   });
   return h;
 }
@@ -40,12 +35,12 @@ export function swigluBackward(gpu: Gpu, gate: Tensor, up: Tensor, dh: Tensor): 
   assertSameSize(op, { gate, up, dh });
   const dGate = gpu.empty(gate.shape, 'f32', 'swiglu.dGate');
   const dUp = gpu.empty(gate.shape, 'f32', 'swiglu.dUp');
-  const { workgroups, rowStride } = launchGrid(gate.size);
+  const l = elementwiseLaunch(gate.size, 'swiglu_backward', WG);
   gpu.dispatch({
-    pipeline: gpu.kernel(source, 'swiglu_backward', { WG }),
-    params: params().u32(gate.size).u32(rowStride).build(),
+    pipeline: gpu.kernel(source, l.entry, { WG }),
+    params: params().u32(l.n).u32(l.rowStride).build(),
     buffers: [gate, up, dh, dGate, dUp],
-    workgroups,
+    workgroups: l.workgroups,
   });
   return { dGate, dUp };
 }

@@ -7,12 +7,17 @@ import { testGpu } from '../helpers/gpu';
 
 const TOL = { atol: 1e-6, rtol: 1e-5 };
 
-// [rows N, feed-forward F]: ones, primes, sizes around the workgroup size of 256.
+// [rows N, feed-forward F]: ones, primes, sizes around the workgroup size of 256 (one element an
+// invocation); element counts that are multiples of 4 take the four-an-invocation kernels: the
+// organism's F = 344, and more than one workgroup of them.
 const SHAPES: [number, number][] = [
   [1, 1],
   [3, 7],
   [1, 257],
   [13, 89],
+  [1, 4],
+  [3, 344],
+  [16, 260],
 ];
 
 describe('swiglu forward', () => {
@@ -26,11 +31,12 @@ describe('swiglu forward', () => {
     expectClose(await h.read(), swigluForwardCpu(gate, up), TOL, 'h');
   });
 
-  it('is finite and exact in the tails for gate = ±100, ±1e4, ±3e38', async () => {
+  // 10 elements: one an invocation; 12: four an invocation.
+  it.each([10, 12])('is finite and exact in the tails for gate = ±100, ±1e4, ±3e38 (%i elements)', async (count) => {
     const gpu = await testGpu();
-    const gate = Float32Array.from([100, -100, 1e4, -1e4, 3e38, -3e38, 88.8, -88.8, 0, -0]);
-    const up = Float32Array.from([1, 1, 1, 1, 1e-30, 1, 2, 2, 5, 5]);
-    const dh = Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const gate = Float32Array.from([100, -100, 1e4, -1e4, 3e38, -3e38, 88.8, -88.8, 0, -0, 1, -1].slice(0, count));
+    const up = Float32Array.from([1, 1, 1, 1, 1e-30, 1, 2, 2, 5, 5, 1, 1].slice(0, count));
+    const dh = new Float32Array(count).fill(1);
     const n = gate.length;
     const [g, u] = [gpu.upload(gate, [n]), gpu.upload(up, [n])];
     const h = await swigluForward(gpu, g, u).read();
@@ -79,5 +85,24 @@ describe('swiglu backward', () => {
     const ref = swigluBackwardCpu(gate, up, dh);
     expectClose(await dGate.read(), ref.dGate, TOL, 'dGate');
     expectClose(await dUp.read(), ref.dUp, TOL, 'dUp');
+  });
+});
+
+describe('swiglu four elements an invocation', () => {
+  // Training resumes bit-exactly only if a checkpoint's numbers do not depend on which kernel ran:
+  // the same 1,024 elements through the vec4 kernels (1,024 elements) and the one-an-invocation
+  // kernels (1,025: one more element keeps them off the vec4 path) give the same bits.
+  it('gives the one-an-invocation kernels\' bits', async () => {
+    const gpu = await testGpu();
+    const rng = new Rng(44);
+    const n = 1024;
+    const [gate, up, dh] = [rng.normalArray(n + 1, 4), rng.normalArray(n + 1), rng.normalArray(n + 1)];
+    const run = async (count: number) => {
+      const [g, u] = [gpu.upload(gate.subarray(0, count), [count]), gpu.upload(up.subarray(0, count), [count])];
+      const { dGate, dUp } = swigluBackward(gpu, g, u, gpu.upload(dh.subarray(0, count), [count]));
+      return [await swigluForward(gpu, g, u).read(), await dGate.read(), await dUp.read()].map((a) => Array.from(a.subarray(0, n)));
+    };
+    const [vec4, scalar] = [await run(n), await run(n + 1)];
+    expect(vec4).toEqual(scalar);
   });
 });
