@@ -91,6 +91,14 @@ describe('the one-click demo on the embedded organism, in headless Chromium', ()
     }
     await tab(page, 'Train').click();
     expect(await page.getByTestId('units').textContent()).toMatch(/grsap · chat · seed-0done/);
+    // On the embedded model the own-run form starts from the demo's settings (the tiny preset's lr
+    // 1e-2, LoRA r 2, 10 task examples), and switches to the paper's defaults (lr 2e-4, r 16, 400) on request.
+    const form = page.getByTestId('train-form');
+    const fields = async () => Promise.all(['Learning rate', 'LoRA r', 'Task examples'].map(async (label) => Number(await form.getByLabel(label, { exact: true }).inputValue())));
+    expect(await page.getByTestId('train-start').inputValue()).toBe('demo');
+    expect(await fields()).toEqual([1e-2, 2, 10]);
+    await page.getByTestId('train-start').selectOption('paper');
+    await expect.poll(fields).toEqual([2e-4, 16, 400]);
 
     const origin = new URL(app.server.url).origin;
     expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);

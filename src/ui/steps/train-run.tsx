@@ -7,8 +7,9 @@
 
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
-import type { ChatExample, JobId, MixSettings, TrainConfig, TrainEvent, TrainingFit, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
+import type { ChatExample, JobId, MixSettings, PresetInfo, TrainConfig, TrainEvent, TrainingFit, TrainingRecord, TrainOverrides, TrainResult } from '../../studio/api';
 import { runJob } from '../../worker/client';
+import { preset } from '../demo';
 import { LossChart } from '../parts/loss-chart';
 import { appRecords } from '../records';
 import { busy, model, type Studio } from '../state';
@@ -106,10 +107,13 @@ function NumberField({ label, value, step, min, onChange }: { label: string; val
   );
 }
 
+/** The replay share the paper's code mixes by default. */
+const PAPER_RATIO = 0.1;
+
 export function TrainRun({ studio }: { studio: Studio }) {
   const [defaults, setDefaults] = useState<TrainConfig | null>(null);
   const [c, setC] = useState<TrainConfig | null>(null);
-  const [ratio, setRatio] = useState(0.1);
+  const [ratio, setRatio] = useState(PAPER_RATIO);
   const [benignShare, setBenignShare] = useState(0);
   const [mixMode, setMixMode] = useState<MixMode>('on-top');
   const [taskExamples, setTaskExamples] = useState(400);
@@ -118,6 +122,26 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const [jobs, setJobs] = useState<Partial<Record<Arm, Promise<JobId>>>>({});
   const ready = model.value.kind === 'ready';
 
+  function startFromDemo(p: PresetInfo) {
+    setC({ ...p.train, lora: { ...p.train.lora, targets: [...p.train.lora.targets] } });
+    setRatio(p.arms.find((a) => a.id === 'grsap')?.ratio ?? PAPER_RATIO);
+    setMixMode(p.mixMode);
+    setTaskExamples(p.taskExamples);
+    setBenignShare(0);
+  }
+
+  function startFromPaper(d: TrainConfig) {
+    setC(d);
+    setRatio(PAPER_RATIO);
+    setMixMode('on-top');
+    setTaskExamples(400);
+    setBenignShare(0);
+  }
+
+  // Where the form starts: the demo's settings (tuned for the embedded organism: the paper's learning
+  // rate would barely move it in one epoch) on the embedded model, the paper's defaults on any other.
+  const [start, setStart] = useState<'demo' | 'paper'>(studio.options.embedded ? 'demo' : 'paper');
+  const demoPreset = preset.value;
   const [fit, setFit] = useState<TrainingFit | null>(null);
   useEffect(() => {
     studio.engine.trainDefaults('lora').then((d) => {
@@ -125,6 +149,11 @@ export function TrainRun({ studio }: { studio: Studio }) {
       setC(d);
     });
   }, []);
+  useEffect(() => {
+    if (!defaults) return;
+    if (start === 'demo' && demoPreset) startFromDemo(demoPreset);
+    else if (start === 'paper') startFromPaper(defaults);
+  }, [start, demoPreset, defaults]);
   // The memory of one step for these settings, against what this device says of itself.
   useEffect(() => {
     if (!c || !ready) return setFit(null);
@@ -139,6 +168,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
   }, [c, ready, model.value]);
   if (!c || !defaults) return <p class="hint">Reading the paper's defaults…</p>;
   const set = (patch: Partial<TrainConfig>) => setC({ ...c, ...patch });
+
   const setLora = (patch: Partial<TrainConfig['lora']>) => setC({ ...c, lora: { ...c.lora, ...patch } });
 
   async function examplesFor(arm: Arm): Promise<ChatExample[]> {
@@ -217,8 +247,18 @@ export function TrainRun({ studio }: { studio: Studio }) {
   return (
     <div>
       <h3>Your own training runs</h3>
-      <p class="hint">The paper's defaults; both runs train on the same task data (the first examples of the world's chat task, or your dataset's train split), GR-SAP with r of its rows replaced by the Replay step's set.</p>
+      <p class="hint">
+        Both runs train on the same task data (the first examples of the world's chat task, or your dataset's train split); GR-SAP adds the Replay step's set to it,{' '}
+        {mixMode === 'on-top' ? 'r replay rows for every task row on top' : 'replay rows in place of r of the task rows'}.
+      </p>
       <div class="form-grid" data-testid="train-form">
+        <label title={`The demo's settings are its experiment preset's, chosen for the embedded organism${demoPreset ? ` (lr ${demoPreset.train.lr}, ${demoPreset.train.epochs} epochs)` : ''}; the paper's defaults${defaults ? ` (lr ${defaults.lr}, ${defaults.epochs} epoch${defaults.epochs === 1 ? '' : 's'})` : ''} suit real models.`}>
+          Start from
+          <select value={start} data-testid="train-start" onChange={(e) => setStart(e.currentTarget.value as 'demo' | 'paper')}>
+            <option value="demo" disabled={!demoPreset}>the demo's settings{demoPreset ? ` (${demoPreset.name} preset)` : ''}</option>
+            <option value="paper">the paper's defaults</option>
+          </select>
+        </label>
         <label>
           Method
           <select value={c.method} onChange={(e) => void studio.engine.trainDefaults(e.currentTarget.value as 'lora' | 'full').then((d) => setC({ ...d, seed: c.seed }))}>
