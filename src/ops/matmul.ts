@@ -19,6 +19,11 @@
 //                          full fine-tuning's larger products (bench/matmul-shapes.ts, six
 //                          alternations) gained only where N = 344 (x·Wᵀ of gate/up, 1.4×)
 //   matmul_simple          variant 'register' otherwise (odd sizes), and the TN K remainder
+//                          A TN product whose C fills fewer than 8 workgroups (LoRA's dA and
+//                          dB over a step's tokens: one workgroup, so one CPU thread) is split
+//                          along K into a batch of chunks and summed by a second dispatch
+//                          (splitKChunks): the LoRA step's matmuls 225–278 → 198–215 ms of GPU
+//                          time in three alternations (Node), 56 more dispatches
 // Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
 // register tile, a second operand pair along K (LoRA's up-projection in the base product).
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
@@ -26,7 +31,7 @@
 // register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
 // layouts, the workgroup tile 0.8–1.1, GEMV 0.8 at one row of 576→1536.
 
-import { ceilDiv, type Gpu } from '../gpu/gpu';
+import { ceilDiv, grid, type Gpu } from '../gpu/gpu';
 import { shapeString, type Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, ShapeError } from './guards';
@@ -34,6 +39,7 @@ import matmulCommon from '../../shaders/matmul_common.wgsl?raw';
 import matmulRegister from '../../shaders/matmul_register.wgsl?raw';
 import matmulScalar from '../../shaders/matmul_scalar.wgsl?raw';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
+import splitKSource from '../../shaders/split_k.wgsl?raw';
 
 // WGSL has no includes: each kernel file gets the shared declarations prepended.
 const REGISTER_SOURCE = `${matmulCommon}\n${matmulRegister}`;
@@ -198,6 +204,11 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     extra: fused,
     buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)],
   };
+  const chunks = kernel === 'register' && transA && !transB && d.batch === 1 && !bias && !fused && dropout?.on !== 'product' ? splitKChunks(d) : 1;
+  if (chunks > 1) {
+    splitK(launch, alpha, accumulate, chunks);
+    return c;
+  }
   launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
   // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
   if (kTail) launchKernel({ ...launch, extra: null }, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
@@ -284,6 +295,51 @@ function launchKernel({ gpu, d, transA, transB, drop, dropScale, extra, buffers 
     workgroups,
   });
 }
+
+// ---- split-K -----------------------------------------------------------------------------------
+//
+// A TN product with a small C and a long K (LoRA's dA = (s·dy·B)ᵀ·drop(x) and dB = s·dyᵀ·u: C is
+// 16×128 over K = the step's tokens) fills one register-tile workgroup, which a software adapter
+// runs on one CPU thread however many it has. Split, K's rows are cut into S chunks that run as the
+// batch of one dispatch (A (K,M) and B (K,N) are K-major, so chunk s is rows s·k..(s+1)·k of both:
+// a batch stride), each writing its product into partial[s]; a second dispatch adds the chunks in
+// order into C. Rows past S·k (fewer than 4·S + 4) are added into partial[0] by matmul_simple.
+
+/** Workgroups below which a TN register-tile product is split along K (software adapters' threads). */
+export const SPLIT_K_WORKGROUPS = { min: 8 };
+const SPLIT_K_MIN_CHUNK = 128; // K rows a chunk sums at least
+
+/** How many chunks a TN register-tile product of these dims is split into along K (1: not split). */
+export function splitKChunks(d: MatmulDims): number {
+  const workgroups = launchGrid('register', d, registerLayout(d).WG_X).reduce((a, b) => a * b, 1);
+  if (workgroups >= SPLIT_K_WORKGROUPS.min) return 1;
+  // A power of two, so that a K that is a multiple of 4·S (a padded batch's) leaves no rows over.
+  let chunks = 1;
+  while (chunks * workgroups < SPLIT_K_WORKGROUPS.min && (chunks * 2) * SPLIT_K_MIN_CHUNK <= d.K) chunks *= 2;
+  return chunks;
+}
+
+function splitK(launch: Launch, alpha: number, accumulate: boolean, chunks: number): void {
+  const { gpu, d } = launch;
+  const chunk = Math.floor(d.K / (4 * chunks)) * 4;
+  const partial = gpu.empty([chunks, d.M, d.N], 'f32', 'matmul.splitK');
+  const [a, b, c, ...rest] = launch.buffers;
+  const batched: MatmulDims = { ...d, batch: chunks, K: chunk, aBatched: true, bBatched: true, outShape: [chunks, d.M, d.N] };
+  launchKernel({ ...launch, d: batched, buffers: [a, b, partial, ...rest] }, 'register', { alpha, accumulate: false, hasBias: false, kBegin: 0, kCount: chunk });
+  const rows = d.K - chunks * chunk;
+  if (rows) launchKernel({ ...launch, buffers: [a, b, partial, ...rest] }, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: chunks * chunk, kCount: rows });
+  const n = d.M * d.N;
+  const workgroups = grid(ceilDiv(n, SPLIT_K_SUM_WG));
+  gpu.dispatch({
+    pipeline: gpu.kernel(splitKSource, 'split_k_sum', { WG: SPLIT_K_SUM_WG }),
+    params: params().u32(n).u32(chunks).u32(accumulate ? 1 : 0).u32(workgroups[0] * SPLIT_K_SUM_WG).build(),
+    buffers: [partial, c],
+    workgroups,
+  });
+  partial.destroy();
+}
+
+const SPLIT_K_SUM_WG = 64;
 
 /** The dispatch grid; `threadsAlongN` is the register tile's layout (registerLayout's WG_X). */
 function launchGrid(kernel: MatmulKernel, d: MatmulDims, threadsAlongN: number): [number, number, number] {

@@ -8,6 +8,7 @@ import {
   matmulKernel,
   registerLayout,
   setMatmulVariant,
+  splitKChunks,
   type MatmulKernel,
   type MatmulOptions,
   type MatmulVariant,
@@ -197,6 +198,42 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a dropout m
       expectClose(fused, product.map((v, i) => v + c0[i]), { atol: tolFor(d.K).atol * 4, rtol: 1e-6 }, `dropout on the product ${label}`);
     }
     expect(kernels).toContain(variant);
+  });
+});
+
+// Split-K (register tile, TN, a C of few workgroups over a long K: LoRA's dA and dB): the chunks'
+// products summed in a second dispatch, with the rows past the last whole chunk added by
+// matmul_simple; alpha, accumulate and a dropout mask on either operand as in one pass.
+describe('matmul split along K (register variant)', () => {
+  it('matches the CPU reference for LoRA-shaped TN products, with a K remainder, alpha, accumulate and dropout', async () => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, 'register');
+    const rng = new Rng(77);
+    const P = 0.2;
+    const layout: Layout = [true, false];
+    // [M, K, N]: dA (16×128), dB (128×16), the FFN's (16×344, 344×16), K remainders of 1 and 6 rows, K = 256 (2 chunks).
+    const shapes = [[16, 1024, 128], [128, 1024, 16], [16, 1030, 344], [344, 1001, 16], [16, 257, 16], [16, 256, 16]];
+    for (const [M, K, N] of shapes) {
+      const c = makeCase(rng, [0, M, K, N], layout);
+      const d = matmulDims(c.aShape, c.bShape, true, false);
+      expect(splitKChunks(d), `M${M} K${K} N${N} is split`).toBeGreaterThan(1);
+      await check(gpu, c, layout, { alpha: 1.5 });
+      await check(gpu, c, layout, { accumulate: true, c0: rng.uniformArray(M * N, -3, 3), alpha: -0.5 });
+      const A = gpu.upload(c.a, c.aShape);
+      const B = gpu.upload(c.b, c.bShape);
+      for (const on of ['a', 'b'] as const) {
+        const size = on === 'a' ? c.a.length : c.b.length;
+        const mask = dropoutDrawMask(gpu, size, P, 3, K + M);
+        const c0 = rng.uniformArray(M * N, -1, 1);
+        const got = await matmul(gpu, A, B, { transA: true, alpha: 2, accumulate: true, out: gpu.upload(c0, [M, N]), dropout: { mask, p: P, on } }).read();
+        const dropped = dropoutForwardCpu(on === 'a' ? c.a : c.b, P, 3, K + M);
+        const ref = matmulCpu(on === 'a' ? dropped : c.a, c.aShape, on === 'b' ? dropped : c.b, c.bShape, { transA: true, alpha: 2, accumulate: true, out: c0 });
+        expectClose(got, ref, { atol: tolFor(K).atol * 4, rtol: 1e-6 }, `split-K M${M} K${K} N${N}, dropout on ${on}`);
+      }
+    }
+    // Products that fill enough workgroups, or whose K is short, stay in one pass.
+    expect(splitKChunks(matmulDims([1024, 128], [1024, 128], true, false))).toBe(1); // a full fine-tuning dW: 8 workgroups
+    expect(splitKChunks(matmulDims([200, 16], [200, 128], true, false))).toBe(1); // K < 2 chunks
   });
 });
 
