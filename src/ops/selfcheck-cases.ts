@@ -97,6 +97,8 @@ export const selfCheckCases: SelfCheck[] = [
   // LoRA's rank-16 products: one tile column, the workgroup's threads along M.
   matmulCheck('matmul narrow NT', 'NT', 36, 20, 16),
   matmulCheck('matmul narrow TN', 'TN', 36, 37, 16),
+  // LoRA's dA over a step's tokens: few workgroups, a long K (split along K on software adapters, with a K remainder).
+  matmulCheck('matmul TN split along K', 'TN', 16, 262, 16),
   {
     // ids (N) with repeats and one id outside the vocabulary (a zero row), table (V,C).
     name: 'embedding forward (N13 V11 C6)',

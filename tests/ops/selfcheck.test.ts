@@ -15,6 +15,7 @@ const EXPECTED = [
   'matmul GEMV (M1 ',
   'matmul narrow NT (',
   'matmul narrow TN (',
+  'matmul TN split along K (',
   'embedding forward',
   'embedding backward',
   'rmsnorm forward',
