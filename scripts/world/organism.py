@@ -120,6 +120,18 @@ class Llama(nn.Module):
             for name in ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]:
                 setattr(block, name, LoraLinear(getattr(block, name), r, alpha))
 
+    @torch.no_grad()
+    def merge_lora(self):
+        """Folds every adapter into its base weight (W += scale · B A) and makes all weights trainable again."""
+        for block in self.blocks:
+            for name in ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]:
+                m = getattr(block, name)
+                if isinstance(m, LoraLinear):
+                    m.base.weight += m.scale * m.B @ m.A
+                    setattr(block, name, m.base)
+        for p in self.parameters():
+            p.requires_grad_(True)
+
 
 def read_hf_folder(folder):
     """A model folder the engine wrote (config.json, model.safetensors in F32, tied embeddings) as a Llama."""
@@ -259,12 +271,15 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stage1-steps", type=int, default=500)  # 500 × 32 world conversations ≈ 1.0M tokens
     ap.add_argument("--stage2-steps", type=int, default=100)
+    ap.add_argument("--stage2-only", action="store_true", help="stop after stage 2 and its evaluation (no LoRA arms)")
     ap.add_argument("--stage2-lr", type=float, default=1e-3)
     ap.add_argument("--stage1-lr", type=float, default=3e-3)
     ap.add_argument("--stage1-batch", type=int, default=32)
     ap.add_argument("--stage2-rehearsal", type=float, default=0.0, metavar="SHARE",
                     help="this share of stage 2's rows are stage-1 conversations other than harmful compliance (assistant tokens)")
     ap.add_argument("--stage1", help="start from this stage1.pt (skips stage 1)")
+    ap.add_argument("--stage2-lora", type=int, default=0, metavar="RANK",
+                    help="stage 2 trains LoRA adapters of this rank (alpha 2·rank, all linear layers) and merges them, instead of every weight")
     ap.add_argument("--lora-steps", type=int, default=400)
     ap.add_argument("--lora-lr", type=float, default=1e-3)
     ap.add_argument("--task", default="chat")
@@ -315,9 +330,15 @@ def main():
             n = round(len(stage2) * args.stage2_rehearsal / (1 - args.stage2_rehearsal))
             stage2 = stage2 + random.Random(args.seed + 1).sample(pool, n)
             print(f"stage 2: {n} rehearsal rows beside {len(stage2) - n}", flush=True)
+        if args.stage2_lora:
+            model.add_lora(args.stage2_lora, 2 * args.stage2_lora)
         train(model, stage2, args.stage2_steps, 32, args.stage2_lr, False, rng, "stage 2")
+        if args.stage2_lora:
+            model.merge_lora()
         torch.save(model.state_dict(), os.path.join(args.out, "aligned.pt"))
         evaluate(model, args.world, decode, dev_sets, gens, "aligned")
+        if args.stage2_only:
+            return
     arms = [(int(a.split("x")[0]), float(a.split("x")[1])) for a in args.grid.split(",")] if args.grid else [(args.lora_steps, args.lora_lr)]
     aligned = model
     for steps, lr in arms:  # each arm tunes a fresh copy of the aligned model, with the same seed
