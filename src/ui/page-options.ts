@@ -11,6 +11,7 @@ export const COMMITTED_RESULTS = [
   { preset: 'quick', path: 'results/quick.json' },
   { preset: 'core', path: 'results/core.json' },
   { preset: 'sweep', path: 'results/sweep.json' },
+  { preset: 'extended', path: 'results/extended.json' },
 ] as const;
 /** Presets the demo button may run: the demo's own, and the tests' toy one. */
 export const DEMO_PRESETS = ['quick', 'tiny'] as const;
