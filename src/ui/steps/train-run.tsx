@@ -139,8 +139,12 @@ export function TrainRun({ studio }: { studio: Studio }) {
   }
 
   // Where the form starts: the demo's settings (tuned for the embedded organism: the paper's learning
-  // rate would barely move it in one epoch) on the embedded model, the paper's defaults on any other.
-  const [start, setStart] = useState<'demo' | 'paper'>(studio.options.embedded ? 'demo' : 'paper');
+  // rate would barely move it in one epoch) for the embedded model (loaded, or the one the page is
+  // loading), the paper's defaults for any other; a newly loaded model picks its start again.
+  const m = model.value;
+  const onEmbedded = m.kind === 'ready' ? m.embedded : studio.options.embedded && (m.kind === 'idle' || m.kind === 'loading');
+  const [start, setStart] = useState<'demo' | 'paper'>(onEmbedded ? 'demo' : 'paper');
+  useEffect(() => setStart(onEmbedded ? 'demo' : 'paper'), [onEmbedded]);
   const demoPreset = preset.value;
   const [fit, setFit] = useState<TrainingFit | null>(null);
   useEffect(() => {
