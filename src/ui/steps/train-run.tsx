@@ -252,14 +252,14 @@ export function TrainRun({ studio }: { studio: Studio }) {
     <div>
       <h3>Your own training runs</h3>
       <p class="hint">
-        Both runs train on the same task data (the first examples of the world's chat task, or your dataset's train split); GR-SAP adds the Replay step's set to it,{' '}
-        {mixMode === 'on-top' ? 'r replay rows for every task row on top' : 'replay rows in place of r of the task rows'}.
+        Both runs train on the same N task rows (the first examples of the world's chat task, or your dataset's train split); GR-SAP adds the Replay step's set to them:{' '}
+        {mixMode === 'on-top' ? 'r·N replay rows on top of the N task rows' : 'replay rows in place of r·N of the task rows'}.
       </p>
       <div class="form-grid" data-testid="train-form">
         <label title={`The demo's settings are its experiment preset's, chosen for the embedded organism${demoPreset ? ` (lr ${demoPreset.train.lr}, ${demoPreset.train.epochs} epochs)` : ''}; the paper's defaults${defaults ? ` (lr ${defaults.lr}, ${defaults.epochs} epoch${defaults.epochs === 1 ? '' : 's'})` : ''} suit real models.`}>
           Start from
           <select value={start} data-testid="train-start" onChange={(e) => setStart(e.currentTarget.value as 'demo' | 'paper')}>
-            <option value="demo" disabled={!demoPreset}>the demo's settings{demoPreset ? ` (${demoPreset.name} preset)` : ''}</option>
+            <option value="demo" disabled={!demoPreset}>the demo's settings</option>
             <option value="paper">the paper's defaults</option>
           </select>
         </label>
