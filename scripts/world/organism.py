@@ -28,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 PAD, EOS = 0, 2  # <|endoftext|>, <|im_end|>
+LINEAR_NAMES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 def read_jsonl(path):
@@ -117,14 +118,14 @@ class Llama(nn.Module):
         for p in self.parameters():
             p.requires_grad_(False)
         for block in self.blocks:
-            for name in ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]:
+            for name in LINEAR_NAMES:
                 setattr(block, name, LoraLinear(getattr(block, name), r, alpha))
 
     @torch.no_grad()
     def merge_lora(self):
         """Folds every adapter into its base weight (W += scale · B A) and makes all weights trainable again."""
         for block in self.blocks:
-            for name in ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]:
+            for name in LINEAR_NAMES:
                 m = getattr(block, name)
                 if isinstance(m, LoraLinear):
                     m.base.weight += m.scale * m.B @ m.A

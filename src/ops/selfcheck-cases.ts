@@ -8,7 +8,7 @@ import type { Rng } from '../util/rng';
 import type { Tolerance } from '../util/compare';
 import type { CheckOutput, SelfCheck } from './selfcheck';
 import { addForward, addForwardCpu } from './residual';
-import { matmul, matmulCpu } from './matmul';
+import { matmul, matmulCpu, matmulTolerance } from './matmul';
 import { embeddingBackward, embeddingBackwardCpu, embeddingForward, embeddingForwardCpu } from './embedding';
 import { rmsnormBackward, rmsnormBackwardCpu, rmsnormForward, rmsnormForwardCpu } from './rmsnorm';
 import { ropeBackward, ropeBackwardCpu, ropeForward, ropeForwardCpu, ropeInvFreq, ropePositionIds } from './rope';
@@ -31,8 +31,6 @@ const EXACT: Tolerance = { atol: 0, rtol: 0 };
 
 // ---- matmul ------------------------------------------------------------------------------------
 
-/** tests/ops/matmul.test.ts: a dot product of K terms in [-1, 1] rounds to a few ulps of each. */
-const matmulTolerance = (K: number): Tolerance => ({ atol: 4e-7 * Math.max(K, 4), rtol: 1e-6 });
 
 /**
  * C (M,N) = op(A)·op(B). NT: A (M,K), B (N,K), the linear forward x·Wᵀ; NN: A (M,K), B (K,N),

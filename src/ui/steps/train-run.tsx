@@ -109,6 +109,8 @@ function NumberField({ label, value, step, min, onChange }: { label: string; val
 
 /** The replay share the paper's code mixes by default. */
 const PAPER_RATIO = 0.1;
+/** Task rows the form trains on from the world's chat task, unless the demo's settings say otherwise. */
+const TASK_EXAMPLES = 400;
 
 export function TrainRun({ studio }: { studio: Studio }) {
   const [defaults, setDefaults] = useState<TrainConfig | null>(null);
@@ -116,14 +118,14 @@ export function TrainRun({ studio }: { studio: Studio }) {
   const [ratio, setRatio] = useState(PAPER_RATIO);
   const [benignShare, setBenignShare] = useState(0);
   const [mixMode, setMixMode] = useState<MixMode>('on-top');
-  const [taskExamples, setTaskExamples] = useState(400);
+  const [taskExamples, setTaskExamples] = useState(TASK_EXAMPLES);
   const [source, setSource] = useState<'world' | 'own'>('world');
   const own = source === 'own' ? userDataset.value : null;
   const [jobs, setJobs] = useState<Partial<Record<Arm, Promise<JobId>>>>({});
   const ready = model.value.kind === 'ready';
 
   function startFromDemo(p: PresetInfo) {
-    setC({ ...p.train, lora: { ...p.train.lora, targets: [...p.train.lora.targets] } });
+    setC(p.train);
     setRatio(p.arms.find((a) => a.id === 'grsap')?.ratio ?? PAPER_RATIO);
     setMixMode(p.mixMode);
     setTaskExamples(p.taskExamples);
@@ -134,7 +136,7 @@ export function TrainRun({ studio }: { studio: Studio }) {
     setC(d);
     setRatio(PAPER_RATIO);
     setMixMode('on-top');
-    setTaskExamples(400);
+    setTaskExamples(TASK_EXAMPLES);
     setBenignShare(0);
   }
 
@@ -172,7 +174,6 @@ export function TrainRun({ studio }: { studio: Studio }) {
   }, [c, ready, model.value]);
   if (!c || !defaults) return <p class="hint">Reading the paper's defaults…</p>;
   const set = (patch: Partial<TrainConfig>) => setC({ ...c, ...patch });
-
   const setLora = (patch: Partial<TrainConfig['lora']>) => setC({ ...c, lora: { ...c.lora, ...patch } });
 
   async function examplesFor(arm: Arm): Promise<ChatExample[]> {
