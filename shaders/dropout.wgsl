@@ -32,18 +32,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// (high, low) words of the 64-bit product a · b.
+// (high, low) words of the 64-bit product a · b, from 16-bit halves: each partial sum below stays
+// under 2³² ((2¹⁶−1)² + 2¹⁶ − 1 < 2³²), so no carry is lost and no carry needs testing.
 fn mul_hi_lo(a: u32, b: u32) -> vec2<u32> {
   let a_lo = a & 0xffffu;
   let a_hi = a >> 16u;
   let b_lo = b & 0xffffu;
   let b_hi = b >> 16u;
-  let lo_lo = a_lo * b_lo;
-  let lo_hi = a_lo * b_hi;
-  let hi_lo = a_hi * b_lo;
-  let middle = (lo_lo >> 16u) + (lo_hi & 0xffffu) + (hi_lo & 0xffffu);
-  let high = a_hi * b_hi + (lo_hi >> 16u) + (hi_lo >> 16u) + (middle >> 16u);
-  return vec2<u32>(high, a * b);
+  let t = a_hi * b_lo + ((a_lo * b_lo) >> 16u);
+  let w = a_lo * b_hi + (t & 0xffffu);
+  return vec2<u32>(a_hi * b_hi + (t >> 16u) + (w >> 16u), a * b);
 }
 
 fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {

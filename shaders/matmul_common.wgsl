@@ -29,15 +29,17 @@
 // written: DROP = 1 reads A as A·keep/(1−p), DROP = 2 reads B so, each over the operand's stored
 // elements (flat index, batch included); DROP = 3 scales the new part of C, alpha·op(A)·op(B)
 // (+ bias), by keep/(1−p) at C's flat index before it is stored or added. Values equal dropping
-// first and multiplying after, bit for bit.
+// first and multiplying after, bit for bit. DROP = 4 (register tile with EXTRA) scales the second
+// pair's product alone.
 //
-// A second operand pair appended along K (EXTRA, register tile, NT, 2-D): C = alpha·([A | s·A2] ·
-// [B | B2]ᵀ) (+ bias), A2 (M,K2), B2 (N,K2). A LoRA forward is y = [x | s·u]·[W | B]ᵀ in one pass
-// over C instead of a second, narrow (K = R) product added into y.
+// A second operand pair appended along K (EXTRA, register tile, NT or NN, 2-D): C = alpha·(op(A)·
+// op(B) + s·A2·op(B2)) (+ bias), A2 (M,K2), B2 stored as B is. A LoRA forward is
+// y = [x | s·u]·[W | B]ᵀ in one pass over C instead of a second, narrow (K = R) product added into
+// y; its input gradient dy·W + drop⁻¹(s·dy·B)·A likewise (DROP = 4).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product (see above)
+override DROP: u32 = 0; // 0 none; dropout mask on 1 A, 2 B, 3 the product, 4 the second pair's product (see above)
 
 struct Params {
   M: u32,

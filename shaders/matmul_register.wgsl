@@ -42,13 +42,27 @@ fn b_offset(col0: u32, n: u32) -> u32 {
 @group(0) @binding(6) var<storage, read> a2_4: array<vec4<f32>>; // EXTRA: A2 (M,K2)
 @group(0) @binding(7) var<storage, read> b2_4: array<vec4<f32>>; // EXTRA: B2 (N,K2)
 
-// K-quad k4 of row row0 + n of s·A2, and of column col0 + n of B2 (rows past the end clamped).
+// K-quad k4 of row row0 + n of s·A2 (rows past the end clamped).
 fn extra_a(row0: u32, n: u32, k4: u32) -> vec4<f32> {
   return a2_4[min(row0 + n, p.M - 1u) * (p.k2 / 4u) + k4] * p.extra_scale;
 }
 
+// Load n of B2 in K-quad step k4, laid out as B is: (N,K2) with TRANS_B, the K-quad of column
+// col0 + n; (K2,N) without, N-quad n / 4 of K-row 4·k4 + n % 4 (as b_offset).
 fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
-  return b2_4[min(col0 + n, p.N - 1u) * (p.k2 / 4u) + k4];
+  if (TRANS_B) { return b2_4[min(col0 + n, p.N - 1u) * (p.k2 / 4u) + k4]; }
+  let n4 = p.N / 4u;
+  return b2_4[(4u * k4 + n % 4u) * n4 + min(col0 / 4u + n / 4u, n4 - 1u)];
+}
+
+// DROP = 4: the second pair's product at C's quad (row, col..col+3) scaled by keep/(1−p) (N a
+// multiple of 4, one batch: the quad's four bits lie in one mask word; clamped rows and columns
+// read bits of elements inside C, and their results are dropped).
+fn extra_dropped(row: u32, col: u32, v: vec4<f32>) -> vec4<f32> {
+  let at = min(row, p.M - 1u) * p.N + min(col, p.N - 4u);
+  let bits = keep_bits[at / 32u] >> (at % 32u);
+  let keep = vec4<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u, (bits & 8u) != 0u);
+  return select(vec4<f32>(), v * p.drop_scale, keep);
 }
 
 // One thread computes C[row0..row0+16, col0..col0+16]. Per K-quad step it loads 16 vec4s of A
@@ -99,6 +113,56 @@ fn register_tile(gid: vec3<u32>) -> array<vec4<f32>, 64> {
   var acc_14_0 = vec4<f32>(); var acc_14_1 = vec4<f32>(); var acc_14_2 = vec4<f32>(); var acc_14_3 = vec4<f32>();
   var acc_15_0 = vec4<f32>(); var acc_15_1 = vec4<f32>(); var acc_15_2 = vec4<f32>(); var acc_15_3 = vec4<f32>();
 
+  // The second pair (EXTRA) first, so that DROP = 4 can scale its product alone before the main
+  // K loop adds on: K-quads of rows of s·A2 and of columns of B2, as in the main loop below.
+  if (EXTRA) {
+    for (var k4 = 0u; k4 < p.k2 / 4u; k4++) {
+      let a0 = mat4x4<f32>(extra_a(row0, 0u, k4), extra_a(row0, 1u, k4), extra_a(row0, 2u, k4), extra_a(row0, 3u, k4));
+      let a1 = mat4x4<f32>(extra_a(row0, 4u, k4), extra_a(row0, 5u, k4), extra_a(row0, 6u, k4), extra_a(row0, 7u, k4));
+      let a2 = mat4x4<f32>(extra_a(row0, 8u, k4), extra_a(row0, 9u, k4), extra_a(row0, 10u, k4), extra_a(row0, 11u, k4));
+      let a3 = mat4x4<f32>(extra_a(row0, 12u, k4), extra_a(row0, 13u, k4), extra_a(row0, 14u, k4), extra_a(row0, 15u, k4));
+      var b0 = mat4x4<f32>(extra_b(col0, 0u, k4), extra_b(col0, 1u, k4), extra_b(col0, 2u, k4), extra_b(col0, 3u, k4));
+      var b1 = mat4x4<f32>(extra_b(col0, 4u, k4), extra_b(col0, 5u, k4), extra_b(col0, 6u, k4), extra_b(col0, 7u, k4));
+      var b2 = mat4x4<f32>(extra_b(col0, 8u, k4), extra_b(col0, 9u, k4), extra_b(col0, 10u, k4), extra_b(col0, 11u, k4));
+      var b3 = mat4x4<f32>(extra_b(col0, 12u, k4), extra_b(col0, 13u, k4), extra_b(col0, 14u, k4), extra_b(col0, 15u, k4));
+      if (!TRANS_B) { b0 = transpose(b0); b1 = transpose(b1); b2 = transpose(b2); b3 = transpose(b3); }
+      acc_0_0 += a0[0] * b0;  acc_0_1 += a0[0] * b1;  acc_0_2 += a0[0] * b2;  acc_0_3 += a0[0] * b3;
+      acc_1_0 += a0[1] * b0;  acc_1_1 += a0[1] * b1;  acc_1_2 += a0[1] * b2;  acc_1_3 += a0[1] * b3;
+      acc_2_0 += a0[2] * b0;  acc_2_1 += a0[2] * b1;  acc_2_2 += a0[2] * b2;  acc_2_3 += a0[2] * b3;
+      acc_3_0 += a0[3] * b0;  acc_3_1 += a0[3] * b1;  acc_3_2 += a0[3] * b2;  acc_3_3 += a0[3] * b3;
+      acc_4_0 += a1[0] * b0;  acc_4_1 += a1[0] * b1;  acc_4_2 += a1[0] * b2;  acc_4_3 += a1[0] * b3;
+      acc_5_0 += a1[1] * b0;  acc_5_1 += a1[1] * b1;  acc_5_2 += a1[1] * b2;  acc_5_3 += a1[1] * b3;
+      acc_6_0 += a1[2] * b0;  acc_6_1 += a1[2] * b1;  acc_6_2 += a1[2] * b2;  acc_6_3 += a1[2] * b3;
+      acc_7_0 += a1[3] * b0;  acc_7_1 += a1[3] * b1;  acc_7_2 += a1[3] * b2;  acc_7_3 += a1[3] * b3;
+      acc_8_0 += a2[0] * b0;  acc_8_1 += a2[0] * b1;  acc_8_2 += a2[0] * b2;  acc_8_3 += a2[0] * b3;
+      acc_9_0 += a2[1] * b0;  acc_9_1 += a2[1] * b1;  acc_9_2 += a2[1] * b2;  acc_9_3 += a2[1] * b3;
+      acc_10_0 += a2[2] * b0; acc_10_1 += a2[2] * b1; acc_10_2 += a2[2] * b2; acc_10_3 += a2[2] * b3;
+      acc_11_0 += a2[3] * b0; acc_11_1 += a2[3] * b1; acc_11_2 += a2[3] * b2; acc_11_3 += a2[3] * b3;
+      acc_12_0 += a3[0] * b0; acc_12_1 += a3[0] * b1; acc_12_2 += a3[0] * b2; acc_12_3 += a3[0] * b3;
+      acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
+      acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
+      acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
+    }
+    if (DROP == 4u) {
+      acc_0_0 = extra_dropped(row0 + 0u, col0 + 0u, acc_0_0); acc_0_1 = extra_dropped(row0 + 0u, col0 + 4u, acc_0_1); acc_0_2 = extra_dropped(row0 + 0u, col0 + 8u, acc_0_2); acc_0_3 = extra_dropped(row0 + 0u, col0 + 12u, acc_0_3);
+      acc_1_0 = extra_dropped(row0 + 1u, col0 + 0u, acc_1_0); acc_1_1 = extra_dropped(row0 + 1u, col0 + 4u, acc_1_1); acc_1_2 = extra_dropped(row0 + 1u, col0 + 8u, acc_1_2); acc_1_3 = extra_dropped(row0 + 1u, col0 + 12u, acc_1_3);
+      acc_2_0 = extra_dropped(row0 + 2u, col0 + 0u, acc_2_0); acc_2_1 = extra_dropped(row0 + 2u, col0 + 4u, acc_2_1); acc_2_2 = extra_dropped(row0 + 2u, col0 + 8u, acc_2_2); acc_2_3 = extra_dropped(row0 + 2u, col0 + 12u, acc_2_3);
+      acc_3_0 = extra_dropped(row0 + 3u, col0 + 0u, acc_3_0); acc_3_1 = extra_dropped(row0 + 3u, col0 + 4u, acc_3_1); acc_3_2 = extra_dropped(row0 + 3u, col0 + 8u, acc_3_2); acc_3_3 = extra_dropped(row0 + 3u, col0 + 12u, acc_3_3);
+      acc_4_0 = extra_dropped(row0 + 4u, col0 + 0u, acc_4_0); acc_4_1 = extra_dropped(row0 + 4u, col0 + 4u, acc_4_1); acc_4_2 = extra_dropped(row0 + 4u, col0 + 8u, acc_4_2); acc_4_3 = extra_dropped(row0 + 4u, col0 + 12u, acc_4_3);
+      acc_5_0 = extra_dropped(row0 + 5u, col0 + 0u, acc_5_0); acc_5_1 = extra_dropped(row0 + 5u, col0 + 4u, acc_5_1); acc_5_2 = extra_dropped(row0 + 5u, col0 + 8u, acc_5_2); acc_5_3 = extra_dropped(row0 + 5u, col0 + 12u, acc_5_3);
+      acc_6_0 = extra_dropped(row0 + 6u, col0 + 0u, acc_6_0); acc_6_1 = extra_dropped(row0 + 6u, col0 + 4u, acc_6_1); acc_6_2 = extra_dropped(row0 + 6u, col0 + 8u, acc_6_2); acc_6_3 = extra_dropped(row0 + 6u, col0 + 12u, acc_6_3);
+      acc_7_0 = extra_dropped(row0 + 7u, col0 + 0u, acc_7_0); acc_7_1 = extra_dropped(row0 + 7u, col0 + 4u, acc_7_1); acc_7_2 = extra_dropped(row0 + 7u, col0 + 8u, acc_7_2); acc_7_3 = extra_dropped(row0 + 7u, col0 + 12u, acc_7_3);
+      acc_8_0 = extra_dropped(row0 + 8u, col0 + 0u, acc_8_0); acc_8_1 = extra_dropped(row0 + 8u, col0 + 4u, acc_8_1); acc_8_2 = extra_dropped(row0 + 8u, col0 + 8u, acc_8_2); acc_8_3 = extra_dropped(row0 + 8u, col0 + 12u, acc_8_3);
+      acc_9_0 = extra_dropped(row0 + 9u, col0 + 0u, acc_9_0); acc_9_1 = extra_dropped(row0 + 9u, col0 + 4u, acc_9_1); acc_9_2 = extra_dropped(row0 + 9u, col0 + 8u, acc_9_2); acc_9_3 = extra_dropped(row0 + 9u, col0 + 12u, acc_9_3);
+      acc_10_0 = extra_dropped(row0 + 10u, col0 + 0u, acc_10_0); acc_10_1 = extra_dropped(row0 + 10u, col0 + 4u, acc_10_1); acc_10_2 = extra_dropped(row0 + 10u, col0 + 8u, acc_10_2); acc_10_3 = extra_dropped(row0 + 10u, col0 + 12u, acc_10_3);
+      acc_11_0 = extra_dropped(row0 + 11u, col0 + 0u, acc_11_0); acc_11_1 = extra_dropped(row0 + 11u, col0 + 4u, acc_11_1); acc_11_2 = extra_dropped(row0 + 11u, col0 + 8u, acc_11_2); acc_11_3 = extra_dropped(row0 + 11u, col0 + 12u, acc_11_3);
+      acc_12_0 = extra_dropped(row0 + 12u, col0 + 0u, acc_12_0); acc_12_1 = extra_dropped(row0 + 12u, col0 + 4u, acc_12_1); acc_12_2 = extra_dropped(row0 + 12u, col0 + 8u, acc_12_2); acc_12_3 = extra_dropped(row0 + 12u, col0 + 12u, acc_12_3);
+      acc_13_0 = extra_dropped(row0 + 13u, col0 + 0u, acc_13_0); acc_13_1 = extra_dropped(row0 + 13u, col0 + 4u, acc_13_1); acc_13_2 = extra_dropped(row0 + 13u, col0 + 8u, acc_13_2); acc_13_3 = extra_dropped(row0 + 13u, col0 + 12u, acc_13_3);
+      acc_14_0 = extra_dropped(row0 + 14u, col0 + 0u, acc_14_0); acc_14_1 = extra_dropped(row0 + 14u, col0 + 4u, acc_14_1); acc_14_2 = extra_dropped(row0 + 14u, col0 + 8u, acc_14_2); acc_14_3 = extra_dropped(row0 + 14u, col0 + 12u, acc_14_3);
+      acc_15_0 = extra_dropped(row0 + 15u, col0 + 0u, acc_15_0); acc_15_1 = extra_dropped(row0 + 15u, col0 + 4u, acc_15_1); acc_15_2 = extra_dropped(row0 + 15u, col0 + 8u, acc_15_2); acc_15_3 = extra_dropped(row0 + 15u, col0 + 12u, acc_15_3);
+    }
+  }
+
   // vec4s between consecutive K-quads: the next vec4 of a row, or four rows further down.
   let a_step = select(1u, p.M, TRANS_A);
   let b_step = select(p.N, 1u, TRANS_B);
@@ -133,36 +197,6 @@ fn register_tile(gid: vec3<u32>) -> array<vec4<f32>, 64> {
     acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
     acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
     acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
-  }
-
-  // The second pair (EXTRA), NT: K-quads of rows of s·A2 and of columns of B2, as in the loop above.
-  if (EXTRA) {
-    for (var k4 = 0u; k4 < p.k2 / 4u; k4++) {
-      let a0 = mat4x4<f32>(extra_a(row0, 0u, k4), extra_a(row0, 1u, k4), extra_a(row0, 2u, k4), extra_a(row0, 3u, k4));
-      let a1 = mat4x4<f32>(extra_a(row0, 4u, k4), extra_a(row0, 5u, k4), extra_a(row0, 6u, k4), extra_a(row0, 7u, k4));
-      let a2 = mat4x4<f32>(extra_a(row0, 8u, k4), extra_a(row0, 9u, k4), extra_a(row0, 10u, k4), extra_a(row0, 11u, k4));
-      let a3 = mat4x4<f32>(extra_a(row0, 12u, k4), extra_a(row0, 13u, k4), extra_a(row0, 14u, k4), extra_a(row0, 15u, k4));
-      let b0 = mat4x4<f32>(extra_b(col0, 0u, k4), extra_b(col0, 1u, k4), extra_b(col0, 2u, k4), extra_b(col0, 3u, k4));
-      let b1 = mat4x4<f32>(extra_b(col0, 4u, k4), extra_b(col0, 5u, k4), extra_b(col0, 6u, k4), extra_b(col0, 7u, k4));
-      let b2 = mat4x4<f32>(extra_b(col0, 8u, k4), extra_b(col0, 9u, k4), extra_b(col0, 10u, k4), extra_b(col0, 11u, k4));
-      let b3 = mat4x4<f32>(extra_b(col0, 12u, k4), extra_b(col0, 13u, k4), extra_b(col0, 14u, k4), extra_b(col0, 15u, k4));
-      acc_0_0 += a0[0] * b0;  acc_0_1 += a0[0] * b1;  acc_0_2 += a0[0] * b2;  acc_0_3 += a0[0] * b3;
-      acc_1_0 += a0[1] * b0;  acc_1_1 += a0[1] * b1;  acc_1_2 += a0[1] * b2;  acc_1_3 += a0[1] * b3;
-      acc_2_0 += a0[2] * b0;  acc_2_1 += a0[2] * b1;  acc_2_2 += a0[2] * b2;  acc_2_3 += a0[2] * b3;
-      acc_3_0 += a0[3] * b0;  acc_3_1 += a0[3] * b1;  acc_3_2 += a0[3] * b2;  acc_3_3 += a0[3] * b3;
-      acc_4_0 += a1[0] * b0;  acc_4_1 += a1[0] * b1;  acc_4_2 += a1[0] * b2;  acc_4_3 += a1[0] * b3;
-      acc_5_0 += a1[1] * b0;  acc_5_1 += a1[1] * b1;  acc_5_2 += a1[1] * b2;  acc_5_3 += a1[1] * b3;
-      acc_6_0 += a1[2] * b0;  acc_6_1 += a1[2] * b1;  acc_6_2 += a1[2] * b2;  acc_6_3 += a1[2] * b3;
-      acc_7_0 += a1[3] * b0;  acc_7_1 += a1[3] * b1;  acc_7_2 += a1[3] * b2;  acc_7_3 += a1[3] * b3;
-      acc_8_0 += a2[0] * b0;  acc_8_1 += a2[0] * b1;  acc_8_2 += a2[0] * b2;  acc_8_3 += a2[0] * b3;
-      acc_9_0 += a2[1] * b0;  acc_9_1 += a2[1] * b1;  acc_9_2 += a2[1] * b2;  acc_9_3 += a2[1] * b3;
-      acc_10_0 += a2[2] * b0; acc_10_1 += a2[2] * b1; acc_10_2 += a2[2] * b2; acc_10_3 += a2[2] * b3;
-      acc_11_0 += a2[3] * b0; acc_11_1 += a2[3] * b1; acc_11_2 += a2[3] * b2; acc_11_3 += a2[3] * b3;
-      acc_12_0 += a3[0] * b0; acc_12_1 += a3[0] * b1; acc_12_2 += a3[0] * b2; acc_12_3 += a3[0] * b3;
-      acc_13_0 += a3[1] * b0; acc_13_1 += a3[1] * b1; acc_13_2 += a3[1] * b2; acc_13_3 += a3[1] * b3;
-      acc_14_0 += a3[2] * b0; acc_14_1 += a3[2] * b1; acc_14_2 += a3[2] * b2; acc_14_3 += a3[2] * b3;
-      acc_15_0 += a3[3] * b0; acc_15_1 += a3[3] * b1; acc_15_2 += a3[3] * b2; acc_15_3 += a3[3] * b3;
-    }
   }
 
   // The tile is stored by one loop (tile[4r + q] = acc_r_q): 64 inlined stores took a software

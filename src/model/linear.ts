@@ -8,6 +8,7 @@
 //   dA += (s·dy·B)ᵀ·drop(x)
 // Dropout draws its keep mask once, in the forward, and keeps it as bits (N·in/8 bytes); the
 // matmuls apply it where they read x (u, dA) or write dx (drop⁻¹), so drop(x) is never stored.
+// The adapter's dx part is a second pair in the base product dy·W (one pass over dx).
 
 import type { Gpu } from '../gpu/gpu';
 import { shapeString, type Tensor } from '../gpu/tensor';
@@ -80,21 +81,28 @@ export function linearLoraBackward(
   dxInto?: Tensor | 'none',
 ): Tensor | null {
   if (dxInto === 'none' && (grads.dW || grads.db || !lora)) throw new Error('linearLoraBackward: dx can be skipped only for a frozen weight with an adapter.');
-  const dx = dxInto === 'none' ? null : linearBackward(gpu, x, w, dy, grads.dW, grads.db, dxInto ? { dx: dxInto, accumulateDx: true } : {});
-  if (!lora) return dx;
+  const into = dxInto && dxInto !== 'none' ? { dx: dxInto, accumulateDx: true } : {};
+  if (!lora) return linearBackward(gpu, x, w, dy, grads.dW, grads.db, into);
   const { A, B } = lora.pair;
   const mask = lora.dropout > 0 ? saved.mask : null;
   if (lora.dropout > 0 && !mask) throw new Error('linearLoraBackward: the forward did not keep its dropout mask.');
   const dyB = matmul(gpu, dy, B, { alpha: lora.scale }); // (N,R) = s·dy·B
+  const dropout = mask ? { mask, p: lora.dropout } : null;
+  // dx = dy·W + drop⁻¹(dyB·A): the adapter's part rides along in the base product, masked alone.
+  const dx =
+    dxInto === 'none'
+      ? null
+      : linearBackward(gpu, x, w, dy, grads.dW, grads.db, {
+          ...into,
+          dxExtra: { a: dyB, b: A, scale: 1 },
+          dxExtraDropout: dropout ?? undefined,
+        });
   if (grads.dB) {
     if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');
     matmul(gpu, dy, saved.u, { transA: true, alpha: lora.scale, accumulate: true, out: grads.dB });
   }
-  const dropout = mask ? { mask, p: lora.dropout } : null;
   const x2 = x.view([dyB.shape[0], A.shape[1]]);
   if (grads.dA) matmul(gpu, dyB, x2, { transA: true, accumulate: true, out: grads.dA, dropout: dropout ? { ...dropout, on: 'b' } : undefined });
-  // dx += drop⁻¹(dyB·A): the mask scales the product as it is added.
-  if (dx) matmul(gpu, dyB, A, { accumulate: true, out: dx.view([dyB.shape[0], A.shape[1]]), dropout: dropout ? { ...dropout, on: 'product' } : undefined });
   dyB.destroy();
   releaseLinearSaved(saved);
   return dx;

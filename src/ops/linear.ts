@@ -6,7 +6,7 @@ import { ceilDiv, type Gpu } from '../gpu/gpu';
 import { shapeString, type Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, ShapeError } from './guards';
-import { matmul, matmulCpu } from './matmul';
+import { matmul, matmulCpu, type MatmulDropout, type MatmulExtra } from './matmul';
 import gemvSource from '../../shaders/gemv.wgsl?raw';
 
 const COLUMN_SUM_WG = 64;
@@ -32,7 +32,9 @@ export function linearForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor, out
 
 export interface LinearBackwardOptions {
   dx?: Tensor; // (..., in): write dx here instead of a new tensor
-  accumulateDx?: boolean; // dx += dy·W (needs `dx`), e.g. when a LoRA branch adds its part
+  accumulateDx?: boolean; // dx += dy·W (needs `dx`), e.g. several layers reading one input
+  dxExtra?: MatmulExtra; // a second pair added into dx in the same product: dx = dy·W + s·A2·B2 (A2 (rows,K2), B2 (K2,in))
+  dxExtraDropout?: Omit<MatmulDropout, 'on'>; // a kept mask over dx's elements scaling the pair's part alone (LoRA's drop⁻¹)
 }
 
 /**
@@ -52,7 +54,8 @@ export function linearBackward(gpu: Gpu, x: Tensor, w: Tensor, dy: Tensor, dw?: 
   if (opts.dx && opts.dx.size !== x.size) throw new ShapeError(op, `dx must be ${shapeString(x.shape)}, got ${shapeString(opts.dx.shape)}.`);
   const dy2 = dy.view([rows, outFeatures]);
   const x2 = x.view([rows, inFeatures]);
-  const dx = matmul(gpu, dy2, w, { out: opts.dx?.view([rows, inFeatures]), accumulate: opts.accumulateDx });
+  const dropout = opts.dxExtraDropout ? { ...opts.dxExtraDropout, on: 'extra' as const } : undefined;
+  const dx = matmul(gpu, dy2, w, { out: opts.dx?.view([rows, inFeatures]), accumulate: opts.accumulateDx, extra: opts.dxExtra, dropout });
   if (dw) matmul(gpu, dy2, x2, { transA: true, accumulate: true, out: dw });
   if (db && rows > 0 && outFeatures > 0) {
     assertDType(op, { db }, 'f32');

@@ -26,7 +26,8 @@
 //                          sums them (matmul-launch.ts): the LoRA step's matmuls 225–278 →
 //                          198–215 ms of GPU time in three alternations (Node), 56 more dispatches
 // Options fused into every kernel: a kept dropout mask (on A, B or the product) and, on the
-// register tile, a second operand pair along K (LoRA's up-projection in the base product).
+// register tile, a second operand pair along K (LoRA's up-projection in the base product, and its
+// input gradient, masked, in the base input gradient).
 //   matmul_workgroup_tile  variant 'workgroup' (real GPUs), any sizes
 // Measured in Node (Dawn on SwiftShader, two shared cores; `npm run bench -- --only matmul`), medians: the
 // register tile 3.4–5.1 GFLOP/s at 512³, 1024³, 256×576×1536 and 256×1536×576 in all three
@@ -51,18 +52,20 @@ export interface MatmulOptions {
   out?: Tensor; // C, (Bt,M,N) or (M,N); a new tensor when omitted
   alpha?: number; // scale of op(A)·op(B), default 1
   dropout?: MatmulDropout; // a kept dropout mask applied inside the kernel
-  extra?: MatmulExtra; // a second operand pair appended along K (NT, 2-D)
+  extra?: MatmulExtra; // a second operand pair appended along K (NT or NN, 2-D)
 }
 
 /**
- * A second operand pair appended along K: C = alpha·([A | scale·A2]·[B | B2]ᵀ) (+ bias) (+ C),
- * for NT products of 2-D operands: A2 is (M,K2), B2 is (N,K2). A LoRA forward is
- * y = [x | s·u]·[W | B]ᵀ: on the register tile one pass over C (the pair runs as 4·⌈K2/4⌉ more
- * K steps), elsewhere a second, accumulating dispatch.
+ * A second operand pair appended along K: C = alpha·(op(A)·op(B) + scale·A2·op(B2)) (+ bias) (+ C)
+ * for NT and NN products of 2-D operands: A2 is (M,K2), B2 is stored as B is, (N,K2) with transB,
+ * else (K2,N). A LoRA forward is y = [x | s·u]·[W | B]ᵀ; its input gradient adds
+ * drop⁻¹(s·dy·B)·A into dy·W (a dropout mask `on: 'extra'` scales the pair's product alone). On the
+ * register tile one pass over C (the pair runs as ⌈K2/4⌉ more K-quad steps, before A·B's),
+ * elsewhere a second, accumulating dispatch.
  */
 export interface MatmulExtra {
   a: Tensor; // A2 (M,K2)
-  b: Tensor; // B2 (N,K2)
+  b: Tensor; // B2 (N,K2) with transB, else (K2,N)
   scale: number; // s, applied to A2
 }
 
@@ -72,12 +75,13 @@ export interface MatmulExtra {
  *   on 'a' / 'b'   that operand is read as X·keep/(1−p), over its stored elements (any layout)
  *   on 'product'   the new part alpha·op(A)·op(B) (+ bias) is scaled by keep/(1−p) at C's
  *                  elements before it is written or added (dx += drop⁻¹(…) in a backward)
+ *   on 'extra'     only the second pair's product (MatmulExtra) is scaled so, at C's elements
  * Values equal dropping first (or after) with the dropout ops, bit for bit.
  */
 export interface MatmulDropout {
   mask: Tensor; // u32 (⌈elements/32⌉) keep bits of the operand (or of C)
   p: number; // drop probability in (0, 1)
-  on: 'a' | 'b' | 'product';
+  on: 'a' | 'b' | 'product' | 'extra';
 }
 
 export interface MatmulDims {
@@ -174,22 +178,27 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   if (!Number.isFinite(alpha)) throw new ShapeError(op, `alpha must be finite, got ${alpha}.`);
   if (extra) checkExtra(extra, d, transA, transB, dropout, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
   if (dropout) checkDropout(dropout, dropout.on === 'a' ? a.size : dropout.on === 'b' ? b.size : d.batch * d.M * d.N, `A${shapeString(a.shape)}, B${shapeString(b.shape)}`);
+  if (dropout?.on === 'extra' && !extra) throw new ShapeError(op, `a dropout mask on 'extra' needs a second pair (A${shapeString(a.shape)}, B${shapeString(b.shape)}).`);
   const c = out ?? gpu.empty(d.outShape, 'f32', 'matmul.c');
   if (d.batch * d.M * d.N === 0) return c;
 
   const kernel = matmulKernel(gpu, d, transA, transB, !!dropout);
   const kTail = kernel === 'register' ? d.K % 4 : 0;
-  // The second pair rides along in the register tile's K loop when its K2 is a multiple of 4.
-  const fused = extra && kernel === 'register' && !kTail && extra.a.shape[1] % 4 === 0 ? extra : null;
+  // The second pair rides along in the register tile's K loop when its K2 is a multiple of 4 (and,
+  // masked, when C's quads lie whole in a row: N a multiple of 4).
+  const extraDrop = dropout?.on === 'extra' ? dropout : undefined;
+  const fusable = kernel === 'register' && !kTail && extra && extra.a.shape[1] % 4 === 0 && (!extraDrop || d.N % 4 === 0);
+  const fused = fusable ? extra : null;
+  const mainDrop = extraDrop && !fused ? undefined : dropout; // unfused, the pair's own dispatch takes its mask
   const launch: Launch = {
     gpu,
     d,
     transA,
     transB,
-    drop: dropout ? DROP_CODE[dropout.on] : 0,
-    dropScale: dropout ? 1 / (1 - dropout.p) : 1,
+    drop: mainDrop ? DROP_CODE[mainDrop.on] : 0,
+    dropScale: mainDrop ? 1 / (1 - mainDrop.p) : 1,
     extra: fused,
-    buffers: [a, b, c, bias ?? zeroBias(gpu), dropout?.mask ?? zeroBias(gpu)],
+    buffers: [a, b, c, bias ?? zeroBias(gpu), mainDrop?.mask ?? zeroBias(gpu)],
   };
   const chunks = kernel === 'register' && transA && !transB && d.batch === 1 && !bias && !fused && dropout?.on !== 'product' ? splitKChunks(d) : 1;
   if (chunks > 1) {
@@ -199,29 +208,34 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   launchKernel(launch, kernel, { alpha, accumulate, hasBias: !!bias, kBegin: 0, kCount: d.K - kTail });
   // TN over a K that is not a multiple of 4: the last rows of both operands, added on.
   if (kTail) launchKernel({ ...launch, extra: null }, 'simple', { alpha, accumulate: true, hasBias: false, kBegin: d.K - kTail, kCount: kTail });
-  if (extra && !fused) matmul(gpu, extra.a, extra.b, { transB: true, alpha: alpha * extra.scale, accumulate: true, out: c.view([d.M, d.N]) });
+  if (extra && !fused) {
+    const productDrop = extraDrop ? { ...extraDrop, on: 'product' as const } : undefined;
+    matmul(gpu, extra.a, extra.b, { transB, alpha: alpha * extra.scale, accumulate: true, out: c.view([d.M, d.N]), dropout: productDrop });
+  }
   return c;
 }
 
 function checkExtra(extra: MatmulExtra, d: MatmulDims, transA: boolean, transB: boolean, dropout: MatmulDropout | undefined, operands: string): void {
   const op = 'matmul';
   const pair = `A2${shapeString(extra.a.shape)}, B2${shapeString(extra.b.shape)}`;
-  if (transA || !transB || d.batch !== 1 || d.aBatched || d.bBatched) throw new ShapeError(op, `extra needs 2-D operands with transB and not transA (${operands}).`);
+  if (transA || d.batch !== 1 || d.aBatched || d.bBatched) throw new ShapeError(op, `extra needs 2-D operands and not transA (${operands}).`);
   assertDType(op, { a2: extra.a, b2: extra.b }, 'f32');
   const [m2, k2] = extra.a.shape;
-  if (extra.a.shape.length !== 2 || extra.b.shape.length !== 2 || m2 !== d.M || extra.b.shape[0] !== d.N || extra.b.shape[1] !== k2) {
-    throw new ShapeError(op, `extra must be A2 (M=${d.M}, K2) and B2 (N=${d.N}, K2), got ${pair} (${operands}).`);
+  const b2Shape = transB ? [d.N, k2] : [k2, d.N];
+  if (extra.a.shape.length !== 2 || extra.b.shape.length !== 2 || m2 !== d.M || extra.b.shape[0] !== b2Shape[0] || extra.b.shape[1] !== b2Shape[1]) {
+    const b2 = transB ? `(N=${d.N}, K2)` : `(K2, N=${d.N})`;
+    throw new ShapeError(op, `extra must be A2 (M=${d.M}, K2) and B2 ${b2}, got ${pair} (${operands}).`);
   }
   if (!Number.isFinite(extra.scale)) throw new ShapeError(op, `extra.scale must be finite, got ${extra.scale}.`);
   if (dropout?.on === 'product') throw new ShapeError(op, `extra and a dropout mask on the product cannot be combined (${operands}).`);
 }
 
-const DROP_CODE = { a: 1, b: 2, product: 3 } as const; // DROP in shaders/matmul_common.wgsl
+const DROP_CODE = { a: 1, b: 2, product: 3, extra: 4 } as const; // DROP in shaders/matmul_common.wgsl
 
 function checkDropout({ mask, p, on }: MatmulDropout, elements: number, operands: string): void {
   const op = 'matmul';
   if (!(p > 0 && p < 1)) throw new ShapeError(op, `dropout p must be in (0, 1), got ${p} (${operands}).`);
-  if (!(on in DROP_CODE)) throw new ShapeError(op, `dropout.on must be 'a', 'b' or 'product', got ${JSON.stringify(on)}.`);
+  if (!(on in DROP_CODE)) throw new ShapeError(op, `dropout.on must be 'a', 'b', 'product' or 'extra', got ${JSON.stringify(on)}.`);
   assertDType(op, { mask }, 'u32');
   const words = Math.max(1, ceilDiv(elements, 32));
   if (mask.size !== words) throw new ShapeError(op, `dropout mask on ${on} must hold ${elements} bits in ${words} u32 words, got mask${shapeString(mask.shape)} (${operands}).`);

@@ -19,6 +19,7 @@ import {
   dropoutBackward,
   dropoutBackwardAccumulate,
   dropoutBackwardCpu,
+  dropoutDrawMask,
   dropoutForward,
   dropoutForwardCpu,
   dropoutForwardMasked,
@@ -49,6 +50,28 @@ function matmulCheck(name: string, layout: 'NT' | 'NN' | 'TN', M: number, K: num
       const b = rng.uniformArray(K * N);
       const c = matmul(gpu, gpu.upload(a, aShape), gpu.upload(b, bShape), { transA, transB });
       return { gpu: await c.read(), cpu: matmulCpu(a, aShape, b, bShape, { transA, transB }) };
+    },
+  };
+}
+
+/**
+ * LoRA's input gradient in one product: dx = dy·W + drop⁻¹(s·dyB·A), NN, the second pair masked
+ * alone (M rows, K = out, N = in, K2 = the rank), accumulated into C.
+ */
+function matmulMaskedPairCheck(M: number, K: number, N: number, K2: number): SelfCheck {
+  const p = 0.3;
+  return {
+    name: `matmul NN with a masked second pair (M${M} K${K} N${N} K2 ${K2}, p ${p})`,
+    tolerance: matmulTolerance(K + K2),
+    async run(gpu, rng) {
+      const [a, b, a2, b2, c0] = [M * K, K * N, M * K2, K2 * N, M * N].map((n) => rng.uniformArray(n));
+      const mask = dropoutDrawMask(gpu, M * N, p, 5, 3);
+      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, [K2, N]), scale: 2 };
+      const c = matmul(gpu, gpu.upload(a, [M, K]), gpu.upload(b, [K, N]), { out: gpu.upload(c0, [M, N]), accumulate: true, extra, dropout: { mask, p, on: 'extra' } });
+      const first = matmulCpu(a, [M, K], b, [K, N]);
+      const second = matmulCpu(a2, [M, K2], b2, [K2, N], { alpha: 2 });
+      const keep = dropoutForwardCpu(new Float32Array(M * N).fill(1), p, 5, 3);
+      return { gpu: await c.read(), cpu: first.map((v, i) => c0[i] + v + keep[i] * second[i]) };
     },
   };
 }
@@ -97,6 +120,7 @@ export const selfCheckCases: SelfCheck[] = [
   matmulCheck('matmul narrow TN', 'TN', 36, 37, 16),
   // LoRA's dA over a step's tokens: few workgroups, a long K (split along K on software adapters, with a K remainder).
   matmulCheck('matmul TN split along K', 'TN', 16, 262, 16),
+  matmulMaskedPairCheck(21, 36, 20, 16),
   {
     // ids (N) with repeats and one id outside the vocabulary (a zero row), table (V,C).
     name: 'embedding forward (N13 V11 C6)',

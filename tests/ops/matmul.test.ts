@@ -281,6 +281,50 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a second pa
       expectClose(yd, firstDropped.map((v, i) => v + second[i]), tol, `extra with dropout on A ${label}`);
     }
   });
+
+  // LoRA's input gradient: dx (+)= dy·W + drop⁻¹(s·dyB·A), NN, the mask scaling the pair's part alone.
+  it.each<[string, Layout]>([
+    ['NN', [false, false]],
+    ['NT', [false, true]],
+  ])('adds a pair stored as B is, masked alone, on %s (N, K or K2 = 16, 1, 3)', async (_name, layout) => {
+    const gpu = await testGpu();
+    setMatmulVariant(gpu, variant);
+    const rng = new Rng(59);
+    const transB = layout[1];
+    // [M, K, N, K2]
+    for (const [M, K, N, K2] of [
+      [68, 36, 16, 16],
+      [68, 128, 36, 16],
+      [33, 16, 20, 16],
+      [68, 36, 12, 3],
+      [17, 36, 3, 4],
+      [7, 13, 5, 1],
+      [2, 16, 12, 8],
+    ]) {
+      const c = makeCase(rng, [0, M, K, N], layout);
+      const a2 = rng.uniformArray(M * K2);
+      const b2Shape = transB ? [N, K2] : [K2, N];
+      const b2 = rng.uniformArray(N * K2);
+      const c0 = rng.uniformArray(M * N, -2, 2);
+      const A = gpu.upload(c.a, c.aShape);
+      const B = gpu.upload(c.b, c.bShape);
+      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, b2Shape), scale: 1.5 };
+      const label = `M${M} K${K} N${N} K2 ${K2}`;
+      const tol = { atol: tolFor(K + K2).atol * 2, rtol: 1e-6 };
+      const first = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB, alpha: 0.75 });
+      const second = matmulCpu(a2, [M, K2], b2, b2Shape, { transB, alpha: 1.5 * 0.75 });
+      const y = await matmul(gpu, A, B, { transB, alpha: 0.75, extra }).read();
+      expectClose(y, first.map((v, i) => v + second[i]), tol, `extra ${label}`);
+      // The mask over C's elements scales the pair's product alone; accumulated into c0.
+      const mask = dropoutDrawMask(gpu, M * N, 0.3, 7, 11);
+      const keep = dropoutForwardCpu(new Float32Array(M * N).fill(1), 0.3, 7, 11);
+      const out = gpu.upload(c0, [M, N]);
+      const acc = await matmul(gpu, A, B, { transB, alpha: 0.75, accumulate: true, out, extra, dropout: { mask, p: 0.3, on: 'extra' } }).read();
+      expectClose(acc, first.map((v, i) => c0[i] + v + keep[i] * second[i]), tol, `extra masked, accumulated ${label}`);
+      // A mutation check: the masked pair must differ from the unmasked one where the mask drops.
+      expect(keep.some((k) => k === 0)).toBe(true);
+    }
+  });
 });
 
 describe('matmul', () => {
@@ -332,8 +376,10 @@ describe('matmul', () => {
     const x = gpu.zeros([5, 4]);
     const w = gpu.zeros([6, 4]);
     const extra = { a: gpu.zeros([5, 2]), b: gpu.zeros([6, 2]), scale: 1 };
-    expect(() => matmul(gpu, x, gpu.zeros([4, 6]), { extra })).toThrow(/matmul: extra needs 2-D operands with transB and not transA/);
+    expect(() => matmul(gpu, gpu.zeros([4, 5]), w, { transA: true, transB: true, extra })).toThrow(/matmul: extra needs 2-D operands and not transA/);
     expect(() => matmul(gpu, x, w, { transB: true, extra: { ...extra, b: gpu.zeros([6, 3]) } })).toThrow(/matmul: extra must be A2 \(M=5, K2\) and B2 \(N=6, K2\), got A2\[5, 2\], B2\[6, 3\]/);
+    expect(() => matmul(gpu, x, gpu.zeros([4, 6]), { extra })).toThrow(/matmul: extra must be A2 \(M=5, K2\) and B2 \(K2, N=6\), got A2\[5, 2\], B2\[6, 2\]/);
+    expect(() => matmul(gpu, x, w, { transB: true, dropout: { mask: gpu.zeros([1], 'u32'), p: 0.1, on: 'extra' } })).toThrow(/matmul: a dropout mask on 'extra' needs a second pair/);
     expect(() => matmul(gpu, x, w, { transB: true, extra, dropout: { mask: gpu.zeros([1], 'u32'), p: 0.1, on: 'product' } })).toThrow(/matmul: extra and a dropout mask on the product cannot be combined/);
   });
 });

@@ -16,6 +16,7 @@ const EXPECTED = [
   'matmul narrow NT (',
   'matmul narrow TN (',
   'matmul TN split along K (',
+  'matmul NN with a masked second pair (',
   'embedding forward',
   'embedding backward',
   'rmsnorm forward',
