@@ -3,7 +3,9 @@
 // Same maths, layouts, bindings and parameters as the row kernels of attention.wgsl (see there);
 // src/ops/attention.ts picks these on software adapters. SwiftShader keeps a private array in
 // memory and indexes it lane by lane; named matrices stay in registers (forward at B16 T64 H4
-// D32: 195–222 → 71–97 ms on Node/SwiftShader).
+// D32: 195–222 → 71–97 ms on Node/SwiftShader). The backward kernels and the pair forward take
+// two rows of one head per thread (Params.rows counts those work items): each key (or query) they
+// load serves both rows, which costs a software adapter more than the maths done with it.
 
 override WG: u32 = 64; // threads per workgroup
 
@@ -189,6 +191,73 @@ fn attention_forward_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
   lse[row] = select(0.0, m + log(l), l > 0.0);
 }
 
+// ---- forward: one thread per two query rows ---------------------------------------------------
+
+// Work item (b, h, pair) of a dispatch over B·H·⌈T/2⌉ items, pair fastest: query rows 2·pair and
+// 2·pair + 1 of head h (the second past T when T is odd).
+fn query_pair(item: u32) -> vec3<u32> {
+  let pairs = (p.q_len + 1u) / 2u;
+  return vec3<u32>(item / (pairs * p.heads), (item / pairs) % p.heads, item % pairs);
+}
+
+// The same as attention_forward_small_head for two query rows of one head at a time: each key and
+// value is loaded once for both (a software adapter spends more on the loads than on the maths).
+// A row updates only at keys of its own window. The single-row kernel above serves T = 1 (a
+// decode step), where a pair would compute its one row twice.
+@compute @workgroup_size(WG)
+fn attention_forward_small_head_pair(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let item = gid.y * p.grid_x * WG + gid.x;
+  if (item >= p.rows) { return; }
+  let bhp = query_pair(item);
+  let b = bhp.x;
+  let h = bhp.y;
+  let t0 = 2u * bhp.z;
+  let t1 = min(t0 + 1u, p.q_len - 1u); // an odd T's last pair computes its row twice and stores it once
+  let g = h / (p.heads / p.kv_heads);
+  let q_base0 = q_offset(b, t0, h);
+  let q_base1 = q_offset(b, t1, h);
+  let query0 = head_scaled(load_q(q_base0), p.scale);
+  let query1 = head_scaled(load_q(q_base1), p.scale);
+  var acc0 = Head();
+  var acc1 = Head();
+  let w0 = key_window(b, t0);
+  let w1 = key_window(b, t1);
+  var m0 = -3.0e38;
+  var l0 = 0.0;
+  var m1 = -3.0e38;
+  var l1 = 0.0;
+  for (var s = min(w0.x, w1.x); s < max(w0.y, w1.y); s++) {
+    let base = kv_offset(b, s, g);
+    let key = load_k(base);
+    let value = load_v(base);
+    if (s >= w0.x && s < w0.y) {
+      let score = head_dot(query0, key);
+      let m_new = max(m0, score);
+      let rescale = exp(m0 - m_new);
+      let weight = exp(score - m_new);
+      l0 = l0 * rescale + weight;
+      acc0 = head_mix(rescale, acc0, weight, value);
+      m0 = m_new;
+    }
+    if (s >= w1.x && s < w1.y) {
+      let score = head_dot(query1, key);
+      let m_new = max(m1, score);
+      let rescale = exp(m1 - m_new);
+      let weight = exp(score - m_new);
+      l1 = l1 * rescale + weight;
+      acc1 = head_mix(rescale, acc1, weight, value);
+      m1 = m_new;
+    }
+  }
+  let row0 = (b * p.heads + h) * p.q_len + t0;
+  store_out(q_base0, head_scaled(acc0, select(0.0, 1.0 / l0, l0 > 0.0)));
+  lse[row0] = select(0.0, m0 + log(l0), l0 > 0.0);
+  if (t0 + 1u < p.q_len) {
+    store_out(q_base1, head_scaled(acc1, select(0.0, 1.0 / l1, l1 > 0.0)));
+    lse[row0 + 1u] = select(0.0, m1 + log(l1), l1 > 0.0);
+  }
+}
+
 // ---- backward ---------------------------------------------------------------------------------
 
 @group(0) @binding(5) var<storage, read> dout: array<vec4<f32>>;  // (B,T,H,D)
@@ -213,26 +282,46 @@ fn store_dq(at: u32, h: Head) {
   }
 }
 
-// One thread per query row (b,h,t): dq = scale·Σ_s P·(dP − Δ)·k.
+// dq = scale·Σ_s P·(dP − Δ)·k, one thread per two query rows of one head (work items as the pair
+// forward's).
 @compute @workgroup_size(WG)
 fn attention_backward_query_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.y * p.grid_x * WG + gid.x;
-  if (row >= p.rows) { return; }
-  let bht = query_row(row);
-  let g = bht.y / (p.heads / p.kv_heads);
-  let q_base = q_offset(bht.x, bht.z, bht.y);
-  let query = head_scaled(load_q(q_base), p.scale);
-  let grad = load_dout(q_base);
-  var acc = Head();
-  let row_stats = stats[row];
-  let window = key_window(bht.x, bht.z);
-  for (var s = window.x; s < window.y; s++) {
-    let base = kv_offset(bht.x, s, g);
+  let item = gid.y * p.grid_x * WG + gid.x;
+  if (item >= p.rows) { return; }
+  let bhp = query_pair(item);
+  let b = bhp.x;
+  let h = bhp.y;
+  let t0 = 2u * bhp.z;
+  let t1 = min(t0 + 1u, p.q_len - 1u);
+  let g = h / (p.heads / p.kv_heads);
+  let q_base0 = q_offset(b, t0, h);
+  let q_base1 = q_offset(b, t1, h);
+  let query0 = head_scaled(load_q(q_base0), p.scale);
+  let query1 = head_scaled(load_q(q_base1), p.scale);
+  let grad0 = load_dout(q_base0);
+  let grad1 = load_dout(q_base1);
+  let row0 = (b * p.heads + h) * p.q_len + t0;
+  let stats0 = stats[row0];
+  let stats1 = stats[row0 + t1 - t0];
+  var acc0 = Head();
+  var acc1 = Head();
+  let w0 = key_window(b, t0);
+  let w1 = key_window(b, t1);
+  for (var s = min(w0.x, w1.x); s < max(w0.y, w1.y); s++) {
+    let base = kv_offset(b, s, g);
     let key = load_k(base);
-    let dscore = exp(head_dot(query, key) - row_stats.x) * (head_dot(grad, load_v(base)) - row_stats.y);
-    acc = head_add(acc, dscore, key);
+    let value = load_v(base);
+    if (s >= w0.x && s < w0.y) {
+      let dscore = exp(head_dot(query0, key) - stats0.x) * (head_dot(grad0, value) - stats0.y);
+      acc0 = head_add(acc0, dscore, key);
+    }
+    if (s >= w1.x && s < w1.y) {
+      let dscore = exp(head_dot(query1, key) - stats1.x) * (head_dot(grad1, value) - stats1.y);
+      acc1 = head_add(acc1, dscore, key);
+    }
   }
-  store_dq(q_base, head_scaled(acc, p.scale));
+  store_dq(q_base0, head_scaled(acc0, p.scale));
+  if (t0 + 1u < p.q_len) { store_dq(q_base1, head_scaled(acc1, p.scale)); }
 }
 
 @group(0) @binding(7) var<storage, read_write> dk: array<vec4<f32>>; // (B,S,KV,D)
@@ -248,33 +337,52 @@ fn store_dk_dv(at: u32, a: Head, b: Head) {
   }
 }
 
-// One thread per key row (b,g,s), s fastest: gathers over the query heads of group g and the
-// queries that see key s (query_window); invalid keys get zero gradients.
+// dk, dv, one thread per two key rows of one kv head: work item (b, g, pair) of B·KV·⌈S/2⌉, pair
+// fastest, key rows 2·pair and 2·pair + 1 (the second past S when S is odd). Each gathers over the
+// query heads of group g and the queries that see its key (query_window); invalid keys get zero
+// gradients.
 @compute @workgroup_size(WG)
 fn attention_backward_key_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.y * p.grid_x * WG + gid.x;
-  if (row >= p.rows) { return; }
-  let s = row % p.key_len;
-  let g = (row / p.key_len) % p.kv_heads;
-  let b = row / (p.key_len * p.kv_heads);
+  let item = gid.y * p.grid_x * WG + gid.x;
+  if (item >= p.rows) { return; }
+  let pairs = (p.key_len + 1u) / 2u;
+  let s0 = 2u * (item % pairs);
+  let s1 = min(s0 + 1u, p.key_len - 1u);
+  let g = (item / pairs) % p.kv_heads;
+  let b = item / (pairs * p.kv_heads);
   let group = p.heads / p.kv_heads;
-  let k_base = kv_offset(b, s, g);
-  let key = head_scaled(load_k(k_base), p.scale);
-  let value = load_v(k_base);
-  var dk_acc = Head();
-  var dv_acc = Head();
-  let queries = query_window(b, s);
+  let k_base0 = kv_offset(b, s0, g);
+  let k_base1 = kv_offset(b, s1, g);
+  let key0 = head_scaled(load_k(k_base0), p.scale);
+  let key1 = head_scaled(load_k(k_base1), p.scale);
+  let value0 = load_v(k_base0);
+  let value1 = load_v(k_base1);
+  var dk_acc0 = Head();
+  var dv_acc0 = Head();
+  var dk_acc1 = Head();
+  var dv_acc1 = Head();
+  let w0 = query_window(b, s0);
+  let w1 = query_window(b, s1);
   for (var h = g * group; h < (g + 1u) * group; h++) {
-    for (var t = queries.x; t < queries.y; t++) {
+    for (var t = min(w0.x, w1.x); t < max(w0.y, w1.y); t++) {
       let base = q_offset(b, t, h);
       let row_stats = stats[(b * p.heads + h) * p.q_len + t];
       let query = load_q(base);
       let grad = load_dout(base);
-      let prob = exp(head_dot(query, key) - row_stats.x);
-      let dscore = prob * (head_dot(grad, value) - row_stats.y);
-      dv_acc = head_add(dv_acc, prob, grad);
-      dk_acc = head_add(dk_acc, dscore, query);
+      if (t >= w0.x && t < w0.y) {
+        let prob = exp(head_dot(query, key0) - row_stats.x);
+        let dscore = prob * (head_dot(grad, value0) - row_stats.y);
+        dv_acc0 = head_add(dv_acc0, prob, grad);
+        dk_acc0 = head_add(dk_acc0, dscore, query);
+      }
+      if (t >= w1.x && t < w1.y) {
+        let prob = exp(head_dot(query, key1) - row_stats.x);
+        let dscore = prob * (head_dot(grad, value1) - row_stats.y);
+        dv_acc1 = head_add(dv_acc1, prob, grad);
+        dk_acc1 = head_add(dk_acc1, dscore, query);
+      }
     }
   }
-  store_dk_dv(k_base, head_scaled(dk_acc, p.scale), dv_acc);
+  store_dk_dv(k_base0, head_scaled(dk_acc0, p.scale), dv_acc0);
+  if (s0 + 1u < p.key_len) { store_dk_dv(k_base1, head_scaled(dk_acc1, p.scale), dv_acc1); }
 }

@@ -8,7 +8,8 @@
 // 1/sqrt(D). D must be a multiple of 4 (vec4 loads) and at most 256.
 //
 // Kernels: attentionForward and attentionBackward run one thread per query row (dq) or key row
-// (dk, dv), in one of two variants (attentionRowVariant):
+// (dk, dv) — two rows of one head in the 'registers' variant (rowsPerThread) — in one of two
+// variants (attentionRowVariant):
 //   'registers'  head vectors in named matrices (shaders/attention_small_head.wgsl), D = 16, 32,
 //                48 or 64 on software adapters (B16 T64 H4 D32, Node/SwiftShader, same run:
 //                forward 144–282 → 79–88 ms, backward 704–742 → 195–219 ms; B4 T128 H9 D64:
@@ -41,7 +42,7 @@ import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/attention.wgsl?raw';
-import { ATTENTION_WG as WG, attentionDecodeVariant, rowKernel, shaderFor } from './attention-kernels';
+import { ATTENTION_WG as WG, attentionDecodeVariant, rowKernel, rowsPerThread, shaderFor } from './attention-kernels';
 
 export { attentionDecodeVariant, attentionRowVariant, setAttentionDecodeVariant, setAttentionRowVariant } from './attention-kernels';
 export type { AttentionDecodeVariant, AttentionRowVariant } from './attention-kernels';
@@ -137,12 +138,13 @@ function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tens
   const lse = options.lse ?? gpu.empty([batch, heads, queryLen], 'f32', 'attention.lse');
   assertShape(op, 'out', out, q.shape);
   assertShape(op, 'lse', lse, [batch, heads, queryLen]);
-  const rows = batch * heads * queryLen;
-  // attention_forward: a thread per query row; attention_decode: a workgroup per query row.
+  // attention_forward: a thread per query row (or two); attention_decode: a workgroup per query row.
+  const perThread = kernel === 'attention_forward' ? rowsPerThread(gpu, kernel, headDim, queryLen) : 1;
+  const rows = batch * heads * Math.ceil(queryLen / perThread);
   const workgroups = grid(kernel === 'attention_forward' ? ceilDiv(rows, WG) : rows);
   const range = keyRangeBinding(gpu, options.keyRange);
   gpu.dispatch({
-    pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
+    pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim, queryLen) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
     params: attentionParams(shape, options.keyRange, workgroups[0], rows),
     buffers: [q, k, v, range, out, lse],
     workgroups,
@@ -191,29 +193,32 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
   const shader = shaderFor(headDim);
   const queryRows = batch * heads * queryLen;
   const queryGrid = grid(ceilDiv(queryRows, WG));
-  const queryParams = attentionParams(shape, options.keyRange, queryGrid[0], queryRows);
 
   const stats = gpu.empty([batch, heads, queryLen, 2], 'f32', 'attention.rowStats');
   gpu.dispatch({
     pipeline: gpu.kernel(shader, 'attention_backward_rows', { WG }),
-    params: queryParams,
+    params: attentionParams(shape, options.keyRange, queryGrid[0], queryRows),
     buffers: [out, dout, lse, stats],
     workgroups: queryGrid,
   });
   const dq = gpu.empty(q.shape, 'f32', 'attention.dq');
+  const queriesPerThread = rowsPerThread(gpu, 'attention_backward_query', headDim, queryLen);
+  const queryItems = batch * heads * Math.ceil(queryLen / queriesPerThread);
+  const queryItemGrid = grid(ceilDiv(queryItems, WG));
   gpu.dispatch({
-    pipeline: rowKernel(gpu, 'attention_backward_query', headDim),
-    params: queryParams,
+    pipeline: rowKernel(gpu, 'attention_backward_query', headDim, queryLen),
+    params: attentionParams(shape, options.keyRange, queryItemGrid[0], queryItems),
     buffers: [q, k, v, range, dout, stats, dq],
-    workgroups: queryGrid,
+    workgroups: queryItemGrid,
   });
   const dk = gpu.empty(k.shape, 'f32', 'attention.dk');
   const dv = gpu.empty(v.shape, 'f32', 'attention.dv');
-  const keyRows = batch * kvHeads * keyLen;
-  const keyGrid = grid(ceilDiv(keyRows, WG));
+  const keysPerThread = rowsPerThread(gpu, 'attention_backward_key', headDim, keyLen);
+  const keyItems = batch * kvHeads * Math.ceil(keyLen / keysPerThread);
+  const keyGrid = grid(ceilDiv(keyItems, WG));
   gpu.dispatch({
-    pipeline: rowKernel(gpu, 'attention_backward_key', headDim),
-    params: attentionParams(shape, options.keyRange, keyGrid[0], keyRows),
+    pipeline: rowKernel(gpu, 'attention_backward_key', headDim, keyLen),
+    params: attentionParams(shape, options.keyRange, keyGrid[0], keyItems),
     buffers: [q, k, v, range, dout, stats, dk, dv],
     workgroups: keyGrid,
   });

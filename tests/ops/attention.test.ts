@@ -227,6 +227,7 @@ describe.each(['registers', 'arrays'] as const)('attention row kernels, %s varia
     ['D=16, GQA, right padding', [2, 13, 13, 4, 2, 16], rightPadded([13, 6])],
     ['D=32, H = KV, left padding with a fully masked query', [2, 9, 9, 4, 4, 32], leftPadded([0, 9], 9)],
     ['D=48, past keys', [1, 5, 11, 2, 1, 48], null],
+    ['D=32, one query against past keys (the single-row forward, a pair backward of one query)', [2, 1, 6, 2, 1, 32], null],
     ['D=64, KV = 1, left padding, over a chunk of 64', [2, 70, 70, 2, 1, 64], leftPadded([0, 9], 70)],
   ])('forward and backward match the CPU reference (%s)', async (_, c, ranges) => {
     const gpu = await testGpu();
