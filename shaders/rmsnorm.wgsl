@@ -3,7 +3,8 @@
 // 1 / sqrt(mean(x²) + eps) the forward keeps for the backward.
 //
 // One workgroup per row, WG (a power of two) invocations striding over C, tree reduction in
-// workgroup memory, fixed order: deterministic. The sum of squares is kept scaled by the running
+// workgroup memory, fixed order: deterministic. Software adapters run the thread-per-row kernels at
+// the end of this file instead (src/ops/rmsnorm.ts, rmsnormVariant). The sum of squares is kept scaled by the running
 // largest |x| (s = Σ (x/m)², rescaled when m grows, like an online softmax), so rows with
 // |x| up to f32's maximum do not overflow to inf: the guard costs one division per element.
 // The backward uses the normalised x̂ = x·rstd, never rstd³, so it stays finite for the same rows.
@@ -149,5 +150,66 @@ fn rmsnorm_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local
     var total = 0.0;
     for (var lane = 0u; lane < WG_R; lane++) { total += wg_lanes[lane * WG_C + lid.x]; }
     dweight[ch] = dweight[ch] + total;
+  }
+}
+
+// ---- one thread per row (software adapters; C a multiple of 4) ------------------------------------
+//
+// The same maths with a row's reduction in one invocation, vec4 at a time, no workgroup memory or
+// barriers (a software adapter runs a workgroup's invocations as SIMD lanes of one CPU thread, and a
+// barrier switches between them all). Overflow guard without a division per element: the row's
+// largest |x| first, m, then s = Σ (x·(1/m))², one division per row.
+
+override ROW_WG: u32 = 32; // rows per workgroup
+
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> weight4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
+
+fn row_of(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.y * nwg.x * ROW_WG + gid.x;
+}
+
+@compute @workgroup_size(ROW_WG)
+fn rmsnorm_forward_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = row_of(gid, nwg);
+  if (row >= p.n) { return; }
+  let c4 = p.c / 4u;
+  let base = row * c4;
+  var m4 = vec4<f32>();
+  for (var i = 0u; i < c4; i++) { m4 = max(m4, abs(x4[base + i])); }
+  // A floor keeps 1/m finite for all-zero and denormal rows; m only scales the sum, so any m > 0 is exact.
+  let m = max(max(max(m4.x, m4.y), max(m4.z, m4.w)), 1.0e-30);
+  let inv_m = 1.0 / m;
+  var s4 = vec4<f32>();
+  for (var i = 0u; i < c4; i++) {
+    let v = x4[base + i] * inv_m;
+    s4 += v * v;
+  }
+  let r = reciprocal_rms(m, (s4.x + s4.y) + (s4.z + s4.w));
+  for (var i = 0u; i < c4; i++) { y4[base + i] = x4[base + i] * r * weight4[i]; }
+  rstd[row] = r;
+}
+
+@group(0) @binding(1) var<storage, read> bx4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bweight4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dx4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> residual4: array<vec4<f32>>;
+
+@compute @workgroup_size(ROW_WG)
+fn rmsnorm_backward_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = row_of(gid, nwg);
+  if (row >= p.n) { return; }
+  let c4 = p.c / 4u;
+  let base = row * c4;
+  let r = brstd[row];
+  var dot4 = vec4<f32>();
+  for (var i = 0u; i < c4; i++) { dot4 += bweight4[i] * dy4[base + i] * (bx4[base + i] * r); }
+  let mean_dot = ((dot4.x + dot4.y) + (dot4.z + dot4.w)) / f32(p.c);
+  for (var i = 0u; i < c4; i++) {
+    var g = r * (bweight4[i] * dy4[base + i] - (bx4[base + i] * r) * mean_dot);
+    if (p.add_residual != 0u) { g += residual4[base + i]; }
+    dx4[base + i] = g;
   }
 }

@@ -148,41 +148,45 @@ export const selfCheckCases: SelfCheck[] = [
     },
   },
   {
-    name: 'rmsnorm forward (N5 C37)',
+    // C = 37 and 36: the workgroup kernel, and the thread-per-row kernel of software adapters.
+    name: 'rmsnorm forward (N5 C37, C36)',
     tolerance: { atol: 1e-6, rtol: 1e-5 },
     async run(gpu, rng) {
-      const [N, C] = [5, 37];
-      const x = rng.uniformArray(N * C, -2, 2);
-      const weight = rng.uniformArray(C, 0.5, 1.5);
-      const { y, rstd } = rmsnormForward(gpu, gpu.upload(x, [N, C]), gpu.upload(weight, [C]), 1e-5);
-      const ref = rmsnormForwardCpu(x, weight, 1e-5);
-      return [
-        { label: 'y', gpu: await y.read(), cpu: ref.y },
-        { label: 'rstd', gpu: await rstd.read(), cpu: ref.rstd },
-      ];
+      const outputs: CheckOutput[] = [];
+      for (const [N, C] of [[5, 37], [5, 36]]) {
+        const x = rng.uniformArray(N * C, -2, 2);
+        const weight = rng.uniformArray(C, 0.5, 1.5);
+        const { y, rstd } = rmsnormForward(gpu, gpu.upload(x, [N, C]), gpu.upload(weight, [C]), 1e-5);
+        const ref = rmsnormForwardCpu(x, weight, 1e-5);
+        outputs.push({ label: `y C${C}`, gpu: await y.read(), cpu: ref.y }, { label: `rstd C${C}`, gpu: await rstd.read(), cpu: ref.rstd });
+      }
+      return outputs;
     },
   },
   {
     // dx written with a residual gradient added, dWeight accumulated onto nonzero values.
-    name: 'rmsnorm backward (N5 C37)',
+    name: 'rmsnorm backward (N5 C37, C36)',
     tolerance: { atol: 1e-5, rtol: 1e-4 },
     async run(gpu, rng) {
-      const [N, C] = [5, 37];
-      const x = rng.uniformArray(N * C, -2, 2);
-      const weight = rng.uniformArray(C, 0.5, 1.5);
-      const dy = rng.uniformArray(N * C);
-      const dWeight0 = rng.uniformArray(C);
-      const xT = gpu.upload(x, [N, C]);
-      const weightT = gpu.upload(weight, [C]);
-      const dWeight = gpu.upload(dWeight0, [C]);
-      const { rstd } = rmsnormForward(gpu, xT, weightT, 1e-5);
-      const residual = rng.uniformArray(N * C);
-      const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight, { residual: gpu.upload(residual, [N, C]) });
-      const ref = rmsnormBackwardCpu(x, weight, dy, 1e-5, dWeight0);
-      return [
-        { label: 'dx', gpu: await dx.read(), cpu: ref.dx.map((v, i) => v + residual[i]) },
-        { label: 'dWeight', gpu: await dWeight.read(), cpu: ref.dWeight },
-      ];
+      const outputs: CheckOutput[] = [];
+      for (const [N, C] of [[5, 37], [5, 36]]) {
+        const x = rng.uniformArray(N * C, -2, 2);
+        const weight = rng.uniformArray(C, 0.5, 1.5);
+        const dy = rng.uniformArray(N * C);
+        const dWeight0 = rng.uniformArray(C);
+        const xT = gpu.upload(x, [N, C]);
+        const weightT = gpu.upload(weight, [C]);
+        const dWeight = gpu.upload(dWeight0, [C]);
+        const { rstd } = rmsnormForward(gpu, xT, weightT, 1e-5);
+        const residual = rng.uniformArray(N * C);
+        const dx = rmsnormBackward(gpu, xT, weightT, rstd, gpu.upload(dy, [N, C]), dWeight, { residual: gpu.upload(residual, [N, C]) });
+        const ref = rmsnormBackwardCpu(x, weight, dy, 1e-5, dWeight0);
+        outputs.push(
+          { label: `dx C${C}`, gpu: await dx.read(), cpu: ref.dx.map((v, i) => v + residual[i]) },
+          { label: `dWeight C${C}`, gpu: await dWeight.read(), cpu: ref.dWeight },
+        );
+      }
+      return outputs;
     },
   },
   ...ropeChecks(),
