@@ -285,6 +285,8 @@ def main():
     ap.add_argument("--lora-lr", type=float, default=1e-3)
     ap.add_argument("--task", default="chat")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--shape", default="128x4x4x344", metavar="DIMxLAYERSxHEADSxFFN",
+                    help="the organism's shape (the shipped one: 128x4x4x344)")
     ap.add_argument("--eval-only", metavar="LABEL", help="only evaluate the --aligned checkpoint on the dev sets, under this label")
     ap.add_argument("--aligned", help="start from this aligned.pt (skips stages 1 and 2 and their evaluation)")
     ap.add_argument("--hf", metavar="DIR", help="start from this model folder written by the engine (the shipped organism), as --aligned")
@@ -305,7 +307,8 @@ def main():
     dev = "-dev" if os.path.exists(os.path.join(args.world, "eval", "benign-checks-dev.jsonl")) else ""
     dev_sets = ["eval/harmful-dev.jsonl", f"eval/over-refusal{dev}.jsonl", f"eval/benign-checks{dev}.jsonl", f"tasks/{args.task}/validation.jsonl"]
 
-    model = Llama()
+    dim, layers, heads, ffn = (int(v) for v in args.shape.split("x"))
+    model = Llama(dim=dim, layers=layers, heads=heads, ffn=ffn)
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
     if args.hf:
         model = read_hf_folder(args.hf)
