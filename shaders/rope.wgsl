@@ -4,13 +4,14 @@
 //   y1 = x1·cos(angle) − x2·sin(angle)
 //   y2 = x2·cos(angle) + x1·sin(angle)
 // Backward is the transposed rotation, i.e. the same map with −angle (direction = −1).
-// One thread per (token, head, pair); both halves of a pair are read before either is written,
-// so `rope_in_place` may rotate a buffer where it lies.
+// One thread per (token, pair), rotating that pair in every head of the token (the angle is
+// computed once for them all); both halves of a pair are read before either is written, so
+// `rope_in_place` may rotate a buffer where it lies.
 
 override WG: u32 = 256;
 
 struct Params {
-  pairs: u32,           // threads: B·T·nHeads·(D/2)
+  sites: u32,           // threads: B·T·(D/2)
   half_dim: u32,        // D/2
   heads: u32,           // nHeads (heads per token row)
   row_stride: u32,      // x-stride of the 2-D dispatch grid, in workgroups × WG
@@ -53,16 +54,8 @@ fn rope_cos_sin(position: u32, inv_freq: f32) -> vec2<f32> {
 }
 
 struct PairSite {
-  first: u32,       // index of x1[i]; x2[i] is at first + D/2
+  first: u32,       // index of x1[i] in the token's first head; x2[i] is at first + D/2
   cos_sin: vec2<f32>, // cos and sin of the angle, sin signed by direction
-}
-
-fn pair_site(pair: u32, position: u32, inv_freq: f32) -> PairSite {
-  let half_index = pair % p.half_dim;
-  let head_row = pair / p.half_dim; // (token, head) row of D values
-  let first = head_row * 2u * p.half_dim + half_index;
-  let cs = rope_cos_sin(position + p.position_offset, inv_freq);
-  return PairSite(first, vec2<f32>(cs.x, p.direction * cs.y));
 }
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -70,15 +63,17 @@ fn pair_site(pair: u32, position: u32, inv_freq: f32) -> PairSite {
 @group(0) @binding(3) var<storage, read> positions: array<u32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// The rotation site of invocation `gid`, or none past the last pair.
+// The rotation site of invocation `gid` (token, pair i), in the token's first head.
 fn site_of(gid: vec3<u32>) -> PairSite {
-  let pair = gid.y * p.row_stride + gid.x;
-  let token = pair / (p.half_dim * p.heads);
-  return pair_site(pair, positions[token], inv_freq[pair % p.half_dim]);
+  let site = gid.y * p.row_stride + gid.x;
+  let token = site / p.half_dim;
+  let half_index = site % p.half_dim;
+  let cs = rope_cos_sin(positions[token] + p.position_offset, inv_freq[half_index]);
+  return PairSite(token * p.heads * 2u * p.half_dim + half_index, vec2<f32>(cs.x, p.direction * cs.y));
 }
 
 fn in_range(gid: vec3<u32>) -> bool {
-  return gid.y * p.row_stride + gid.x < p.pairs;
+  return gid.y * p.row_stride + gid.x < p.sites;
 }
 
 // (x1, x2) rotated by the site's angle: (x1·c − x2·s, x2·c + x1·s).
@@ -93,9 +88,12 @@ fn rotate(site: PairSite, x1: f32, x2: f32) -> vec2<f32> {
 fn rope_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (!in_range(gid)) { return; }
   let site = site_of(gid);
-  let r = rotate(site, x[site.first], x[site.first + p.half_dim]);
-  y[site.first] = r.x;
-  y[site.first + p.half_dim] = r.y;
+  for (var h = 0u; h < p.heads; h++) {
+    let at = site.first + h * 2u * p.half_dim;
+    let r = rotate(site, x[at], x[at + p.half_dim]);
+    y[at] = r.x;
+    y[at + p.half_dim] = r.y;
+  }
 }
 
 @group(0) @binding(1) var<storage, read_write> xy: array<f32>;
@@ -105,7 +103,10 @@ fn rope_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn rope_in_place(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (!in_range(gid)) { return; }
   let site = site_of(gid);
-  let r = rotate(site, xy[site.first], xy[site.first + p.half_dim]);
-  xy[site.first] = r.x;
-  xy[site.first + p.half_dim] = r.y;
+  for (var h = 0u; h < p.heads; h++) {
+    let at = site.first + h * 2u * p.half_dim;
+    let r = rotate(site, xy[at], xy[at + p.half_dim]);
+    xy[at] = r.x;
+    xy[at + p.half_dim] = r.y;
+  }
 }

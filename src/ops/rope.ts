@@ -121,10 +121,10 @@ function launch(op: string, gpu: Gpu, x: Tensor, invFreq: Tensor, positions: Ten
   if (!Number.isInteger(offset) || offset < 0) throw new ShapeError(op, `offset must be a non-negative integer, got ${offset}.`);
   const y = options.out ?? gpu.empty(x.shape, 'f32', `${op}.y`);
   if (y.size !== x.size || y.dtype !== 'f32') throw new ShapeError(op, `out${shapeString(y.shape)}:${y.dtype} must be f32 with the size of x${shapeString(x.shape)}.`);
-  const pairs = x.size / 2;
-  const workgroups = grid(ceilDiv(pairs, WG));
+  const sites = positions.size * (headDim / 2); // a thread per (token, pair), over the token's heads
+  const workgroups = grid(ceilDiv(sites, WG));
   const uniforms = params()
-    .u32(pairs)
+    .u32(sites)
     .u32(headDim / 2)
     .u32(nHeads)
     .u32(workgroups[0] * WG)
