@@ -60,8 +60,10 @@ export function setAttentionRowVariant(gpu: Gpu, variant: AttentionRowVariant | 
  * Rows of work per thread of a row kernel over `rows` query (or key) rows per head. The
  * 'registers' kernels take two rows of one head, loading each key (or query) once for both: the
  * backward always, the forward when there are two rows to pair (a decode step has one). Same
- * values bit for bit; B16 T64 H4 D32, Node/SwiftShader, alternating: forward 20.9–34.0 →
- * 16.0–26.0 ms, B4 T128 H9 KV3 D64: 66.5–91.6 → 51.6–68.4 ms.
+ * values bit for bit. Node/SwiftShader, one row → two, medians of 5 in two alternations of the
+ * two trees: B16 T64 H4 D32 forward 17.4, 17.7 → 15.3, 12.3 ms, backward 46.5, 34.2 → 33.4,
+ * 31.3 ms; B4 T128 H9 KV3 D64 forward 72.2, 56.4 → 60.5, 45.8 ms, backward 164.6, 125.2 → 119.3,
+ * 102.0 ms.
  */
 export function rowsPerThread(gpu: Gpu, entry: RowEntry, headDim: number, rows: number): 1 | 2 {
   if (attentionRowVariant(gpu, headDim) !== 'registers') return 1;
