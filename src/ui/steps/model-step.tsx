@@ -89,10 +89,10 @@ function ModelStatus({ embedded }: { embedded: boolean }) {
   }
 }
 
-/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), example tokens/s in padding-free batches: bench/preset-steps.ts, 291–301 (README). Chromium runs it faster. */
-const SOFTWARE_TOKENS_PER_SECOND = 295;
+/** The organism's LoRA training rate in Node on two CPU cores (SwiftShader), example tokens/s in padding-free batches: bench/preset-steps.ts, 958–961 (README). */
+const SOFTWARE_TOKENS_PER_SECOND = 960;
 /** The quick preset's whole demo, measured by bench/demo.ts in headless Chromium on two CPU cores (SwiftShader); README. */
-const MEASURED_QUICK_DEMO_SECONDS = 347; // one run at r = 0.02, bench/demo.ts (earlier, at r = 0.1: 427 and 582 s)
+const MEASURED_QUICK_DEMO_SECONDS = 322; // one run, bench/demo.ts (before the last kernel changes 347 s; at r = 0.1: 427 and 582 s)
 
 function DemoCost() {
   const p = preset.value;
