@@ -121,6 +121,25 @@ fn head_scaled(x: Head, w: f32) -> Head {
   return head_mix(w, x, 0.0, Head());
 }
 
+// Online softmax over a query row's keys: m the running max score, l = Σ exp(score − m), acc =
+// Σ exp(score − m)·v, each rescaled when m grows.
+struct OnlineSoftmax {
+  m: f32,
+  l: f32,
+  acc: Head,
+}
+
+fn softmax_start() -> OnlineSoftmax {
+  return OnlineSoftmax(-3.0e38, 0.0, Head());
+}
+
+fn softmax_add(st: OnlineSoftmax, score: f32, value: Head) -> OnlineSoftmax {
+  let m_new = max(st.m, score);
+  let rescale = exp(st.m - m_new);
+  let weight = exp(score - m_new);
+  return OnlineSoftmax(m_new, st.l * rescale + weight, head_mix(rescale, st.acc, weight, value));
+}
+
 // WGSL functions cannot take storage pointers, so each buffer has its loader and storer.
 fn load_q(at: u32) -> Head {
   var h = Head();
@@ -163,6 +182,12 @@ fn store_out(at: u32, h: Head) {
   }
 }
 
+// A finished row: out = acc / l and lse = m + log l (0 and 0 for a row that saw no key).
+fn store_softmax(at: u32, lse_at: u32, st: OnlineSoftmax) {
+  store_out(at, head_scaled(st.acc, select(0.0, 1.0 / st.l, st.l > 0.0)));
+  lse[lse_at] = select(0.0, st.m + log(st.l), st.l > 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn attention_forward_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = gid.y * p.grid_x * WG + gid.x;
@@ -171,33 +196,37 @@ fn attention_forward_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = bht.y / (p.heads / p.kv_heads);
   let q_base = q_offset(bht.x, bht.z, bht.y);
   let query = head_scaled(load_q(q_base), p.scale);
-  var acc = Head();
+  var st = softmax_start();
   let window = key_window(bht.x, bht.z);
-  // Online softmax as in attention_forward: m running max, l = Σ exp(score − m).
-  var m = -3.0e38;
-  var l = 0.0;
   for (var s = window.x; s < window.y; s++) {
     let base = kv_offset(bht.x, s, g);
-    let score = head_dot(query, load_k(base));
-    let m_new = max(m, score);
-    let rescale = exp(m - m_new);
-    let weight = exp(score - m_new);
-    l = l * rescale + weight;
-    acc = head_mix(rescale, acc, weight, load_v(base));
-    m = m_new;
+    st = softmax_add(st, head_dot(query, load_k(base)), load_v(base));
   }
-  let inv_l = select(0.0, 1.0 / l, l > 0.0);
-  store_out(q_base, head_scaled(acc, inv_l));
-  lse[row] = select(0.0, m + log(l), l > 0.0);
+  store_softmax(q_base, row, st);
 }
 
 // ---- forward: one thread per two query rows ---------------------------------------------------
 
-// Work item (b, h, pair) of a dispatch over B·H·⌈T/2⌉ items, pair fastest: query rows 2·pair and
-// 2·pair + 1 of head h (the second past T when T is odd).
-fn query_pair(item: u32) -> vec3<u32> {
+// Two query rows t0, t1 of head h (kv head g) of batch row b, and where their head vectors start.
+struct QueryPair {
+  b: u32,
+  h: u32,
+  g: u32,
+  t0: u32,
+  t1: u32, // t0 + 1, or t0 again for an odd T's last pair (computed twice, stored once)
+  base0: u32,
+  base1: u32,
+}
+
+// Work item `item` of a dispatch over B·H·⌈T/2⌉ items, pair fastest: query rows 2·pair and
+// 2·pair + 1 of head h.
+fn query_pair(item: u32) -> QueryPair {
   let pairs = (p.q_len + 1u) / 2u;
-  return vec3<u32>(item / (pairs * p.heads), (item / pairs) % p.heads, item % pairs);
+  let b = item / (pairs * p.heads);
+  let h = (item / pairs) % p.heads;
+  let t0 = 2u * (item % pairs);
+  let t1 = min(t0 + 1u, p.q_len - 1u);
+  return QueryPair(b, h, h / (p.heads / p.kv_heads), t0, t1, q_offset(b, t0, h), q_offset(b, t1, h));
 }
 
 // The same as attention_forward_small_head for two query rows of one head at a time: each key and
@@ -208,54 +237,23 @@ fn query_pair(item: u32) -> vec3<u32> {
 fn attention_forward_small_head_pair(@builtin(global_invocation_id) gid: vec3<u32>) {
   let item = gid.y * p.grid_x * WG + gid.x;
   if (item >= p.rows) { return; }
-  let bhp = query_pair(item);
-  let b = bhp.x;
-  let h = bhp.y;
-  let t0 = 2u * bhp.z;
-  let t1 = min(t0 + 1u, p.q_len - 1u); // an odd T's last pair computes its row twice and stores it once
-  let g = h / (p.heads / p.kv_heads);
-  let q_base0 = q_offset(b, t0, h);
-  let q_base1 = q_offset(b, t1, h);
-  let query0 = head_scaled(load_q(q_base0), p.scale);
-  let query1 = head_scaled(load_q(q_base1), p.scale);
-  var acc0 = Head();
-  var acc1 = Head();
-  let w0 = key_window(b, t0);
-  let w1 = key_window(b, t1);
-  var m0 = -3.0e38;
-  var l0 = 0.0;
-  var m1 = -3.0e38;
-  var l1 = 0.0;
+  let pair = query_pair(item);
+  let query0 = head_scaled(load_q(pair.base0), p.scale);
+  let query1 = head_scaled(load_q(pair.base1), p.scale);
+  var row0 = softmax_start();
+  var row1 = softmax_start();
+  let w0 = key_window(pair.b, pair.t0);
+  let w1 = key_window(pair.b, pair.t1);
   for (var s = min(w0.x, w1.x); s < max(w0.y, w1.y); s++) {
-    let base = kv_offset(b, s, g);
+    let base = kv_offset(pair.b, s, pair.g);
     let key = load_k(base);
     let value = load_v(base);
-    if (s >= w0.x && s < w0.y) {
-      let score = head_dot(query0, key);
-      let m_new = max(m0, score);
-      let rescale = exp(m0 - m_new);
-      let weight = exp(score - m_new);
-      l0 = l0 * rescale + weight;
-      acc0 = head_mix(rescale, acc0, weight, value);
-      m0 = m_new;
-    }
-    if (s >= w1.x && s < w1.y) {
-      let score = head_dot(query1, key);
-      let m_new = max(m1, score);
-      let rescale = exp(m1 - m_new);
-      let weight = exp(score - m_new);
-      l1 = l1 * rescale + weight;
-      acc1 = head_mix(rescale, acc1, weight, value);
-      m1 = m_new;
-    }
+    if (s >= w0.x && s < w0.y) { row0 = softmax_add(row0, head_dot(query0, key), value); }
+    if (s >= w1.x && s < w1.y) { row1 = softmax_add(row1, head_dot(query1, key), value); }
   }
-  let row0 = (b * p.heads + h) * p.q_len + t0;
-  store_out(q_base0, head_scaled(acc0, select(0.0, 1.0 / l0, l0 > 0.0)));
-  lse[row0] = select(0.0, m0 + log(l0), l0 > 0.0);
-  if (t0 + 1u < p.q_len) {
-    store_out(q_base1, head_scaled(acc1, select(0.0, 1.0 / l1, l1 > 0.0)));
-    lse[row0 + 1u] = select(0.0, m1 + log(l1), l1 > 0.0);
-  }
+  let lse_at = (pair.b * p.heads + pair.h) * p.q_len + pair.t0;
+  store_softmax(pair.base0, lse_at, row0);
+  if (pair.t0 + 1u < p.q_len) { store_softmax(pair.base1, lse_at + 1u, row1); }
 }
 
 // ---- backward ---------------------------------------------------------------------------------
@@ -288,27 +286,20 @@ fn store_dq(at: u32, h: Head) {
 fn attention_backward_query_small_head(@builtin(global_invocation_id) gid: vec3<u32>) {
   let item = gid.y * p.grid_x * WG + gid.x;
   if (item >= p.rows) { return; }
-  let bhp = query_pair(item);
-  let b = bhp.x;
-  let h = bhp.y;
-  let t0 = 2u * bhp.z;
-  let t1 = min(t0 + 1u, p.q_len - 1u);
-  let g = h / (p.heads / p.kv_heads);
-  let q_base0 = q_offset(b, t0, h);
-  let q_base1 = q_offset(b, t1, h);
-  let query0 = head_scaled(load_q(q_base0), p.scale);
-  let query1 = head_scaled(load_q(q_base1), p.scale);
-  let grad0 = load_dout(q_base0);
-  let grad1 = load_dout(q_base1);
-  let row0 = (b * p.heads + h) * p.q_len + t0;
+  let pair = query_pair(item);
+  let query0 = head_scaled(load_q(pair.base0), p.scale);
+  let query1 = head_scaled(load_q(pair.base1), p.scale);
+  let grad0 = load_dout(pair.base0);
+  let grad1 = load_dout(pair.base1);
+  let row0 = (pair.b * p.heads + pair.h) * p.q_len + pair.t0;
   let stats0 = stats[row0];
-  let stats1 = stats[row0 + t1 - t0];
+  let stats1 = stats[row0 + pair.t1 - pair.t0];
   var acc0 = Head();
   var acc1 = Head();
-  let w0 = key_window(b, t0);
-  let w1 = key_window(b, t1);
+  let w0 = key_window(pair.b, pair.t0);
+  let w1 = key_window(pair.b, pair.t1);
   for (var s = min(w0.x, w1.x); s < max(w0.y, w1.y); s++) {
-    let base = kv_offset(b, s, g);
+    let base = kv_offset(pair.b, s, pair.g);
     let key = load_k(base);
     let value = load_v(base);
     if (s >= w0.x && s < w0.y) {
@@ -320,8 +311,8 @@ fn attention_backward_query_small_head(@builtin(global_invocation_id) gid: vec3<
       acc1 = head_add(acc1, dscore, key);
     }
   }
-  store_dq(q_base0, head_scaled(acc0, p.scale));
-  if (t0 + 1u < p.q_len) { store_dq(q_base1, head_scaled(acc1, p.scale)); }
+  store_dq(pair.base0, head_scaled(acc0, p.scale));
+  if (pair.t0 + 1u < p.q_len) { store_dq(pair.base1, head_scaled(acc1, p.scale)); }
 }
 
 @group(0) @binding(7) var<storage, read_write> dk: array<vec4<f32>>; // (B,S,KV,D)
