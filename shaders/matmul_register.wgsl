@@ -40,7 +40,7 @@ fn b_offset(col0: u32, n: u32) -> u32 {
 }
 
 @group(0) @binding(6) var<storage, read> a2_4: array<vec4<f32>>; // EXTRA: A2 (M,K2)
-@group(0) @binding(7) var<storage, read> b2_4: array<vec4<f32>>; // EXTRA: B2 (N,K2)
+@group(0) @binding(7) var<storage, read> b2_4: array<vec4<f32>>; // EXTRA: B2, (N,K2) with TRANS_B, else (K2,N)
 
 // K-quad k4 of row row0 + n of s·A2 (rows past the end clamped).
 fn extra_a(row0: u32, n: u32, k4: u32) -> vec4<f32> {
@@ -55,14 +55,11 @@ fn extra_b(col0: u32, n: u32, k4: u32) -> vec4<f32> {
   return b2_4[(4u * k4 + n % 4u) * n4 + min(col0 / 4u + n / 4u, n4 - 1u)];
 }
 
-// DROP = 4: the second pair's product at C's quad (row, col..col+3) scaled by keep/(1−p) (N a
-// multiple of 4, one batch: the quad's four bits lie in one mask word; clamped rows and columns
-// read bits of elements inside C, and their results are dropped).
+// DROP = 4: the second pair's product at C's quad (row, col..col+3) scaled by keep/(1−p), C's
+// mask read as dropped4 reads an operand's (N a multiple of 4 and one batch, so the quad is vec4
+// (row·N + col) / 4; clamped rows and columns read bits inside C, and their results are dropped).
 fn extra_dropped(row: u32, col: u32, v: vec4<f32>) -> vec4<f32> {
-  let at = min(row, p.M - 1u) * p.N + min(col, p.N - 4u);
-  let bits = keep_bits[at / 32u] >> (at % 32u);
-  let keep = vec4<bool>((bits & 1u) != 0u, (bits & 2u) != 0u, (bits & 4u) != 0u, (bits & 8u) != 0u);
-  return select(vec4<f32>(), v * p.drop_scale, keep);
+  return dropped4(v, (min(row, p.M - 1u) * p.N + min(col, p.N - 4u)) / 4u);
 }
 
 // One thread computes C[row0..row0+16, col0..col0+16]. Per K-quad step it loads 16 vec4s of A

@@ -3,10 +3,11 @@
 // 1 / sqrt(mean(x²) + eps) the forward keeps for the backward.
 //
 // One workgroup per row, WG (a power of two) invocations striding over C, tree reduction in
-// workgroup memory, fixed order: deterministic. Software adapters run the thread-per-row kernels at
-// the end of this file instead (src/ops/rmsnorm.ts, rmsnormVariant). The sum of squares is kept scaled by the running
-// largest |x| (s = Σ (x/m)², rescaled when m grows, like an online softmax), so rows with
-// |x| up to f32's maximum do not overflow to inf: the guard costs one division per element.
+// workgroup memory, fixed order: deterministic. Software adapters run the thread-per-row kernels
+// at the end of this file instead (src/ops/rmsnorm.ts, rmsnormVariant). The sum of squares is kept
+// scaled by the running largest |x| (s = Σ (x/m)², rescaled when m grows, like an online softmax),
+// so rows with |x| up to f32's maximum do not overflow to inf: the guard costs one division per
+// element here, one per row in the thread-per-row kernel.
 // The backward uses the normalised x̂ = x·rstd, never rstd³, so it stays finite for the same rows.
 
 override WG: u32 = 256;   // invocations per row; power of two

@@ -89,7 +89,7 @@ export function linearLoraBackward(
   const mask = lora.dropout > 0 ? saved.mask : null;
   if (lora.dropout > 0 && !mask) throw new Error('linearLoraBackward: the forward did not keep its dropout mask.');
   const dyB = matmul(gpu, dy, B, { alpha: lora.scale }); // (N,R) = s·dy·B
-  const dropout = mask ? { mask, p: lora.dropout } : null;
+  const dropout = mask ? { mask, p: lora.dropout } : undefined;
   // dx = dy·W + drop⁻¹(dyB·A): the adapter's part rides along in the base product, masked alone.
   const dx =
     dxInto === 'none'
@@ -97,7 +97,7 @@ export function linearLoraBackward(
       : linearBackward(gpu, x, w, dy, grads.dW, grads.db, {
           ...into,
           dxExtra: { a: dyB, b: A, scale: 1 },
-          dxExtraDropout: dropout ?? undefined,
+          dxExtraDropout: dropout,
         });
   if (grads.dB) {
     if (!saved.u) throw new Error('linearLoraBackward: the forward did not keep u = drop(x)·Aᵀ.');

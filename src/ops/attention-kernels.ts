@@ -56,6 +56,8 @@ export function setAttentionRowVariant(gpu: Gpu, variant: AttentionRowVariant | 
   else rowVariants.delete(gpu);
 }
 
+export type RowEntry = 'attention_forward' | 'attention_backward_query' | 'attention_backward_key';
+
 /**
  * Rows of work per thread of a row kernel over `rows` query (or key) rows per head. The
  * 'registers' kernels take two rows of one head, loading each key (or query) once for both: the
@@ -69,8 +71,6 @@ export function rowsPerThread(gpu: Gpu, entry: RowEntry, headDim: number, rows: 
   if (attentionRowVariant(gpu, headDim) !== 'registers') return 1;
   return entry !== 'attention_forward' || rows >= 2 ? 2 : 1;
 }
-
-type RowEntry = 'attention_forward' | 'attention_backward_query' | 'attention_backward_key';
 
 /** The pipeline of a row kernel in the variant chosen for D, over rowsPerThread rows a thread. */
 export function rowKernel(gpu: Gpu, entry: RowEntry, headDim: number, rows: number): GPUComputePipeline {

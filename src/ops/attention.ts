@@ -42,7 +42,7 @@ import type { Tensor } from '../gpu/tensor';
 import { params } from '../gpu/uniforms';
 import { assertDType, assertShape, dims, ShapeError } from './guards';
 import source from '../../shaders/attention.wgsl?raw';
-import { ATTENTION_WG as WG, attentionDecodeVariant, rowKernel, rowsPerThread, shaderFor } from './attention-kernels';
+import { ATTENTION_WG as WG, attentionDecodeVariant, rowKernel, rowsPerThread, shaderFor, type RowEntry } from './attention-kernels';
 
 export { attentionDecodeVariant, attentionRowVariant, setAttentionDecodeVariant, setAttentionRowVariant } from './attention-kernels';
 export type { AttentionDecodeVariant, AttentionRowVariant } from './attention-kernels';
@@ -129,6 +129,17 @@ function keyRangeBinding(gpu: Gpu, keyRange: Tensor | null | undefined): Tensor 
   return keyRange ?? gpu.zeros([2], 'u32', 'attention.noKeyRange');
 }
 
+/**
+ * Pipeline, uniforms and grid of a row kernel over `groups` heads (H for the query kernels, KV for
+ * dk/dv) of `rowsPerHead` rows (T or S) per batch row: one work item per thread, of one or two
+ * rows (rowsPerThread).
+ */
+function rowLaunch(gpu: Gpu, entry: RowEntry, shape: AttentionShape, keyRange: Tensor | null | undefined, groups: number, rowsPerHead: number) {
+  const items = shape.batch * groups * Math.ceil(rowsPerHead / rowsPerThread(gpu, entry, shape.headDim, rowsPerHead));
+  const workgroups = grid(ceilDiv(items, WG));
+  return { pipeline: rowKernel(gpu, entry, shape.headDim, rowsPerHead), params: attentionParams(shape, keyRange, workgroups[0], items), workgroups };
+}
+
 type ForwardKernel = 'attention_forward' | 'attention_decode';
 
 function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): { out: Tensor; lse: Tensor } {
@@ -139,16 +150,14 @@ function forward(op: string, kernel: ForwardKernel, gpu: Gpu, q: Tensor, k: Tens
   assertShape(op, 'out', out, q.shape);
   assertShape(op, 'lse', lse, [batch, heads, queryLen]);
   // attention_forward: a thread per query row (or two); attention_decode: a workgroup per query row.
-  const perThread = kernel === 'attention_forward' ? rowsPerThread(gpu, kernel, headDim, queryLen) : 1;
-  const rows = batch * heads * Math.ceil(queryLen / perThread);
-  const workgroups = grid(kernel === 'attention_forward' ? ceilDiv(rows, WG) : rows);
+  const rows = batch * heads * queryLen;
+  const workgroups = grid(rows);
+  const launch =
+    kernel === 'attention_forward'
+      ? rowLaunch(gpu, kernel, shape, options.keyRange, heads, queryLen)
+      : { pipeline: gpu.kernel(shaderFor(headDim), kernel, { WG }), params: attentionParams(shape, options.keyRange, workgroups[0], rows), workgroups };
   const range = keyRangeBinding(gpu, options.keyRange);
-  gpu.dispatch({
-    pipeline: kernel === 'attention_forward' ? rowKernel(gpu, kernel, headDim, queryLen) : gpu.kernel(shaderFor(headDim), kernel, { WG }),
-    params: attentionParams(shape, options.keyRange, workgroups[0], rows),
-    buffers: [q, k, v, range, out, lse],
-    workgroups,
-  });
+  gpu.dispatch({ ...launch, buffers: [q, k, v, range, out, lse] });
   if (!options.keyRange) range.destroy();
   return { out, lse };
 }
@@ -202,26 +211,10 @@ export function attentionBackward(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, out
     workgroups: queryGrid,
   });
   const dq = gpu.empty(q.shape, 'f32', 'attention.dq');
-  const queriesPerThread = rowsPerThread(gpu, 'attention_backward_query', headDim, queryLen);
-  const queryItems = batch * heads * Math.ceil(queryLen / queriesPerThread);
-  const queryItemGrid = grid(ceilDiv(queryItems, WG));
-  gpu.dispatch({
-    pipeline: rowKernel(gpu, 'attention_backward_query', headDim, queryLen),
-    params: attentionParams(shape, options.keyRange, queryItemGrid[0], queryItems),
-    buffers: [q, k, v, range, dout, stats, dq],
-    workgroups: queryItemGrid,
-  });
+  gpu.dispatch({ ...rowLaunch(gpu, 'attention_backward_query', shape, options.keyRange, heads, queryLen), buffers: [q, k, v, range, dout, stats, dq] });
   const dk = gpu.empty(k.shape, 'f32', 'attention.dk');
   const dv = gpu.empty(v.shape, 'f32', 'attention.dv');
-  const keysPerThread = rowsPerThread(gpu, 'attention_backward_key', headDim, keyLen);
-  const keyItems = batch * kvHeads * Math.ceil(keyLen / keysPerThread);
-  const keyGrid = grid(ceilDiv(keyItems, WG));
-  gpu.dispatch({
-    pipeline: rowKernel(gpu, 'attention_backward_key', headDim, keyLen),
-    params: attentionParams(shape, options.keyRange, keyGrid[0], keyItems),
-    buffers: [q, k, v, range, dout, stats, dk, dv],
-    workgroups: keyGrid,
-  });
+  gpu.dispatch({ ...rowLaunch(gpu, 'attention_backward_key', shape, options.keyRange, kvHeads, keyLen), buffers: [q, k, v, range, dout, stats, dk, dv] });
   stats.destroy();
   if (!options.keyRange) range.destroy();
   return { dq, dk, dv };

@@ -32,7 +32,6 @@ const EXACT: Tolerance = { atol: 0, rtol: 0 };
 
 // ---- matmul ------------------------------------------------------------------------------------
 
-
 /**
  * C (M,N) = op(A)·op(B). NT: A (M,K), B (N,K), the linear forward x·Wᵀ; NN: A (M,K), B (K,N),
  * the input gradient dy·W; TN: A (K,M), B (K,N), the weight gradient dyᵀ·x.

@@ -236,14 +236,19 @@ describe('matmul split along K (register variant)', () => {
   });
 });
 
-// A second operand pair appended along K (a LoRA forward: y = [x | s·u]·[W | B]ᵀ + b), against the
-// CPU reference of the two products added, with bias, accumulate and a dropout mask on A.
+// A second operand pair appended along K, stored as B is, against the CPU reference of the two
+// products added: a LoRA forward y = [x | s·u]·[W | B]ᵀ + b (NT) and its input gradient
+// dx (+)= dy·W + drop⁻¹(s·dy·B)·A (NN), with bias, accumulate, a dropout mask on A, and a mask over
+// C that scales the pair's product alone.
 describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a second pair along K, %s variant', (variant) => {
-  it('matches alpha·(A·Bᵀ + s·A2·B2ᵀ) + bias on odd and narrow shapes (N, K or K2 = 16, 1, 3)', async () => {
+  it.each<[string, Layout]>([
+    ['NT', [false, true]],
+    ['NN', [false, false]],
+  ])('matches alpha·(op(A)·op(B) + s·A2·op(B2)) on %s, odd and narrow shapes (N, K or K2 = 16, 1, 3)', async (_name, layout) => {
     const gpu = await testGpu();
     setMatmulVariant(gpu, variant);
     const rng = new Rng(53);
-    const nt: Layout = [false, true];
+    const transB = layout[1];
     // [M, K, N, K2]
     for (const [M, K, N, K2] of [
       [68, 36, 16, 16],
@@ -256,73 +261,36 @@ describe.each<MatmulVariant>(['register', 'workgroup'])('matmul with a second pa
       [7, 13, 5, 3],
       [2, 16, 12, 8],
     ]) {
-      const c = makeCase(rng, [0, M, K, N], nt);
+      const c = makeCase(rng, [0, M, K, N], layout);
       const a2 = rng.uniformArray(M * K2);
+      const b2Shape = transB ? [N, K2] : [K2, N];
       const b2 = rng.uniformArray(N * K2);
       const bias = rng.uniformArray(N);
       const c0 = rng.uniformArray(M * N, -2, 2);
       const A = gpu.upload(c.a, c.aShape);
       const B = gpu.upload(c.b, c.bShape);
-      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, [N, K2]), scale: 2 };
-      const second = matmulCpu(a2, [M, K2], b2, [N, K2], { transB: true, alpha: 2 * 0.75 });
+      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, b2Shape), scale: 2 };
+      const second = matmulCpu(a2, [M, K2], b2, b2Shape, { transB, alpha: 2 * 0.75 });
       const tol = { atol: tolFor(K + K2).atol * 2, rtol: 1e-6 };
       const label = `M${M} K${K} N${N} K2 ${K2}`;
-      const y = await matmul(gpu, A, B, { transB: true, alpha: 0.75, bias: gpu.upload(bias, [N]), extra }).read();
-      const first = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75, bias });
+      const y = await matmul(gpu, A, B, { transB, alpha: 0.75, bias: gpu.upload(bias, [N]), extra }).read();
+      const first = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB, alpha: 0.75, bias });
       expectClose(y, first.map((v, i) => v + second[i]), tol, `extra ${label}`);
-      const out = gpu.upload(c0, [M, N]);
-      const acc = await matmul(gpu, A, B, { transB: true, alpha: 0.75, accumulate: true, out, extra }).read();
-      const firstAcc = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75, accumulate: true, out: c0 });
+      const firstAcc = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB, alpha: 0.75, accumulate: true, out: c0 });
+      const acc = await matmul(gpu, A, B, { transB, alpha: 0.75, accumulate: true, out: gpu.upload(c0, [M, N]), extra }).read();
       expectClose(acc, firstAcc.map((v, i) => v + second[i]), tol, `extra accumulated ${label}`);
       // With LoRA's dropout on A (x): the mask touches only the first pair.
       const { y: dropped, mask } = dropoutForwardMasked(gpu, A, 0.3, 3, M);
-      const yd = await matmul(gpu, A, B, { transB: true, alpha: 0.75, extra, dropout: { mask, p: 0.3, on: 'a' } }).read();
-      const firstDropped = matmulCpu(await dropped.read(), c.aShape, c.b, c.bShape, { transB: true, alpha: 0.75 });
+      const yd = await matmul(gpu, A, B, { transB, alpha: 0.75, extra, dropout: { mask, p: 0.3, on: 'a' } }).read();
+      const firstDropped = matmulCpu(await dropped.read(), c.aShape, c.b, c.bShape, { transB, alpha: 0.75 });
       expectClose(yd, firstDropped.map((v, i) => v + second[i]), tol, `extra with dropout on A ${label}`);
-    }
-  });
-
-  // LoRA's input gradient: dx (+)= dy·W + drop⁻¹(s·dyB·A), NN, the mask scaling the pair's part alone.
-  it.each<[string, Layout]>([
-    ['NN', [false, false]],
-    ['NT', [false, true]],
-  ])('adds a pair stored as B is, masked alone, on %s (N, K or K2 = 16, 1, 3)', async (_name, layout) => {
-    const gpu = await testGpu();
-    setMatmulVariant(gpu, variant);
-    const rng = new Rng(59);
-    const transB = layout[1];
-    // [M, K, N, K2]
-    for (const [M, K, N, K2] of [
-      [68, 36, 16, 16],
-      [68, 128, 36, 16],
-      [33, 16, 20, 16],
-      [68, 36, 12, 3],
-      [17, 36, 3, 4],
-      [7, 13, 5, 1],
-      [2, 16, 12, 8],
-    ]) {
-      const c = makeCase(rng, [0, M, K, N], layout);
-      const a2 = rng.uniformArray(M * K2);
-      const b2Shape = transB ? [N, K2] : [K2, N];
-      const b2 = rng.uniformArray(N * K2);
-      const c0 = rng.uniformArray(M * N, -2, 2);
-      const A = gpu.upload(c.a, c.aShape);
-      const B = gpu.upload(c.b, c.bShape);
-      const extra = { a: gpu.upload(a2, [M, K2]), b: gpu.upload(b2, b2Shape), scale: 1.5 };
-      const label = `M${M} K${K} N${N} K2 ${K2}`;
-      const tol = { atol: tolFor(K + K2).atol * 2, rtol: 1e-6 };
-      const first = matmulCpu(c.a, c.aShape, c.b, c.bShape, { transB, alpha: 0.75 });
-      const second = matmulCpu(a2, [M, K2], b2, b2Shape, { transB, alpha: 1.5 * 0.75 });
-      const y = await matmul(gpu, A, B, { transB, alpha: 0.75, extra }).read();
-      expectClose(y, first.map((v, i) => v + second[i]), tol, `extra ${label}`);
-      // The mask over C's elements scales the pair's product alone; accumulated into c0.
-      const mask = dropoutDrawMask(gpu, M * N, 0.3, 7, 11);
+      // A mask over C's elements scaling the pair's product alone, accumulated (the mask drops some
+      // of them, so this differs from the unmasked sum above).
+      const cMask = dropoutDrawMask(gpu, M * N, 0.3, 7, 11);
       const keep = dropoutForwardCpu(new Float32Array(M * N).fill(1), 0.3, 7, 11);
-      const out = gpu.upload(c0, [M, N]);
-      const acc = await matmul(gpu, A, B, { transB, alpha: 0.75, accumulate: true, out, extra, dropout: { mask, p: 0.3, on: 'extra' } }).read();
-      expectClose(acc, first.map((v, i) => c0[i] + v + keep[i] * second[i]), tol, `extra masked, accumulated ${label}`);
-      // A mutation check: the masked pair must differ from the unmasked one where the mask drops.
       expect(keep.some((k) => k === 0)).toBe(true);
+      const masked = await matmul(gpu, A, B, { transB, alpha: 0.75, accumulate: true, out: gpu.upload(c0, [M, N]), extra, dropout: { mask: cMask, p: 0.3, on: 'extra' } }).read();
+      expectClose(masked, firstAcc.map((v, i) => v + keep[i] * second[i]), tol, `extra masked on C, accumulated ${label}`);
     }
   });
 });
