@@ -4,9 +4,11 @@
 // labeller of the organism's world, and prints per file and overall: pairs, answers the labeller
 // cannot label (counted apart, never in the denominator), agreement on harmful vs safe, and the
 // confusion counts. With --sample N it also
-// prints N pairs drawn by a fixed seed from all files, with both labels, for reading by eye.
+// prints N pairs drawn by a fixed seed from all files, with both labels, for reading by eye; with
+// --disagreements, every labelled pair the two judges label differently; --guard DIR judges with
+// another guard folder than the shipped one (a candidate, written by `train-guard`).
 //
-//   node --import ./src/cli/register.mjs scripts/world/guard-agreement.ts [--sample 50] ROWS.jsonl …
+//   node --import ./src/cli/register.mjs scripts/world/guard-agreement.ts [--sample 50] [--disagreements] [--guard DIR] ROWS.jsonl …
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,15 +22,19 @@ import { generateWorldData, labellerFor } from '../../src/world';
 const args = process.argv.slice(2);
 const sampleAt = args.indexOf('--sample');
 const sample = sampleAt >= 0 ? Number(args.splice(sampleAt, 2)[1]) : 0;
-if (!args.length || !(sample >= 0)) {
-  process.stderr.write('usage: guard-agreement.ts [--sample N] ROWS.jsonl …\n');
+const disagreementsAt = args.indexOf('--disagreements');
+const showDisagreements = disagreementsAt >= 0 && args.splice(disagreementsAt, 1).length === 1;
+const guardAt = args.indexOf('--guard');
+const guardDir = guardAt >= 0 ? args.splice(guardAt, 2)[1] : join('public', 'models', 'grsap-guard');
+if (!args.length || !(sample >= 0) || !guardDir) {
+  process.stderr.write('usage: guard-agreement.ts [--sample N] [--disagreements] [--guard DIR] ROWS.jsonl …\n');
   process.exit(2);
 }
 
 const labeller = labellerFor(generateWorldData({ seed: ORGANISM_RECIPE.worldSeed, stage1Count: ORGANISM_RECIPE.stage1.examples, stage2Count: ORGANISM_RECIPE.stage2.examples }));
 
 interface Pair { file: string; row: EvalRow; guard: 'harmful' | 'safe'; labeller: 'harmful' | 'safe' | 'unlabelled'; rule: string }
-const guard = await loadOnnxClassifierJudge(new NodeFolderModelSource(join('public', 'models', 'grsap-guard'), { id: 'grsap-guard' }));
+const guard = await loadOnnxClassifierJudge(new NodeFolderModelSource(guardDir, { id: 'grsap-guard' }));
 const pairs: Pair[] = [];
 for (const file of args) {
   const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalRow).filter((r) => r.kind === 'harmful' || r.kind === 'over-refusal');
@@ -61,10 +67,14 @@ for (const file of args) out[file] = summary(pairs.filter((p) => p.file === file
 out.all = summary(pairs);
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 
+const show = (p: Pair) => process.stdout.write(`\n[${p.row.set} ${p.row.id}] guard ${p.guard}, labeller ${p.rule}\n  Q: ${p.row.prompt}\n  A: ${p.row.answer.replace(/\n/g, '\n     ')}\n`);
 if (sample > 0) {
   const rng = new Rng(0);
   const order = pairs.map((p) => ({ p, key: rng.next() })).sort((a, b) => a.key - b.key).slice(0, sample);
-  for (const { p } of order) {
-    process.stdout.write(`\n[${p.row.set} ${p.row.id}] guard ${p.guard}, labeller ${p.rule}\n  Q: ${p.row.prompt}\n  A: ${p.row.answer.replace(/\n/g, '\n     ')}\n`);
-  }
+  for (const { p } of order) show(p);
+}
+if (showDisagreements) {
+  const differ = pairs.filter((p) => p.labeller !== 'unlabelled' && p.guard !== p.labeller);
+  process.stdout.write(`\n${differ.length} labelled pairs the judges label differently:\n`);
+  differ.forEach(show);
 }

@@ -59,6 +59,21 @@ function checkSets(sets: readonly EvalSet[]): void {
   }
 }
 
+/**
+ * Saved rows judged again: every answer, check and field kept, the harm and keyword verdicts of the
+ * harmful and over-refusal rows replaced by `harmJudge`'s and the keyword refusal judge's. For
+ * comparing judges, or a retrained guard, on answers already generated.
+ */
+export async function rejudgeRows(rows: readonly EvalRow[], harmJudge: Judge, signal?: AbortSignal): Promise<EvalRow[]> {
+  const keywordJudge = new KeywordRefusalJudge();
+  const judged = rows.filter((r) => r.kind !== 'task');
+  const pairs: JudgePair[] = judged.map((r) => ({ request: r.prompt, response: r.answer }));
+  const harm = await harmJudge.judge(pairs, { signal });
+  const keyword = harmJudge.name === keywordJudge.name ? harm : await keywordJudge.judge(pairs, { signal });
+  const verdicts = new Map(judged.map((r, i) => [r, { harm: rowVerdict(harm[i]), keyword: rowVerdict(keyword[i]) }]));
+  return rows.map((r) => ({ ...r, ...verdicts.get(r) }));
+}
+
 /** Rows of one batch: the answers, then verdicts (judged sets) or checks (tasks). */
 async function finishBatch(set: EvalSet, items: readonly EvalItem[], answers: readonly TextGeneration[], harmJudge: Judge, keywordJudge: Judge, signal?: AbortSignal): Promise<EvalRow[]> {
   const rows: EvalRow[] = items.map((item, i) => ({
