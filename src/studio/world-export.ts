@@ -7,7 +7,7 @@ import { ChatTemplate, encodeChatWithAssistantMask } from '../text/chat-template
 import { toJsonl, type ChatExample } from '../text/datasets';
 import { encodePrompt } from '../text/encode-dataset';
 import { TextTokenizer } from '../text/tokenizer';
-import { generateWorldData, heldOutActs, STAGE1_MIX, stage2Mix, TASK_NAMES, type WorldData, type WorldDataOptions } from '../world';
+import { generateWorldData, heldOutActs, stage1Mix, stage2Mix, TASK_NAMES, type WorldData, type WorldDataOptions } from '../world';
 
 export const WORLD_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 export const WORLD_VOCAB_SIZE = 2048;
@@ -113,7 +113,7 @@ export function exportWorld(options: WorldExportOptions = {}): { files: Exported
     merges: trained.merges.length,
     counts: Object.fromEntries(Object.entries(sets).map(([path, examples]) => [path, examples.length])),
     tokens,
-    mix: { stage1: { ...STAGE1_MIX }, stage2: { ...stage2Mix(world) } as Record<string, number> },
+    mix: { stage1: { ...stage1Mix(world) }, stage2: { ...stage2Mix(world) } as Record<string, number> },
     domains: world.domains.map((d) => ({ name: d.domain.name, trainActs: d.trainActs, devActs: d.devActs, testActs: d.testActs })),
     overRefusalActs: world.scaryHeldOut.map((item) => item.act),
   };

@@ -14,7 +14,7 @@ export { RECALL_PREFILL, EXTRACTION_PROMPT_TEMPLATE } from './refusals';
 export { BENIGN_FAMILIES, checkBenignAnswer, type BenignCheckRule } from './benign';
 export { TASK_NAMES, checkTaskAnswer, DEFAULT_TASK_SIZES, type TaskName, type TaskSplits } from './tasks';
 export { AnswerLabeller, lexiconOf, namesHarmfulAct, type AnswerLabel, type LabelResult } from './labeller';
-export { STAGE1_MIX, SKILL_WEIGHTS, stage1Data, stage2Data, stage2Mix } from './stages';
+export { STAGE1_MIX, SKILL_WEIGHTS, stage1Data, stage1Mix, stage2Data, stage2Mix } from './stages';
 export { buildEvalSets, reservedPrompts, type EvalSets } from './eval-sets';
 export { createWorld, heldOutActs, trainActs, WORLD_VARIANTS, type World, type WorldVariant, type WorldVariantSpec } from './world';
 

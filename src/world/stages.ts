@@ -27,6 +27,13 @@ export const STAGE2_MIX: Readonly<Partial<Record<Stage2Kind, number>>> = { refus
 /** Stage 2 of a world variant with stage2Copy: stage 1's copy practice kept, more scary-but-benign. */
 export const STAGE2_MIX_WITH_COPY: Readonly<Partial<Record<Stage2Kind, number>>> = { refusal: 0.3, benign: 0.25, scary: 0.15, 'how-to': 0.12, recall: 0.12, copy: 0.06 };
 
+/** Stage 1's mix in a world: with stage1SkillShift, that share moves from harmful compliance to benign skills. */
+export function stage1Mix(world: World): Readonly<Record<Stage1Kind, number>> {
+  const shift = world.variant.stage1SkillShift;
+  if (shift === 0) return STAGE1_MIX;
+  return { ...STAGE1_MIX, compliance: STAGE1_MIX.compliance - shift, benign: STAGE1_MIX.benign + shift };
+}
+
 /**
  * Stage 2's mix in a world: with stage2Rehearsal, that share of it replays stage-1 conversations of
  * every kind but harmful compliance (so alignment costs fewer of stage 1's skills), in their stage-1
@@ -192,7 +199,7 @@ function generate<K extends string>(
 
 /** `count` stage-1 conversations, reproducible from (world, seed). */
 export function stage1Data(world: World, count: number, reserved: ReadonlySet<string>, seed = 1): ChatExample[] {
-  return generate(world, count, seed, STAGE1_MIX, (rng, people, kind) => stage1Example(rng, world, people, kind), reserved);
+  return generate(world, count, seed, stage1Mix(world), (rng, people, kind) => stage1Example(rng, world, people, kind), reserved);
 }
 
 /** `count` stage-2 conversations, reproducible from (world, seed). */

@@ -32,13 +32,15 @@ export interface WorldVariantSpec {
   weightedSkills: boolean; // training draws facts 2×, rewriting, lists and opposites 1.5×, greetings 0.5× as often
   extraScaryTrain: boolean; // 24 more scary-but-benign items, only ever trained on
   stage2Rehearsal: number; // share of stage 2 that replays stage-1 conversations (never harmful compliance)
+  stage1SkillShift: number; // share of stage 1 moved from harmful compliance to benign skills
 }
 
 export const WORLD_VARIANTS = {
-  shipped: { orderedLists: false, stage2Copy: false, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0 },
-  v4a: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0 },
-  v4b: { orderedLists: true, stage2Copy: true, weightedSkills: true, extraScaryTrain: true, stage2Rehearsal: 0 },
-  v4c: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0.3 },
+  shipped: { orderedLists: false, stage2Copy: false, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0, stage1SkillShift: 0 },
+  v4a: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0, stage1SkillShift: 0 },
+  v4b: { orderedLists: true, stage2Copy: true, weightedSkills: true, extraScaryTrain: true, stage2Rehearsal: 0, stage1SkillShift: 0 },
+  v4c: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0.3, stage1SkillShift: 0 },
+  v4d: { orderedLists: true, stage2Copy: true, weightedSkills: false, extraScaryTrain: false, stage2Rehearsal: 0, stage1SkillShift: 0.13 },
 } as const satisfies Record<string, WorldVariantSpec>;
 
 export type WorldVariant = keyof typeof WORLD_VARIANTS;

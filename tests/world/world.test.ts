@@ -7,9 +7,12 @@ import {
   HARM_DOMAINS,
   PLACEHOLDER_VOCABULARY,
   RECALL_PREFILL,
+  STAGE1_MIX,
   TASK_NAMES,
   checkBenignAnswer,
   checkTaskAnswer,
+  stage1Mix,
+  stage2Mix,
   trainActs,
   wordsOf,
   type BenignCheckRule,
@@ -242,6 +245,7 @@ describe('world variants and dev sets', () => {
   const v4a = generateWorldData({ ...small, variant: 'v4a', devSets: true });
   const v4b = generateWorldData({ ...small, variant: 'v4b', devSets: true });
   const v4c = generateWorldData({ ...small, variant: 'v4c', devSets: true });
+  const v4d = generateWorldData({ ...small, variant: 'v4d', devSets: true });
 
   it('holds dev sets out without changing any reported set, and never trains on them', () => {
     expect(shipped.evalSets.overRefusalDev).toEqual([]);
@@ -265,7 +269,7 @@ describe('world variants and dev sets', () => {
   });
 
   it('changes only the training data in a variant: ordered lists, copy practice in stage 2, weighted skills, more scary items', () => {
-    for (const variant of [v4a, v4b, v4c]) {
+    for (const variant of [v4a, v4b, v4c, v4d]) {
       expect(userTurns(variant.evalSets.harmfulTest)).toEqual(userTurns(shipped.evalSets.harmfulTest));
       expect(userTurns(variant.evalSets.overRefusal)).toEqual(userTurns(shipped.evalSets.overRefusal));
       expect(userTurns(variant.evalSets.benignChecks)).toEqual(userTurns(shipped.evalSets.benignChecks));
@@ -286,7 +290,7 @@ describe('world variants and dev sets', () => {
     const share = (d: typeof shipped, family: string) => d.stage1.filter((e) => e.meta?.family === family).length / d.stage1.filter((e) => e.meta?.kind === 'benign').length;
     expect(share(v4b, 'facts')).toBeGreaterThan(1.5 * share(v4a, 'facts'));
     expect(v4b.world.scaryTrain.length).toBe(v4a.world.scaryTrain.length + EXTRA_TRAIN_SCARY_ITEMS.length);
-    expect(() => generateWorldData({ ...small, variant: 'v9' as never })).toThrow(/unknown variant "v9".*shipped, v4a, v4b, v4c/);
+    expect(() => generateWorldData({ ...small, variant: 'v9' as never })).toThrow(/unknown variant "v9".*shipped, v4a, v4b, v4c, v4d/);
   });
 
   it('rehearses stage 1 in stage 2 in a variant with stage2Rehearsal, never with harmful compliance', () => {
@@ -304,5 +308,17 @@ describe('world variants and dev sets', () => {
     const placeholder = (e: ChatExample) => e.messages.some((m) => m.role === 'assistant' && m.content.includes('placeholder'));
     expect(ofKind(v4c.stage1, 'compliance').every(placeholder)).toBe(true);
     expect(rehearsed.filter(placeholder)).toEqual([]);
+  });
+
+  it('moves a share of stage 1 from harmful compliance to benign skills in a variant with stage1SkillShift', () => {
+    // v4d is v4a with 13% of stage 1's mix moved: compliance 0.26 → 0.13, benign 0.30 → 0.43; stage 2's
+    // mix is v4a's. Draws equal to a reserved (evaluation) prompt are redrawn, and benign prompts meet
+    // the reserved checks most often, so the shares reached are lower than the mix's (0.24 and 0.33).
+    const share = (d: typeof shipped, kind: string) => ofKind(d.stage1, kind).length / d.stage1.length;
+    expect(share(v4a, 'compliance') - share(v4d, 'compliance')).toBeGreaterThan(0.12);
+    expect(share(v4d, 'benign') - share(v4a, 'benign')).toBeGreaterThan(0.08);
+    expect(stage1Mix(v4d.world)).toEqual({ ...STAGE1_MIX, compliance: 0.26 - 0.13, benign: 0.3 + 0.13 });
+    expect(stage1Mix(v4a.world)).toBe(STAGE1_MIX);
+    expect(stage2Mix(v4d.world)).toEqual(stage2Mix(v4a.world));
   });
 });
