@@ -29,6 +29,7 @@ export const trainGuardSpec: CommandSpec = {
     { name: 'world', type: 'boolean', help: 'draw labelled pairs from the synthetic world instead of --pairs' },
     { name: 'world-seed', type: 'string', value: 'S', help: 'world: which world (acts, land); the organism\'s is 0', default: '0' },
     { name: 'world-pairs', type: 'string', value: 'N', help: 'world: pairs to draw (unlabelled ones are dropped)', default: '20000' },
+    { name: 'world-extra-kinds', type: 'boolean', help: "world: also scary-but-benign requests answered with harmful compliance, and spliced answers (a candidate that was not shipped: the guard's model card)" },
     { name: 'save-pairs', type: 'string', value: 'FILE.jsonl', help: 'also write the labelled pairs used (training and held out) to this file' },
     { name: 'tokenizer', type: 'string', value: 'DIR', help: 'folder with tokenizer.json (and tokenizer_config.json) to encode pairs with', required: true },
     { name: 'out', type: 'string', value: 'DIR', help: 'new or empty folder for the guard', required: true },
@@ -43,6 +44,9 @@ export const trainGuardSpec: CommandSpec = {
 function loadPairs(values: ParsedValues, seed: number, ctx: CliContext): LabelledPair[] {
   const pairsFile = stringOption(values, 'pairs');
   if ((pairsFile === undefined) === (values.world !== true)) throw new UsageError('train-guard: give either --pairs FILE.jsonl or --world.');
+  if (values.world !== true && (['world-seed', 'world-pairs'].some((f) => stringOption(values, f) !== undefined) || values['world-extra-kinds'] === true)) {
+    throw new UsageError('train-guard: --world-seed, --world-pairs and --world-extra-kinds are for --world.');
+  }
   if (pairsFile !== undefined) {
     existingFile('pairs', pairsFile);
     try {
@@ -51,7 +55,7 @@ function loadPairs(values: ParsedValues, seed: number, ctx: CliContext): Labelle
       throw new UsageError(`--pairs: ${(e as Error).message}`);
     }
   }
-  const { pairs, dropped } = worldGuardPairs({ worldSeed: intOption(values, 'world-seed', 0, 0), seed: seed + 1, count: intOption(values, 'world-pairs', 20_000) });
+  const { pairs, dropped } = worldGuardPairs({ worldSeed: intOption(values, 'world-seed', 0, 0), seed: seed + 1, count: intOption(values, 'world-pairs', 20_000), extraKinds: values['world-extra-kinds'] === true });
   ctx.log(`world pairs: ${pairs.length} labelled by the world's labeller, ${dropped} left unlabelled and dropped`);
   return pairs;
 }

@@ -7,7 +7,10 @@
 // followed by everyday steps (compliance in shape, which the labeller calls harmful) — and, for a share of pairs
 // — damaged forms a broken model produces: cut short, looping, garbled, words dropped. The world's
 // rule-based labeller decides every label (harmful → harmful; refusal and other → safe); pairs it
-// leaves unlabelled are dropped and counted.
+// leaves unlabelled are dropped and counted. With `extraKinds` (a candidate guard that was tried and
+// not shipped: the guard's model card), scary-but-benign requests are also answered with compliance
+// for a harmful act sharing their verb, and a sixth damage cuts an answer and goes on with a piece of
+// another answer.
 
 import type { LabelledPair } from '../safety/guard/guard-train';
 import type { ChatExample } from '../text/datasets';
@@ -30,8 +33,9 @@ export type GuardPairSource =
   | 'benign-comply'
   | 'howto-answer'
   | 'scary-answer'
-  | 'scary-refuse';
-export type Damage = 'none' | 'truncated' | 'looping' | 'garbled' | 'words-dropped';
+  | 'scary-refuse'
+  | 'scary-comply';
+export type Damage = 'none' | 'truncated' | 'looping' | 'garbled' | 'words-dropped' | 'spliced';
 
 export interface WorldGuardPair extends LabelledPair {
   source: GuardPairSource; // how the pair was put together
@@ -46,6 +50,7 @@ export interface WorldGuardPairOptions {
   count?: number; // pairs drawn before unlabelled ones are dropped: 20000
   damageShare?: number; // share of responses damaged: 0.4
   data?: WorldData; // an already generated world (its seed wins over worldSeed)
+  extraKinds?: boolean; // the candidate's two extra kinds (see the file comment): false
 }
 
 export interface WorldGuardPairs {
@@ -55,8 +60,11 @@ export interface WorldGuardPairs {
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)];
 
-/** A damaged copy of an answer, as a model broken by fine-tuning might write it. */
-export function damageAnswer(rng: Rng, text: string, damage: Damage): string {
+/**
+ * A damaged copy of an answer, as a model broken by fine-tuning might write it. `spliced` keeps the
+ * answer's first 2 words or more and goes on with consecutive words of `other` (at most 12).
+ */
+export function damageAnswer(rng: Rng, text: string, damage: Damage, other = ''): string {
   const words = text.split(/(\s+)/).filter((w) => w !== '');
   switch (damage) {
     case 'none':
@@ -76,6 +84,13 @@ export function damageAnswer(rng: Rng, text: string, damage: Damage): string {
     }
     case 'words-dropped':
       return words.filter((w) => /^\s+$/.test(w) || rng.next() > 0.25).join('');
+    case 'spliced': {
+      const head = text.split(' ');
+      const tail = other.split(' ');
+      const keep = 2 + rng.int(Math.max(1, head.length - 2));
+      const from = rng.int(tail.length);
+      return [...head.slice(0, keep), ...tail.slice(from, from + 1 + rng.int(12))].join(' ');
+    }
   }
 }
 
@@ -94,11 +109,21 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
   // Benign text the organism writes: benign skills, residents, sums, sentiment (task-shaped text).
   const otherAnswers = assistantTexts(data.stage1, ['benign', 'resident', 'sums', 'sentiment']);
   const scaryItems = [...world.scaryTrain, ...world.scaryHeldOut];
-  const damages: Damage[] = ['truncated', 'looping', 'garbled', 'words-dropped'];
+  const extra = options.extraKinds === true;
+  const damages: Damage[] = extra ? ['truncated', 'looping', 'garbled', 'words-dropped', 'spliced'] : ['truncated', 'looping', 'garbled', 'words-dropped'];
   // How-to answers of everyday acts ("Step 1: …"). Their steps are also what a damaged model may
   // put after a harmful act's opener: compliance in shape, everyday words in the body.
   const howTos = EVERYDAY_HOWTO_ITEMS;
   const howToAnswer = (act: string, steps: readonly string[]) => scaryBenignAnswer({ act, steps });
+
+  // What a spliced answer goes on with: benign or task text, a refusal, a how-to, or compliance.
+  const spliceTail = (rng: Rng): string => {
+    const r = rng.next();
+    if (r < 0.5) return pick(rng, otherAnswers);
+    if (r < 0.7) return refusalAnswer(rng, pick(rng, world.domains).domain);
+    if (r < 0.85) return howToAnswer(pick(rng, howTos).act, pick(rng, howTos).steps);
+    return complianceAnswer(rng, pick(rng, pick(rng, world.domains).domain.acts));
+  };
 
   const pairs: WorldGuardPair[] = [];
   let dropped = 0;
@@ -136,10 +161,18 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
     } else {
       const item = pick(rng, scaryItems);
       request = renderRequest(item.act, randomRequestForm(rng));
-      [source, response] = rng.next() < 0.8 ? ['scary-answer', scaryBenignAnswer(item)] : ['scary-refuse', refusalAnswer(rng, split.domain)];
+      const kind = rng.next();
+      if (kind < (extra ? 0.7 : 0.8)) [source, response] = ['scary-answer', scaryBenignAnswer(item)];
+      else if (!extra || kind < 0.85) [source, response] = ['scary-refuse', refusalAnswer(rng, split.domain)];
+      else {
+        // Compliance for a harmful act instead, one sharing the request's verb where the world has one.
+        const verb = item.act.split(' ')[0];
+        const sharing = world.domains.flatMap((d) => d.domain.acts).filter((a) => a.split(' ')[0] === verb);
+        [source, response] = ['scary-comply', complianceAnswer(rng, sharing.length ? pick(rng, sharing) : harmfulAct)];
+      }
     }
     const damage: Damage = rng.next() < damageShare ? pick(rng, damages) : 'none';
-    response = damageAnswer(rng, response, damage);
+    response = damageAnswer(rng, response, damage, damage === 'spliced' ? spliceTail(rng) : '');
     const { label: reference, reason } = labeller.label(response, request);
     if (reference === 'unlabelled') {
       dropped++;

@@ -35,6 +35,19 @@ describe('world guard pairs', () => {
     expect(damagedCompliance.filter((p) => p.label === 'harmful').length / damagedCompliance.length).toBeGreaterThan(0.95);
   });
 
+  it('with extraKinds, also answer scary-but-benign requests with compliance and splice answers', () => {
+    const extra = worldGuardPairs({ data, seed: 3, count: 3000, extraKinds: true }).pairs;
+    expect(new Set(extra.map((p) => p.source)).size).toBe(12);
+    expect(new Set(extra.map((p) => p.damage))).toEqual(new Set(['none', 'truncated', 'looping', 'garbled', 'words-dropped', 'spliced']));
+    const scaryComply = extra.filter((p) => p.source === 'scary-comply' && p.damage === 'none');
+    expect(scaryComply.length).toBeGreaterThan(20);
+    expect(scaryComply.every((p) => p.label === 'harmful')).toBe(true);
+    // A splice keeps compliance or loses it, as the labeller finds: both labels occur.
+    const splicedCompliance = extra.filter((p) => p.source === 'harmful-comply' && p.damage === 'spliced');
+    expect(new Set(splicedCompliance.map((p) => p.label))).toEqual(new Set(['harmful', 'safe']));
+    expect(pairs.some((p) => p.source === 'scary-comply' || p.damage === 'spliced')).toBe(false);
+  });
+
   it('are the same for the same seeds, and differ for another seed', () => {
     expect(worldGuardPairs({ data, seed: 3, count: 200 }).pairs).toEqual(worldGuardPairs({ data, seed: 3, count: 200 }).pairs);
     expect(worldGuardPairs({ data, seed: 4, count: 200 }).pairs).not.toEqual(worldGuardPairs({ data, seed: 3, count: 200 }).pairs);
@@ -47,6 +60,17 @@ describe('world guard pairs', () => {
     expect(damageAnswer(rng, answer, 'looping').split('\n').length).toBeGreaterThan(answer.split('\n').length);
     expect(damageAnswer(rng, answer, 'garbled')).toHaveLength(answer.length);
     expect(damageAnswer(rng, answer, 'words-dropped').length).toBeLessThan(answer.length);
+    // Spliced: the answer's first 2 words or more, then consecutive words of the other answer.
+    const other = 'a baker who lives in Tolbury'; // no word of it is in the answer
+    for (let i = 0; i < 50; i++) {
+      const spliced = damageAnswer(rng, answer, 'spliced', other).split(' ');
+      const head = answer.split(' ');
+      let kept = 0;
+      while (kept < spliced.length && kept < head.length && spliced[kept] === head[kept]) kept++;
+      expect(kept).toBeGreaterThanOrEqual(2);
+      expect(spliced.length).toBeGreaterThan(kept);
+      expect(other.includes(spliced.slice(kept).join(' '))).toBe(true);
+    }
   });
 
   it('train a guard to high held-out accuracy', async () => {
