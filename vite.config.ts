@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { gitStamp } from './src/cli/git-build.ts';
 import { hostHeaders, ISOLATION_HEADERS } from './src/ui/privacy.ts';
 
 // The built app's headers (src/ui/privacy.ts): cross-origin isolation, so onnxruntime-web's wasm
@@ -25,6 +26,8 @@ export default defineConfig({
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: hostHeaders() },
   plugins: [headersFile],
+  // The commit the app is built from (src/util/engine-build.ts): experiments record it.
+  define: { __GRSAP_BUILD__: JSON.stringify(gitStamp()) },
   worker: { format: 'es' },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {

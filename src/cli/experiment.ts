@@ -18,6 +18,8 @@ import { choiceOption, existingFolder, intOption, stringOption, UsageError, type
 import { checkModelFolders, formatDuration, modelName, openModel, type CliContext } from './common';
 import { openCliJudge } from './judge-option';
 import { folderStore, prepareEmptyOutDir, writeFileAtomic } from './out-dir';
+import { gitStamp } from './git-build';
+import { engineBuild } from '../util/engine-build';
 
 export const experimentSpec: CommandSpec = {
   name: 'experiment',
@@ -107,6 +109,8 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
   const onnx = judgeModel !== undefined ? await openCliJudge('experiment', 'onnx', values, ctx, { judged: { dir: modelDir, name: modelName(modelDir) } }) : null;
   const replayJudge = onnx?.judge ?? judge;
   ctx.log(`judges: evaluation ${judge.name} (keyword refusal beside it); replay ${replayJudge.name}`);
+  const engine = engineBuild(gitStamp());
+  ctx.log(`engine ${engine.version}${engine.commit ? ` at ${engine.commit.slice(0, 12)}${engine.dirty ? ' with uncommitted changes' : ''}` : ' (commit unknown: not a git checkout)'}; recorded in experiment.json`);
   const { loaded } = await openModel(ctx, modelDir);
   // The command as given (every option that changes the run), so a report says how to make it again.
   const given = (flag: string) => (stringOption(values, flag) !== undefined ? ` --${flag} ${stringOption(values, flag)}` : '');
@@ -124,6 +128,7 @@ export async function runExperimentCommand(values: ParsedValues, ctx: CliContext
         replayDomains: replayDomainsFor(embedded),
         buildReplay: defaultReplayBuilder,
         buildBenign: defaultBenignBuilder,
+        engine,
       },
       preset,
       {

@@ -14,6 +14,7 @@ import { defaultBenignBuilder, defaultReplayBuilder } from './experiment-replay'
 import { runExperiment, type ExperimentOutcome, type ExperimentProgress, type RunStore } from './experiment-run';
 import type { LoadedModel } from './load-model';
 import { isEmbeddedModelName } from './replay-settings';
+import { bundledEngineBuild } from '../util/engine-build';
 
 export interface ExperimentRequest {
   preset: string; // 'quick' for the demo; any of PRESETS
@@ -110,7 +111,7 @@ export async function runEmbeddedExperiment(
   const world = experimentWorld(0);
   const judge = WorldLabellerJudge.forWorld(world);
   return runExperiment(
-    { gpu, loaded, store, world, embedded: true, judges: { eval: judge, replay: judge }, replayDomains: replayDomainsFor(true), buildReplay: defaultReplayBuilder, buildBenign: defaultBenignBuilder },
+    { gpu, loaded, store, world, embedded: true, judges: { eval: judge, replay: judge }, replayDomains: replayDomainsFor(true), buildReplay: defaultReplayBuilder, buildBenign: defaultBenignBuilder, engine: bundledEngineBuild() },
     preset,
     options,
   );

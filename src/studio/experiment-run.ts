@@ -1,7 +1,7 @@
 // The experiment runner: executes a preset (experiment.ts) on one loaded model, unit by unit, each
 // (arm, task, seed) going replay → mix → train → evaluate, and keeps everything in a run folder
 // (a RunStore: a folder in Node; experiment-store.ts) so that a killed or stopped run continues where it stopped:
-//   experiment.json              the state: the preset as run, the model, the judges, each unit's status
+//   experiment.json              the state: the preset as run, the model, the judges, each unit's status, the engine's build per session
 //   replay/seed-S.jsonl          the seed's replay set (pairs, shared by every arm that replays)
 //   replay/extracted-seed-S.jsonl the requests extraction kept, before the filters
 //   replay/benign-seed-S.jsonl   the seed's benign replay pairs (arms with a benign share)
@@ -42,6 +42,7 @@ import { destroyAdaptation, trainConfig, type TrainConfig } from './training-con
 import { runTraining, type TrainingRecord } from './training-run';
 import type { Gpu } from './device';
 import { adapterPath, ALIGNMENT_REQUESTS, benignPath, dec, enc, EXPERIMENT_FORMAT, EXPERIMENT_STATE, extractedPath, readJson, replayPath, requestsJsonl, unitPath, writeResults, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
+import type { EngineBuild } from '../util/engine-build';
 
 export { readResultInputs, readState, writeResults, EXPERIMENT_STATE, type ExperimentState, type RunStore, type UnitState } from './experiment-store';
 
@@ -71,6 +72,7 @@ export interface ExperimentEnv {
   replayDomains: readonly string[];
   buildReplay: ReplayBuilder;
   buildBenign: BenignBuilder;
+  engine?: EngineBuild; // the engine's build, recorded in the state for each session
 }
 
 export interface ExperimentProgress {
@@ -205,6 +207,7 @@ export async function runExperiment(env: ExperimentEnv, preset: ExperimentPreset
     }
   }
   state.sessions++;
+  if (env.engine) state.engines = [...(state.engines ?? []), { session: state.sessions, ...env.engine }];
   const saveState = () => store.write(EXPERIMENT_STATE, enc(state));
   await saveState();
   if (env.embedded && !(await store.read(ALIGNMENT_REQUESTS))) await store.write(ALIGNMENT_REQUESTS, enc(requestsJsonl(alignmentRequests(env.world))));

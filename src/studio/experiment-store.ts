@@ -10,6 +10,7 @@ import { computeResults, resultsMarkdown, resultsSvg, type ExperimentResults, ty
 import type { RecipeStore } from './organism';
 import { parseReplaySet } from './replay-set';
 import { readJsonl } from '../text/jsonl';
+import type { EngineBuild } from '../util/engine-build';
 
 export type RunStore = RecipeStore;
 
@@ -39,6 +40,7 @@ export interface ExperimentState {
   units: Record<string, UnitState>;
   replay: Record<string, { pairs: number; benign: number | null }>; // by seed
   sessions: number; // how many times the runner started on this folder
+  engines?: (EngineBuild & { session: number })[]; // the engine's build in each session, where the runner was told it
 }
 
 export const enc = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);

@@ -7,6 +7,8 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { version as PACKAGE_VERSION } from '../../package.json';
+import { gitStamp } from '../../src/cli/git-build';
 import { replayPairToExample, type ReplayPair } from '../../src/safety/replay-pair';
 import { trlArguments } from '../../src/studio/experiment-trl';
 import type { TrainingRecord } from '../../src/studio/training-run';
@@ -76,6 +78,10 @@ describe('CLI experiment', () => {
     const third = await runCli([...args, '--seeds', '0', '--extend']);
     expect(third.code, third.stderr).toBe(0);
     expect(readFileSync(join(run, 'results.md'), 'utf8')).toContain(`npm run experiment -- --preset tiny --model ${model} --out ${run} --seeds 0 --extend\``);
+    // Each of the three sessions recorded the engine's build: this checkout's version and commit.
+    const engines = JSON.parse(readFileSync(join(run, 'experiment.json'), 'utf8')).engines;
+    const stamp = gitStamp();
+    expect(engines).toEqual([1, 2, 3].map((session) => ({ session, version: PACKAGE_VERSION, commit: stamp?.commit ?? null, dirty: stamp ? stamp.dirty : null })));
 
     const recipe = join(dir, 'recipe');
     const exported = await runCli(['experiment', '--export-trl', run, '--out', recipe]);

@@ -107,7 +107,7 @@ describe('experiment runner (tiny preset)', () => {
   it('a run stopped in training continues there: finished units skipped, replay read back, training resumed, same rows as a straight run', async () => {
     const store = new MemoryStore();
     const controller = new AbortController();
-    const first = env(store);
+    const first = { ...env(store), engine: { version: '0.1.0', commit: 'a'.repeat(40), dirty: false } };
     const out1 = await runExperiment(first, TINY_PRESET, {
       signal: controller.signal,
       onProgress: (p) => {
@@ -123,7 +123,7 @@ describe('experiment runner (tiny preset)', () => {
     expect(out1.results.arms.map((a) => a.arm)).toEqual(['untuned', 'plain']);
 
     const events: ExperimentProgress[] = [];
-    const second = env(store);
+    const second = { ...env(store), engine: { version: '0.1.0', commit: 'b'.repeat(40), dirty: true } };
     const out2 = await runExperiment(second, TINY_PRESET, { onProgress: (p) => events.push(p) });
     expect(out2.status).toBe('done');
     expect(events.filter((p) => p.phase === 'skip').map((p) => p.unit)).toEqual(['untuned__chat__seed-0', 'plain__chat__seed-0']);
@@ -132,6 +132,10 @@ describe('experiment runner (tiny preset)', () => {
     expect(resume?.inner?.done).toBeGreaterThanOrEqual(1);
     expect(events.some((p) => p.phase === 'train' && p.inner?.phase === 'train' && p.inner.done === 1)).toBe(false);
     expect(out2.state.sessions).toBe(2);
+    // Each session's engine build is kept, in the state written to the folder too.
+    const engines = [{ session: 1, version: '0.1.0', commit: 'a'.repeat(40), dirty: false }, { session: 2, version: '0.1.0', commit: 'b'.repeat(40), dirty: true }];
+    expect(out2.state.engines).toEqual(engines);
+    expect(JSON.parse(store.text('experiment.json')).engines).toEqual(engines);
     for (const id of UNITS) expect(store.text(`units/${id}/rows-test.jsonl`), id).toBe(straight.text(`units/${id}/rows-test.jsonl`));
     expect(store.text('results.json')).toBe(straight.text('results.json'));
   });
