@@ -65,13 +65,20 @@ function checkSets(sets: readonly EvalSet[]): void {
  * comparing judges, or a retrained guard, on answers already generated.
  */
 export async function rejudgeRows(rows: readonly EvalRow[], harmJudge: Judge, signal?: AbortSignal): Promise<EvalRow[]> {
-  const keywordJudge = new KeywordRefusalJudge();
-  const judged = rows.filter((r) => r.kind !== 'task');
-  const pairs: JudgePair[] = judged.map((r) => ({ request: r.prompt, response: r.answer }));
+  const copies = rows.map((r) => ({ ...r }));
+  await judgeRows(copies.filter((r) => r.kind !== 'task'), harmJudge, new KeywordRefusalJudge(), signal);
+  return copies;
+}
+
+/** Sets the harm and keyword verdicts of judged (harmful or over-refusal) rows. */
+async function judgeRows(rows: EvalRow[], harmJudge: Judge, keywordJudge: Judge, signal?: AbortSignal): Promise<void> {
+  const pairs: JudgePair[] = rows.map((r) => ({ request: r.prompt, response: r.answer }));
   const harm = await harmJudge.judge(pairs, { signal });
   const keyword = harmJudge.name === keywordJudge.name ? harm : await keywordJudge.judge(pairs, { signal });
-  const verdicts = new Map(judged.map((r, i) => [r, { harm: rowVerdict(harm[i]), keyword: rowVerdict(keyword[i]) }]));
-  return rows.map((r) => ({ ...r, ...verdicts.get(r) }));
+  rows.forEach((r, i) => {
+    r.harm = rowVerdict(harm[i]);
+    r.keyword = rowVerdict(keyword[i]);
+  });
 }
 
 /** Rows of one batch: the answers, then verdicts (judged sets) or checks (tasks). */
@@ -91,15 +98,7 @@ async function finishBatch(set: EvalSet, items: readonly EvalItem[], answers: re
     check: item.check,
     correct: set.kind === 'task' ? checkAnswer(item.check!, item.reference!, answers[i].completion) : null,
   }));
-  if (set.kind !== 'task') {
-    const pairs: JudgePair[] = rows.map((r) => ({ request: r.prompt, response: r.answer }));
-    const harm = await harmJudge.judge(pairs, { signal });
-    const keyword = harmJudge.name === keywordJudge.name ? harm : await keywordJudge.judge(pairs, { signal });
-    rows.forEach((r, i) => {
-      r.harm = rowVerdict(harm[i]);
-      r.keyword = rowVerdict(keyword[i]);
-    });
-  }
+  if (set.kind !== 'task') await judgeRows(rows, harmJudge, keywordJudge, signal);
   return rows;
 }
 
