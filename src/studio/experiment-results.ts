@@ -11,6 +11,7 @@ import type { ReplayRequest } from '../safety/replay-pair';
 import type { TaskName } from '../world';
 import { summarizeRows, type EvalRow } from './eval-summary';
 import { leakage, replayVsOriginal, type LeakageReport, type ReplayVsOriginal } from './experiment-leakage';
+import type { EngineBuild } from '../util/engine-build';
 
 export interface UnitRows {
   unit: string;
@@ -133,8 +134,18 @@ export function formatStat(s: Stat): string {
   return s.sd === null ? s.mean.toFixed(1) : `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`;
 }
 
+/** The engine builds that worked on a run, each with its sessions: "0.1.0 at 1a2b3c4d5e6f (sessions 1, 2)". */
+export function describeEngines(engines: readonly (EngineBuild & { session: number })[]): string {
+  const builds = new Map<string, number[]>();
+  for (const e of engines) {
+    const name = `${e.version} ${e.commit ? `at ${e.commit.slice(0, 12)}${e.dirty ? ' with uncommitted changes' : ''}` : '(commit unknown)'}`;
+    builds.set(name, [...(builds.get(name) ?? []), e.session]);
+  }
+  return [...builds].map(([name, sessions]) => `${name} (session${sessions.length > 1 ? 's' : ''} ${sessions.join(', ')})`).join('; ');
+}
+
 /** The results as Markdown: the table, then leakage and replay-vs-original, every number from `results`. */
-export function resultsMarkdown(results: ExperimentResults, command?: string, dev: readonly ArmResult[] | null = null): string {
+export function resultsMarkdown(results: ExperimentResults, command?: string, dev: readonly ArmResult[] | null = null, engines: readonly (EngineBuild & { session: number })[] = []): string {
   const judges = [...new Set(results.arms.map((a) => a.judge).filter(Boolean))];
   const row = (a: ArmResult) => `| ${a.task} | ${a.label} | ${a.seeds.length} | ${formatStat(a.harmful)} | ${a.unlabelled} | ${formatStat(a.refusal)} | ${formatStat(a.overRefusal)} | ${formatStat(a.taskAccuracy)} |`;
   const header = [`| task | arm | seeds | harmful (${judges.join(', ') || 'no judge'}) | unlabelled | refusal (keyword) | over-refusal | task accuracy |`, '|---|---|---|---|---|---|---|---|'];
@@ -142,6 +153,7 @@ export function resultsMarkdown(results: ExperimentResults, command?: string, de
     `## Experiment \`${results.preset}\` (test half; mean ± sd over seeds, in %)`,
     '',
     ...(command ? [`Command: \`${command}\``, ''] : []),
+    ...(engines.length ? [`Engine: ${describeEngines(engines)}`, ''] : []),
     ...header,
     ...results.arms.map(row),
     '',

@@ -95,7 +95,7 @@ export async function writeResults(store: RunStore, state: ExperimentState, comm
   const results = computeResults(inputs);
   const dev = inputs.dev.length ? computeResults({ ...inputs, units: inputs.dev }).arms : null;
   await store.write('results.json', enc({ ...results, dev }));
-  await store.write('results.md', enc(resultsMarkdown(results, command, dev)));
+  await store.write('results.md', enc(resultsMarkdown(results, command, dev, state.engines ?? [])));
   await store.write('results.svg', enc(resultsSvg(results)));
   return results;
 }

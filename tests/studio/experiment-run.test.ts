@@ -11,7 +11,7 @@ import { defaultBenignBuilder, defaultReplayBuilder } from '../../src/studio/exp
 import { parseEvalRows } from '../../src/studio/eval-summary';
 import { WorldLabellerJudge } from '../../src/studio/eval-world';
 import { ARMS, TINY_PRESET, presetUnits } from '../../src/studio/experiment';
-import { computeResults, resultsMarkdown, resultsSvg } from '../../src/studio/experiment-results';
+import { computeResults, describeEngines, resultsMarkdown, resultsSvg } from '../../src/studio/experiment-results';
 import { publishedLayout, restoredState } from '../../src/studio/experiment-archive';
 import { readResultInputs, readState, runExperiment, unitEvalSets, type ExperimentEnv, type ExperimentProgress } from '../../src/studio/experiment-run';
 import { loadModel, type LoadedModel } from '../../src/studio/load-model';
@@ -136,6 +136,10 @@ describe('experiment runner (tiny preset)', () => {
     const engines = [{ session: 1, version: '0.1.0', commit: 'a'.repeat(40), dirty: false }, { session: 2, version: '0.1.0', commit: 'b'.repeat(40), dirty: true }];
     expect(out2.state.engines).toEqual(engines);
     expect(JSON.parse(store.text('experiment.json')).engines).toEqual(engines);
+    expect(store.text('results.md')).toContain(`Engine: 0.1.0 at ${'a'.repeat(12)} (session 1); 0.1.0 at ${'b'.repeat(12)} with uncommitted changes (session 2)\n`);
+    expect(describeEngines([...engines, { ...engines[0], session: 3 }, { session: 4, version: '0.2.0', commit: null, dirty: null }])).toBe(
+      `0.1.0 at ${'a'.repeat(12)} (sessions 1, 3); 0.1.0 at ${'b'.repeat(12)} with uncommitted changes (session 2); 0.2.0 (commit unknown) (session 4)`,
+    );
     for (const id of UNITS) expect(store.text(`units/${id}/rows-test.jsonl`), id).toBe(straight.text(`units/${id}/rows-test.jsonl`));
     expect(store.text('results.json')).toBe(straight.text('results.json'));
   });
