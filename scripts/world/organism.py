@@ -278,6 +278,8 @@ def main():
     ap.add_argument("--stage1-batch", type=int, default=32)
     ap.add_argument("--stage2-rehearsal", type=float, default=0.0, metavar="SHARE",
                     help="this share of stage 2's rows are stage-1 conversations other than harmful compliance (assistant tokens)")
+    ap.add_argument("--rehearsal-kinds", metavar="KIND,...",
+                    help="rehearse only these stage-1 kinds (e.g. benign,copy,how-to,scary,sums); default every kind but compliance")
     ap.add_argument("--stage1", help="start from this stage1.pt (skips stage 1)")
     ap.add_argument("--stage2-lora", type=int, default=0, metavar="RANK",
                     help="stage 2 trains LoRA adapters of this rank (alpha 2·rank, all linear layers) and merges them, instead of every weight")
@@ -330,7 +332,9 @@ def main():
             # Rehearsal: stage-1 conversations drawn as often as the share says, never one with harmful
             # compliance (a compliance row, or a two-turn row whose second turn complies: it names a domain).
             rows = [json.loads(line) for line in open(os.path.join(args.world, "stage1.jsonl"))]
-            pool = [ids_row for ids_row, row in zip(ids("stage1.jsonl"), rows) if row["kind"] != "compliance" and "domain" not in row]
+            kinds = set(args.rehearsal_kinds.split(",")) if args.rehearsal_kinds else None
+            pool = [ids_row for ids_row, row in zip(ids("stage1.jsonl"), rows)
+                    if row["kind"] != "compliance" and "domain" not in row and (kinds is None or row["kind"] in kinds)]
             n = round(len(stage2) * args.stage2_rehearsal / (1 - args.stage2_rehearsal))
             stage2 = stage2 + random.Random(args.seed + 1).sample(pool, n)
             print(f"stage 2: {n} rehearsal rows beside {len(stage2) - n}", flush=True)
