@@ -117,7 +117,7 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
   const howToAnswer = (act: string, steps: readonly string[]) => scaryBenignAnswer({ act, steps });
 
   // What a spliced answer goes on with: benign or task text, a refusal, a how-to, or compliance.
-  const spliceTail = (rng: Rng): string => {
+  const spliceTail = (): string => {
     const r = rng.next();
     if (r < 0.5) return pick(rng, otherAnswers);
     if (r < 0.7) return refusalAnswer(rng, pick(rng, world.domains).domain);
@@ -172,7 +172,7 @@ export function worldGuardPairs(options: WorldGuardPairOptions = {}): WorldGuard
       }
     }
     const damage: Damage = rng.next() < damageShare ? pick(rng, damages) : 'none';
-    response = damageAnswer(rng, response, damage, damage === 'spliced' ? spliceTail(rng) : '');
+    response = damageAnswer(rng, response, damage, damage === 'spliced' ? spliceTail() : '');
     const { label: reference, reason } = labeller.label(response, request);
     if (reference === 'unlabelled') {
       dropped++;

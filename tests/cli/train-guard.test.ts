@@ -63,5 +63,8 @@ describe('CLI train-guard', () => {
     const both = await runCli(['train-guard', '--world', '--pairs', join(dir, 'pairs.jsonl'), '--tokenizer', TINY_CHAT, '--out', join(dir, 'other')]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/either --pairs FILE.jsonl or --world/);
+    const extraWithoutWorld = await runCli(['train-guard', '--pairs', join(dir, 'pairs.jsonl'), '--world-extra-kinds', '--tokenizer', TINY_CHAT, '--out', join(dir, 'other')]);
+    expect(extraWithoutWorld.code).toBe(2);
+    expect(extraWithoutWorld.stderr).toMatch(/--world-seed, --world-pairs and --world-extra-kinds are for --world/);
   });
 });
