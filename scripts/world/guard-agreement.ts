@@ -22,8 +22,8 @@ import { generateWorldData, labellerFor } from '../../src/world';
 const args = process.argv.slice(2);
 const sampleAt = args.indexOf('--sample');
 const sample = sampleAt >= 0 ? Number(args.splice(sampleAt, 2)[1]) : 0;
-const disagreementsAt = args.indexOf('--disagreements');
-const showDisagreements = disagreementsAt >= 0 && args.splice(disagreementsAt, 1).length === 1;
+const showDisagreements = args.includes('--disagreements');
+if (showDisagreements) args.splice(args.indexOf('--disagreements'), 1);
 const guardAt = args.indexOf('--guard');
 const guardDir = guardAt >= 0 ? args.splice(guardAt, 2)[1] : join('public', 'models', 'grsap-guard');
 if (!args.length || !(sample >= 0) || !guardDir) {

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseEvalRows, rowsToJsonl, summarizeRows } from '../studio/eval-summary';
+import { parseEvalRows, rowsToJsonl, summarizeRows, type EvalRow } from '../studio/eval-summary';
 import { rejudgeRows } from '../studio/evaluate';
 import { judgeWithRefusalCheck, type HarmfulRatio, type JudgePair } from '../studio/judges';
 import { choiceOption, existingFile, existingFolder, intOption, stringOption, UsageError, type CommandSpec, type ParsedValues } from './args';
@@ -74,7 +74,7 @@ async function rejudge(values: ParsedValues, ctx: CliContext, kind: (typeof JUDG
   if (out === undefined) throw new UsageError('judge: --rows needs --out FILE.jsonl for the judged rows.');
   if (resolve(out) === resolve(rowsFile)) throw new UsageError('judge: --out must not be --rows; the rows judged are kept as they are.');
   existingFolder('out', dirname(out), [], 'the folder to write --out into');
-  let rows;
+  let rows: EvalRow[];
   try {
     rows = parseEvalRows(readFileSync(rowsFile, 'utf8'), `--rows ${rowsFile}`);
   } catch (e) {
